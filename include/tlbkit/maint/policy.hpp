@@ -1,0 +1,70 @@
+// What a maintenance policy sees and promises: the gathered invalidation
+// work of one address space in, a plan out.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "tlbkit/arch/features.hpp"
+#include "tlbkit/arch/regime.hpp"
+#include "tlbkit/maint/change.hpp"
+#include "tlbkit/maint/plan.hpp"
+
+namespace tlbkit::maint {
+
+enum class GlobalEntries : std::uint8_t { absent, present };
+
+// The address space a batch of changes belongs to. Stage-2 and EL1 ops act
+// on the current VMID: the executor runs with `vmid` loaded.
+struct AddressSpace {
+  arch::Regime regime = arch::Regime::el1_stage1;
+  std::uint16_t asid = 0;  // EL1&0 stage 1 only
+  std::uint16_t vmid = 0;
+  // Whether the space holds global (nG = 0) stage-1 entries: an ASID-wide
+  // invalidation does not remove those.
+  GlobalEntries global = GlobalEntries::absent;
+};
+
+// Input addresses whose cached entries must go, with what may be cached.
+struct PendingRange {
+  VirtAddr va = 0;
+  std::uint64_t size = 0;
+  std::uint8_t level = 0;  // level of the changed descriptors
+  EntryKind entry = EntryKind::leaf;
+  friend constexpr bool operator==(const PendingRange&, const PendingRange&) = default;
+};
+
+// Whether the ranges list everything, or overflowed so that everything in
+// the address space must be treated as changed.
+enum class Coverage : std::uint8_t { exact, everything };
+
+// The invalidation work gathered from one or more operations.
+struct Pending {
+  std::span<const PendingRange> ranges;
+  Coverage coverage = Coverage::exact;
+  ExecGain exec = ExecGain::no;  // I-cache maintenance is due
+
+  bool needs_invalidation() const { return coverage == Coverage::everything || !ranges.empty(); }
+  bool tables_changed() const {
+    for (const PendingRange& r : ranges) {
+      if (r.entry == EntryKind::table) return true;
+    }
+    return false;
+  }
+};
+
+class Policy {
+ public:
+  // Appends to `plan` the operations that make `pending` safe on a CPU with
+  // `features`: when the plan has run, no TLB of any PE holds an entry for a
+  // pending range of `space`.
+  // # Errors
+  // out_of_range: the plan has no room (the plan is then partial: discard it).
+  virtual Status plan(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
+                      Plan& plan) const = 0;
+
+ protected:
+  ~Policy() = default;
+};
+
+}  // namespace tlbkit::maint

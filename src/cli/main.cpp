@@ -1,0 +1,36 @@
+// The tlbkit command. Each command family registers itself here with its
+// add_*_command function; main only parses and maps errors to exit codes:
+// 0 success, 2 bad input (message on stderr, nothing on stdout), 1 internal
+// error.
+#include <cstdio>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/tlbi_command.hpp"
+#include "cli/usage_error.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"tlbkit: AArch64 translation tables and TLB maintenance", "tlbkit"};
+  app.require_subcommand(1);
+  tlbkit::cli::add_tlbi_command(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "tlbkit: error: {}\nRun with --help for usage.\n", e.what());
+    return tlbkit::cli::kExitBadInput;
+  } catch (const tlbkit::cli::UsageError& e) {
+    fmt::print(stderr, "tlbkit: error: {}\n", e.what());
+    return tlbkit::cli::kExitBadInput;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "tlbkit: internal error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,101 @@
+// The descriptor edits every table operation is made of, each one reporting
+// its change record. Engine-internal.
+#pragma once
+
+#include "change_emitter.hpp"
+#include "reserve.hpp"
+#include "splitting.hpp"
+#include "tlbkit/arch/features.hpp"
+#include "tlbkit/arch/regime.hpp"
+#include "walker.hpp"
+
+namespace tlbkit::pt::detail {
+
+using arch::Regime;
+using maint::EntryKind;
+
+// What rewriting one valid descriptor into another means: the change kind
+// (none when nothing visible changes), how it must be written, and whether
+// execute permission is gained.
+struct Transition {
+  std::optional<arch::ChangeKind> kind;
+  arch::UpdateRule rule = arch::UpdateRule::in_place;
+  arch::ExecGain exec = arch::ExecGain::no;
+};
+
+Transition transition(Regime regime, unsigned level, Descriptor old_desc, Descriptor new_desc);
+
+class Editor {
+ public:
+  Editor(const Tree& tree, Regime regime, arch::BbmLevel bbm, Reserve& reserve, ChangeSink& sink)
+      : tree_(tree), regime_(regime), bbm_(bbm), reserve_(reserve), emitter_(sink) {}
+
+  const Tree& tree() const { return tree_; }
+  Regime regime() const { return regime_; }
+
+  // Rewrites a live slot to `new_desc`: in place when the regime allows,
+  // else break-before-make (invalid, maintenance now, new). Reports the
+  // change; a write that changes nothing is skipped and not reported.
+  void update(const Slot& slot, Descriptor new_desc);
+
+  // As update(), with the transition already known (callers that rewrite
+  // many alike descriptors classify once).
+  void update(const Slot& slot, Descriptor old_desc, Descriptor new_desc, const Transition& transition);
+
+  // Writes invalid into a valid slot and reports the unmap.
+  void clear(const Slot& slot);
+
+  // Puts a new, empty table into an invalid slot (from the reserve).
+  void install_table(const Slot& slot);
+
+  // Puts a new table into an invalid slot whose 512 entries are leaves
+  // mapping from `pa` with `attributes`, all written before it is published.
+  void install_leaf_table(const Slot& slot, PhysAddr pa, Descriptor attributes, arch::ExecGain exec);
+
+  // Replaces the block in `slot` by a subtree built privately from the
+  // reserve in its final shape: blocks split as `rule` says, leaves inside
+  // the range rewritten. One break-before-make of the block publishes it
+  // (FEAT_BBM level 2 skips the invalid step when every translation stays).
+  // Every valid new entry is reported as a map.
+  void split_block(const Slot& slot, const SplitRule& rule);
+
+  // Replaces the table in `slot` by `block`, retiring the whole subtree.
+  void collapse_table(const Slot& slot, Descriptor block);
+
+  // Writes invalid into a slot holding a table and retires the table and
+  // every table below it. Their entries are left as they are: once the
+  // maintenance for the slot's whole range has completed nothing can reach
+  // them.
+  void unhook_table(const Slot& slot);
+
+  // A new leaf in an invalid slot; `exec` as arch::exec_gain(invalid, leaf).
+  void make_leaf(const Slot& slot, Descriptor leaf, arch::ExecGain exec);
+
+ private:
+  void publish_table(const Slot& slot, PhysAddr table);
+  void report_new_entries(const Slot& parent, PhysAddr pa, arch::ExecGain exec);
+  arch::ExecGain exec_gained_against(Descriptor block_attributes, unsigned level, Descriptor new_desc);
+
+  // exec_gained_against() memo: runs of alike leaves ask the same question.
+  Descriptor exec_memo_key_ = 0;
+  unsigned exec_memo_level_ = 0;
+  bool exec_memo_valid_ = false;
+  arch::ExecGain exec_memo_ = arch::ExecGain::no;
+  // Writes `new_desc` over a live slot whose translations it keeps (or, with
+  // `exec`, extends): break-before-make unless FEAT_BBM level 2 allows the
+  // size change in place.
+  enum class Preserving : std::uint8_t { no, yes };
+  void replace_live(const Slot& slot, Descriptor new_desc, Preserving preserving, arch::ExecGain exec);
+  PhysAddr build_subtree(unsigned level, VirtAddr va, PhysAddr pa, Descriptor attributes, const SplitRule& rule,
+                         Preserving& preserving);
+  void report_subtree(PhysAddr table, unsigned level, VirtAddr va, Descriptor block_attributes);
+  void retire_subtree(PhysAddr table, unsigned level);
+
+  const Tree& tree_;
+  Regime regime_;
+  arch::BbmLevel bbm_;
+  Reserve& reserve_;
+  ChangeEmitter emitter_;
+};
+
+}  // namespace tlbkit::pt::detail

@@ -1,0 +1,71 @@
+// Table::unmap: split blocks at the edges, clear leaves, retire empty tables.
+#include "editor.hpp"
+#include "splitting.hpp"
+#include "tlbkit/pt/table.hpp"
+
+namespace tlbkit::pt {
+namespace {
+
+using detail::Descend;
+using detail::Slot;
+
+bool table_is_empty(TableMemory& memory, const Slot& slot) {
+  const Descriptor* entries = memory.descriptors(arch::output_address(slot.old));
+  for (unsigned i = 0; i < arch::kEntriesPerTable; ++i) {
+    if (arch::is_valid(detail::read_entry(&entries[i]), slot.level + 1)) return false;
+  }
+  return true;
+}
+
+class UnmapWriter {
+ public:
+  UnmapWriter(const detail::SplitRule& rule, detail::Editor& editor) : rule_(rule), editor_(editor) {}
+
+  Descend leaf(const Slot& slot) {
+    if (!arch::is_valid(slot.old, slot.level)) return Descend::no;
+    if (rule_.needs_split(slot)) {
+      editor_.split_block(slot, rule_);
+      return Descend::no;
+    }
+    editor_.clear(slot);
+    return Descend::no;
+  }
+  Descend table_pre(const Slot& slot) {
+    // A table wholly inside the range goes as one: unhooking it removes
+    // every translation below it.
+    if (rule_.range.covers(slot)) {
+      editor_.unhook_table(slot);
+      return Descend::no;
+    }
+    return Descend::yes;
+  }
+  void table_post(const Slot& slot) {
+    if (table_is_empty(editor_.tree().memory, slot)) editor_.unhook_table(slot);
+  }
+
+ private:
+  const detail::SplitRule& rule_;
+  detail::Editor& editor_;
+};
+
+}  // namespace
+
+Status Table::unmap(VirtAddr va, std::uint64_t size, ChangeSink& sink) {
+  const Result<detail::Range> range = detail::check_range(geometry_, va, size);
+  if (!range.ok()) return range.error();
+  const detail::Tree tree{geometry_, *memory_, root_};
+  const detail::SplitRule rule{*range, 0, detail::LeafAction::clear};
+  detail::SplitPlanner planner(rule);
+  detail::walk_range(tree, range->start, range->end, planner);
+
+  detail::Reserve reserve(*memory_);
+  const Status filled = reserve.fill(planner.tables());
+  if (!filled.ok()) return filled;
+
+  detail::Editor editor(tree, regime_, options_.bbm, reserve, sink);
+  UnmapWriter writer(rule, editor);
+  detail::walk_range(tree, range->start, range->end, writer);
+  return ok_status();
+}
+
+}  // namespace tlbkit::pt

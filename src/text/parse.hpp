@@ -1,0 +1,66 @@
+// Hosted helpers: parsing and printing the numbers and names users type and read.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "tlbkit/arch/granule.hpp"
+
+namespace tlbkit::text {
+
+// A non-negative integer written in decimal or as 0x-prefixed hex, with
+// optional '_' digit separators ("0x1_0000"). Nothing else is accepted: no
+// sign, no blanks, no octal, no overflow.
+inline std::optional<std::uint64_t> parse_u64(std::string_view s) {
+  unsigned base = 10;
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    base = 16;
+    s.remove_prefix(2);
+  }
+  if (s.empty() || s.front() == '_' || s.back() == '_') return std::nullopt;
+  std::uint64_t value = 0;
+  for (const char c : s) {
+    if (c == '_') continue;
+    unsigned digit;
+    if (c >= '0' && c <= '9') {
+      digit = static_cast<unsigned>(c - '0');
+    } else if (base == 16 && c >= 'a' && c <= 'f') {
+      digit = static_cast<unsigned>(c - 'a' + 10);
+    } else if (base == 16 && c >= 'A' && c <= 'F') {
+      digit = static_cast<unsigned>(c - 'A' + 10);
+    } else {
+      return std::nullopt;
+    }
+    if (value > (UINT64_MAX - digit) / base) return std::nullopt;
+    value = value * base + digit;
+  }
+  return value;
+}
+
+// "0x10000000": hex with no leading zeros.
+inline std::string hex(std::uint64_t v) { return fmt::format("{:#x}", v); }
+
+// "0x0005000000010000": a 64-bit register value, all 16 digits.
+inline std::string hex64(std::uint64_t v) { return fmt::format("{:#018x}", v); }
+
+// The exclusive end of [start, start + size) in hex; "0x10000000000000000"
+// when the range ends at the very top of the 64-bit space.
+inline std::string hex_end(std::uint64_t start, std::uint64_t size) {
+  const std::uint64_t end = start + size;
+  if (size != 0 && end == 0) return "0x10000000000000000";
+  return hex(end);
+}
+
+// "4K" / "16K" / "64K", either case.
+inline std::optional<arch::Granule> parse_granule(std::string_view s) {
+  if (s == "4K" || s == "4k") return arch::Granule::k4K;
+  if (s == "16K" || s == "16k") return arch::Granule::k16K;
+  if (s == "64K" || s == "64k") return arch::Granule::k64K;
+  return std::nullopt;
+}
+
+}  // namespace tlbkit::text

@@ -1,0 +1,218 @@
+// Gather: batching, immediate break-before-make maintenance, and freeing
+// retired tables only after the plan that retires them has executed.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <vector>
+
+#include "support/fake_memory.hpp"
+#include "tlbkit/arch/tlbi.hpp"
+#include "tlbkit/exec/recorder.hpp"
+#include "tlbkit/maint/gather.hpp"
+#include "tlbkit/maint/simple_policy.hpp"
+#include "tlbkit/pt/table.hpp"
+
+namespace tlbkit::maint {
+namespace {
+
+using arch::Instr;
+using arch::Op;
+
+constexpr std::uint64_t kPage = 0x1000;
+
+// Records plans and calls a hook before each one "executes".
+class HookedExecutor final : public exec::Executor {
+ public:
+  void execute(const Plan& plan) override {
+    if (before) before();
+    plans.emplace_back(plan.ops().begin(), plan.ops().end());
+  }
+  std::function<void()> before;
+  std::vector<std::vector<Op>> plans;
+};
+
+AddressSpace asid5() {
+  AddressSpace s;
+  s.asid = 5;
+  return s;
+}
+
+Change leaf_change(VirtAddr va, std::uint64_t size, ChangeKind kind, unsigned level = 3) {
+  Change c;
+  c.va = va;
+  c.size = size;
+  c.level = static_cast<std::uint8_t>(level);
+  c.kind = kind;
+  return c;
+}
+
+struct GatherFixture : ::testing::Test {
+  test::FakeMemory memory;
+  HookedExecutor executor;
+  SimplePolicy policy;
+};
+
+TEST_F(GatherFixture, AdjacentUnmapsOfTwoOperationsBecomeOnePlanAtFinish) {
+  Gather gather(asid5(), {}, policy, executor, memory);
+  gather.record(leaf_change(0x1000'0000, kPage, ChangeKind::unmap));
+  gather.record(leaf_change(0x1000'1000, kPage, ChangeKind::unmap));
+  EXPECT_TRUE(executor.plans.empty()) << "nothing runs before finish()";
+  ASSERT_EQ(gather.pending().ranges.size(), 1u);
+  EXPECT_EQ(gather.pending().ranges[0], (PendingRange{0x1000'0000, 2 * kPage, 3, EntryKind::leaf}));
+  ASSERT_TRUE(gather.finish().ok());
+  ASSERT_EQ(executor.plans.size(), 1u);
+  const std::vector<Op> expected{{Instr::dsb_ishst, 0},
+                                 {Instr::vale1is, 0x0005'0000'0001'0000},
+                                 {Instr::vale1is, 0x0005'0000'0001'0001},
+                                 {Instr::dsb_ish, 0}};
+  EXPECT_EQ(executor.plans[0], expected);
+}
+
+TEST_F(GatherFixture, MapsAndRelaxationsNeedNoTlbi) {
+  Gather gather(asid5(), {}, policy, executor, memory);
+  gather.record(leaf_change(0x1000'0000, kPage, ChangeKind::map));
+  gather.record(leaf_change(0x1000'1000, kPage, ChangeKind::relax));
+  EXPECT_FALSE(gather.pending().needs_invalidation());
+  ASSERT_TRUE(gather.finish().ok());
+  EXPECT_TRUE(executor.plans.empty());
+}
+
+TEST_F(GatherFixture, ExecGainedByAMapBringsICacheMaintenance) {
+  Gather gather(asid5(), {}, policy, executor, memory);
+  Change c = leaf_change(0x1000'0000, kPage, ChangeKind::map);
+  c.exec = ExecGain::yes;
+  gather.record(c);
+  ASSERT_TRUE(gather.finish().ok());
+  ASSERT_EQ(executor.plans.size(), 1u);
+  const std::vector<Op> expected{{Instr::ic_ialluis, 0}, {Instr::dsb_ish, 0}, {Instr::isb, 0}};
+  EXPECT_EQ(executor.plans[0], expected);
+}
+
+TEST_F(GatherFixture, BreakBeforeMakeIsInvalidatedBeforeInvalidateNowReturns) {
+  Gather gather(asid5(), {}, policy, executor, memory);
+  gather.invalidate_now(leaf_change(0x4000'0000, 0x20'0000, ChangeKind::replace, 2));
+  ASSERT_EQ(executor.plans.size(), 1u);
+  const std::vector<Op> expected{
+      {Instr::dsb_ishst, 0}, {Instr::vale1is, 0x0005'0000'0004'0000}, {Instr::dsb_ish, 0}};
+  EXPECT_EQ(executor.plans[0], expected);
+  ASSERT_TRUE(gather.finish().ok());
+  EXPECT_EQ(executor.plans.size(), 1u) << "the immediate maintenance is not repeated";
+}
+
+TEST_F(GatherFixture, RetiredTablesAreFreedOnlyAfterThePlanExecuted) {
+  auto table = memory.allocate(1);
+  ASSERT_TRUE(table.ok());
+  const PhysAddr page = *table;
+  bool live_when_executed = false;
+  executor.before = [&] { live_when_executed = memory.is_live_page(page); };
+  {
+    Gather gather(asid5(), {}, policy, executor, memory);
+    Change c = leaf_change(0x4000'0000, 0x20'0000, ChangeKind::unmap, 2);
+    c.entry = EntryKind::table;
+    gather.record(c);
+    gather.retire_table(page, 1);
+    EXPECT_TRUE(memory.is_live_page(page));
+    ASSERT_TRUE(gather.finish().ok());
+  }
+  EXPECT_TRUE(live_when_executed);
+  EXPECT_FALSE(memory.is_live_page(page));
+  EXPECT_TRUE(memory.problems().empty());
+}
+
+TEST_F(GatherFixture, DestructionFinishesPendingWork) {
+  {
+    Gather gather(asid5(), {}, policy, executor, memory);
+    gather.record(leaf_change(0x1000'0000, kPage, ChangeKind::unmap));
+  }
+  EXPECT_EQ(executor.plans.size(), 1u);
+}
+
+TEST_F(GatherFixture, MoreDisjointRangesThanFitCoverTheWholeAddressSpace) {
+  Gather gather(asid5(), {}, policy, executor, memory);
+  for (std::size_t i = 0; i <= Gather::kMaxRanges; ++i) {
+    gather.record(leaf_change(0x1000'0000 + i * 2 * kPage, kPage, ChangeKind::unmap));
+  }
+  EXPECT_EQ(gather.pending().coverage, Coverage::everything);
+  ASSERT_TRUE(gather.finish().ok());
+  const std::vector<Op> expected{
+      {Instr::dsb_ishst, 0}, {Instr::aside1is, 0x0005'0000'0000'0000}, {Instr::dsb_ish, 0}};
+  ASSERT_EQ(executor.plans.size(), 1u);
+  EXPECT_EQ(executor.plans[0], expected);
+}
+
+TEST_F(GatherFixture, AFullRetiredListFlushesEarlyAndFreesOnlyAfterThatPlan) {
+  std::vector<PhysAddr> pages;
+  for (std::size_t i = 0; i <= Gather::kMaxRetired; ++i) pages.push_back(*memory.allocate(1));
+  std::size_t freed_before_first_plan = 0;
+  const std::uint64_t frees_at_start = memory.frees();
+  executor.before = [&] {
+    if (executor.plans.empty()) freed_before_first_plan = memory.frees() - frees_at_start;
+  };
+  Gather gather(asid5(), {}, policy, executor, memory);
+  Change c = leaf_change(0x4000'0000, 0x4000'0000, ChangeKind::unmap, 1);
+  c.entry = EntryKind::table;
+  gather.record(c);
+  for (const PhysAddr p : pages) gather.retire_table(p, 1);
+  EXPECT_EQ(executor.plans.size(), 1u) << "the 65th table forced a flush";
+  EXPECT_EQ(freed_before_first_plan, 0u);
+  EXPECT_EQ(memory.frees() - frees_at_start, Gather::kMaxRetired);
+  ASSERT_TRUE(gather.finish().ok());
+  EXPECT_EQ(memory.frees() - frees_at_start, Gather::kMaxRetired + 1);
+}
+
+TEST_F(GatherFixture, EndToEndUnmapOfOnePageOfATableProducesTheExactPlan) {
+  auto geometry = arch::Geometry::stage1(arch::Granule::k4K, 39);
+  ASSERT_TRUE(geometry.ok());
+  auto table = pt::Table::create(arch::Regime::el1_stage1, *geometry, memory);
+  ASSERT_TRUE(table.ok());
+  arch::s1::Attributes attributes;
+  attributes.scope = arch::s1::Scope::non_global;
+  {
+    Gather gather(asid5(), {}, policy, executor, memory);
+    ASSERT_TRUE(table->map(0x1000'0000, 0x9000'0000, 4 * kPage, attributes, gather).ok());
+    ASSERT_TRUE(gather.finish().ok());
+  }
+  EXPECT_TRUE(executor.plans.empty()) << "mapping needs no invalidation";
+  {
+    Gather gather(asid5(), {}, policy, executor, memory);
+    ASSERT_TRUE(table->unmap(0x1000'1000, kPage, gather).ok());
+    ASSERT_TRUE(gather.finish().ok());
+  }
+  ASSERT_EQ(executor.plans.size(), 1u);
+  const std::vector<Op> expected{
+      {Instr::dsb_ishst, 0}, {Instr::vale1is, 0x0005'0000'0001'0001}, {Instr::dsb_ish, 0}};
+  EXPECT_EQ(executor.plans[0], expected);
+  EXPECT_FALSE(table->query(0x1000'1000).ok());
+  EXPECT_TRUE(table->query(0x1000'2000).ok());
+}
+
+TEST_F(GatherFixture, EndToEndUnmapOfAWholeTableUsesNonLeafOpsAndFreesItAfter) {
+  auto geometry = arch::Geometry::stage1(arch::Granule::k4K, 39);
+  auto table = pt::Table::create(arch::Regime::el1_stage1, *geometry, memory);
+  ASSERT_TRUE(table.ok());
+  {
+    Gather gather(asid5(), {}, policy, executor, memory);
+    ASSERT_TRUE(table->map(0x1000'0000, 0x9000'0000, 2 * kPage, arch::s1::Attributes{}, gather).ok());
+  }
+  const std::set<PhysAddr> live_before = memory.live_pages();
+  std::size_t live_during_plan = 0;
+  executor.before = [&] { live_during_plan = memory.live_pages().size(); };
+  {
+    Gather gather(asid5(), {}, policy, executor, memory);
+    ASSERT_TRUE(table->unmap(0x1000'0000, 2 * kPage, gather).ok());
+    ASSERT_TRUE(gather.finish().ok());
+    EXPECT_EQ(gather.tables_freed(), 2u) << "the level-3 and level-2 tables";
+  }
+  // The level-2 slot held a table: every page under it (2 MiB = 512 pages)
+  // must go with non-leaf ops, more than the threshold: ASID-wide.
+  ASSERT_EQ(executor.plans.size(), 1u);
+  const std::vector<Op> expected{
+      {Instr::dsb_ishst, 0}, {Instr::aside1is, 0x0005'0000'0000'0000}, {Instr::dsb_ish, 0}};
+  EXPECT_EQ(executor.plans[0], expected);
+  EXPECT_EQ(live_during_plan, live_before.size());
+  EXPECT_EQ(memory.live_pages().size(), live_before.size() - 2);
+  EXPECT_TRUE(memory.problems().empty());
+}
+
+}  // namespace
+}  // namespace tlbkit::maint
