@@ -2,10 +2,11 @@
 #   make demo  installs missing packages, builds, runs the main job on the built-in suite
 #   make test  installs missing packages, builds, runs every test
 BUILD_DIR ?= build
+ASAN_DIR ?= build-asan
 JOBS ?= $(shell nproc)
 PROPERTY_CASES ?= 1000
 
-.PHONY: all deps configure build demo test bench clean
+.PHONY: all deps configure build demo test test-release test-sanitize bench clean
 
 all: build
 
@@ -13,7 +14,8 @@ deps:
 	@scripts/install-deps.sh
 
 configure: deps
-	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DTLBKIT_PROPERTY_CASES=$(PROPERTY_CASES) >/dev/null
 
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
@@ -21,11 +23,20 @@ build: configure
 demo: build
 	@scripts/demo.sh $(BUILD_DIR)
 
-test: build
-	@cd $(BUILD_DIR) && RC_PARAMS="max_success=$(PROPERTY_CASES)" ctest --output-on-failure -j $(JOBS)
+# Every test, in the release build and again under ASan + UBSan.
+test: test-release test-sanitize
+
+test-release: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+test-sanitize: deps
+	@cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTLBKIT_SANITIZE=ON \
+	  -DTLBKIT_PROPERTY_CASES=$(PROPERTY_CASES) >/dev/null
+	@cmake --build $(ASAN_DIR) -j $(JOBS)
+	@cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS) -E '^bench_'
 
 bench: build
 	@$(BUILD_DIR)/bench/tlbkit_bench_pt --benchmark_counters_tabular=true
 
 clean:
-	@rm -rf $(BUILD_DIR)
+	@rm -rf $(BUILD_DIR) $(ASAN_DIR)

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "cli/suite_command.hpp"
 #include "cli/tlbi_command.hpp"
 #include "cli/usage_error.hpp"
 
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
   CLI::App app{"tlbkit: AArch64 translation tables and TLB maintenance", "tlbkit"};
   app.require_subcommand(1);
   tlbkit::cli::add_tlbi_command(app);
+  tlbkit::cli::add_suite_command(app);
 
   try {
     app.parse(argc, argv);

@@ -27,22 +27,16 @@ void Editor::update(const Slot& slot, Descriptor new_desc) {
   update(slot, old_desc, new_desc, transition(regime_, slot.level, old_desc, new_desc));
 }
 
-void Editor::update(const Slot& slot, Descriptor old_desc, Descriptor new_desc, const Transition& t) {
+void Editor::update_other(const Slot& slot, Descriptor old_desc, Descriptor new_desc, const Transition& t) {
   if (!t.kind) {
     if (old_desc != new_desc) write_entry(slot.entry, new_desc);  // invisible to hardware
     return;
   }
-  const PhysAddr old_output = arch::output_address(old_desc);
-  const EntryKind old_entry = entry_kind(old_desc, slot.level);
-  if (t.rule == arch::UpdateRule::in_place) {
-    write_entry(slot.entry, new_desc);
-    emitter_.record(slot.va, slot.size, {level_byte(slot.level), old_entry, *t.kind, t.exec}, old_output);
-    return;
-  }
   // Break-before-make: invalid -> invalidate (complete) -> new.
   write_entry(slot.entry, arch::kInvalidDescriptor);
-  emitter_.invalidate_now(slot.va, slot.size, {level_byte(slot.level), old_entry, ChangeKind::replace, t.exec},
-                          old_output);
+  emitter_.invalidate_now(slot.va, slot.size,
+                          {level_byte(slot.level), entry_kind(old_desc, slot.level), ChangeKind::replace, t.exec},
+                          arch::output_address(old_desc));
   write_entry(slot.entry, new_desc);
 }
 

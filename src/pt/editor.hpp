@@ -39,8 +39,18 @@ class Editor {
   void update(const Slot& slot, Descriptor new_desc);
 
   // As update(), with the transition already known (callers that rewrite
-  // many alike descriptors classify once).
-  void update(const Slot& slot, Descriptor old_desc, Descriptor new_desc, const Transition& transition);
+  // many alike descriptors classify once). The in-place path is inline: it
+  // runs once per descriptor of a protect.
+  void update(const Slot& slot, Descriptor old_desc, Descriptor new_desc, const Transition& t) {
+    if (t.kind && t.rule == arch::UpdateRule::in_place) {
+      write_entry(slot.entry, new_desc);
+      const EntryKind old_entry = arch::is_table(old_desc, slot.level) ? EntryKind::table : EntryKind::leaf;
+      emitter_.record(slot.va, slot.size, {static_cast<std::uint8_t>(slot.level), old_entry, *t.kind, t.exec},
+                      arch::output_address(old_desc));
+      return;
+    }
+    update_other(slot, old_desc, new_desc, t);
+  }
 
   // Writes invalid into a valid slot and reports the unmap.
   void clear(const Slot& slot);
@@ -72,6 +82,7 @@ class Editor {
   void make_leaf(const Slot& slot, Descriptor leaf, arch::ExecGain exec);
 
  private:
+  void update_other(const Slot& slot, Descriptor old_desc, Descriptor new_desc, const Transition& t);
   void publish_table(const Slot& slot, PhysAddr table);
   void report_new_entries(const Slot& parent, PhysAddr pa, arch::ExecGain exec);
   arch::ExecGain exec_gained_against(Descriptor block_attributes, unsigned level, Descriptor new_desc);

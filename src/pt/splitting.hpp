@@ -16,9 +16,9 @@ enum class LeafAction : std::uint8_t {
 };
 
 // The blocks an operation splits and what the leaves of the rebuilt subtree
-// become. A block is split when it overlaps the range and either crosses an
-// edge of it or is larger than `finest_level` allows (0: no size limit) —
-// unless the operation would not change it at all.
+// become. A block is split when it overlaps the range and is larger than
+// `finest_level` allows (0: no size limit), or when unmap or protect must
+// cut it at an edge of the range and would change it at all.
 struct SplitRule {
   Range range;
   unsigned finest_level = 0;
@@ -37,10 +37,13 @@ struct SplitRule {
   }
 
   // Whether a block at `level` over [va, va + size) must become a table.
+  // A split keeps translations, so only size matters to it; unmap and
+  // protect must also cut blocks at the range's edges.
   bool needs_split(unsigned level, VirtAddr va, std::uint64_t size) const {
     if (level == arch::kMaxLevel) return false;
     if (va >= range.end || va + size <= range.start) return false;
-    return !range.covers(va, size) || level < finest_level;
+    if (level < finest_level) return true;
+    return action != LeafAction::keep && !range.covers(va, size);
   }
 
   bool needs_split(const Slot& slot) const {

@@ -189,14 +189,18 @@ TEST_F(BadInput, ProtectRefusesMisalignedOrEmptyRangesAndRangesOutsideTheSpace) 
   refused(Op::protect(kTop48 - kPage, 2 * kPage, arch::s1::kApMask, 0), Errc::out_of_range);
 }
 
-TEST_F(BadInput, ProtectRefusesChangesOfBitsOutsideTheAttributeFieldsAndTheContiguousHint) {
+TEST_F(BadInput, ProtectRefusesChangesOfBitsOutsideTheAttributeFields) {
   for (const Descriptor bit : {Descriptor{1} << 0, Descriptor{1} << 1, Descriptor{1} << 12, Descriptor{1} << 48,
                                Descriptor{1} << 50, Descriptor{1} << 63}) {
     SCOPED_TRACE(hex(bit));
     refused(Op::protect(kPages, kPage, bit, 0), Errc::invalid_argument);
     refused(Op::protect(kPages, kPage, 0, bit), Errc::invalid_argument);
   }
-  refused(Op::protect(kBlock1G, k1G, 0, arch::kContiguousBit), Errc::invalid_argument);
+}
+
+TEST_F(BadInput, ProtectRefusesSettingTheContiguousHintAsUnsupported) {
+  refused(Op::protect(kBlock1G, k1G, 0, arch::kContiguousBit), Errc::unsupported);
+  refused(Op::protect(kPages, kPage, arch::s1::kApMask, arch::kContiguousBit), Errc::unsupported);
 }
 
 TEST_F(BadInput, ProtectMayClearTheContiguousHintWhichIsNoChangeHere) {

@@ -71,9 +71,8 @@ ErrcSet ReferenceModel::unmap(VirtAddr va, std::uint64_t size) {
 
 ErrcSet ReferenceModel::protect(VirtAddr va, std::uint64_t size, Descriptor clear, Descriptor set) {
   ErrcSet e = range_errors(va, size);
-  if (((clear | set) & ~config_.attribute_mask) != 0 || (set & config_.contiguous_bit) != 0) {
-    e.add(Errc::invalid_argument);
-  }
+  if (((clear | set) & ~config_.attribute_mask) != 0) e.add(Errc::invalid_argument);
+  if ((set & config_.contiguous_bit) != 0) e.add(Errc::unsupported);
   if (!e.empty()) return e;
   cut(va);
   cut(va + size);

@@ -249,6 +249,16 @@ std::vector<Run> Snapshot::runs() const {
   return out;
 }
 
+std::map<SlotKey, Descriptor> Snapshot::slots() const {
+  std::map<SlotKey, Descriptor> out;
+  for (const auto& [key, t] : tables_) {
+    for (std::size_t i = 0; i < t.entries.size(); ++i) {
+      out.emplace(SlotKey{t.level, t.va + i * WalkGeometry::level_size(t.level)}, t.entries[i]);
+    }
+  }
+  return out;
+}
+
 std::uint64_t Snapshot::slot_count() const {
   std::uint64_t n = 0;
   for (const auto& entry : tables_) n += entry.second.entries.size();

@@ -112,6 +112,8 @@ class Snapshot {
   const std::map<SlotKey, TableImage>& tables() const { return tables_; }
   // Every reachable table page (each page of a concatenated root).
   const std::set<PhysAddr>& table_pages() const { return table_pages_; }
+  // Every reachable slot (valid or not) and its descriptor.
+  std::map<SlotKey, Descriptor> slots() const;
   // The descriptor of a reachable slot; nullopt when no reachable table holds
   // it. `va` is any address inside the slot.
   std::optional<Descriptor> slot(unsigned level, VirtAddr va) const;

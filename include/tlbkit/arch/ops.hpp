@@ -105,10 +105,13 @@ constexpr std::uint32_t sys_word(SysEncoding s, OperandKind kind) {
          (kind == OperandKind::none ? kNoRegister : 0);
 }
 
+// Which entries a TLBI must remove: all levels, or only last-level ones (the "L" forms).
+enum class Levels : std::uint8_t { all, leaf_only };
+
 constexpr InstrInfo tlbi(Instr i, std::string_view mnemonic, OperandKind kind, Scope scope,
-                         TlbRegime regime, bool leaf_only, SysEncoding sys) {
-  return InstrInfo{i, mnemonic, Category::tlbi, kind, scope, regime, leaf_only, sys,
-                   sys_word(sys, kind)};
+                         TlbRegime regime, Levels levels, SysEncoding sys) {
+  return InstrInfo{i,      mnemonic, Category::tlbi, kind, scope, regime, levels == Levels::leaf_only,
+                   sys,    sys_word(sys, kind)};
 }
 
 constexpr InstrInfo barrier(Instr i, std::string_view mnemonic, Scope scope, std::uint32_t word) {
@@ -122,8 +125,8 @@ constexpr InstrInfo cache(Instr i, std::string_view mnemonic, OperandKind kind, 
                    sys_word(sys, kind)};
 }
 
-inline constexpr bool kLeaf = true;
-inline constexpr bool kAll = false;
+inline constexpr Levels kLeaf = Levels::leaf_only;
+inline constexpr Levels kAll = Levels::all;
 
 // In enum order; checked by a static_assert below.
 constexpr std::array<InstrInfo, kInstrCount> make_catalogue() {

@@ -22,6 +22,20 @@ enum class EntryKind : std::uint8_t { leaf, table };
 // A run of adjacent descriptor slots at one level that changed the same way.
 // [va, va + size) is the input-address range the slots map; for a table
 // entry it covers every translation below it.
+//
+// What the engine reports, for one operation:
+// - every live slot whose descriptor changed: one record, kind as
+//   arch::classify(old, new); a break-before-make comes through
+//   ChangeSink::invalidate_now() instead of record();
+// - every valid slot of a table the operation created (map, or a block
+//   rebuilt as a table by a split): one map record with its final value;
+// - slots of a table it retired: nothing required (the record of the table
+//   entry above covers them); an unmap record is allowed;
+// - nothing for a write that changes nothing.
+// `exec` is yes exactly when some address of the slot may execute afterwards
+// where it could not before (per address, so a split or a promotion of
+// executable memory gains nothing; a map record of a table entry says no,
+// its leaves carry their own).
 struct Change {
   VirtAddr va = 0;
   std::uint64_t size = 0;

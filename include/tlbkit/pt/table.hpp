@@ -73,8 +73,8 @@ struct Translation {
   std::uint64_t leaf_size = 0;
 };
 
-// Called by walk() for every slot in range, top down.
-// - table(level, va, descriptor) before descending into a table entry;
+// Called by walk() for every slot in range, depth first in address order:
+// - table(level, va, descriptor) for a table entry, before its entries;
 // - leaf(level, va, descriptor) for every valid block or page.
 // Invalid slots are not reported.
 class WalkVisitor {
@@ -150,7 +150,8 @@ class Table {
   // address, and has the same attributes. The old tables are retired.
   // # Errors
   // - out_of_range: va outside the input space.
-  // - unsupported: no block is allowed at `level`.
+  // - unsupported: no block is allowed at `level`, or `level` is above the
+  //   geometry's start level.
   // - not_mapped: the slot holds no table.
   // - invalid_argument: the translations below are not uniform.
   Status promote(VirtAddr va, unsigned level, ChangeSink& sink);

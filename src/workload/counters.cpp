@@ -1,0 +1,74 @@
+#include "workload/counters.hpp"
+
+namespace tlbkit::workload {
+
+TlbiReach tlbi_reach(arch::Instr instr) {
+  const arch::InstrInfo& i = arch::info(instr);
+  switch (i.operand) {
+    case arch::OperandKind::va:
+    case arch::OperandKind::va_all_asid:
+    case arch::OperandKind::ipa: return TlbiReach::per_va;
+    case arch::OperandKind::range:
+    case arch::OperandKind::range_all_asid:
+    case arch::OperandKind::ipa_range: return TlbiReach::range;
+    case arch::OperandKind::asid: return TlbiReach::context;
+    case arch::OperandKind::none:
+    case arch::OperandKind::address: break;
+  }
+  // No operand: VMALLE1 and VMALLS12E1 act on the current VMID; ALLE1 on
+  // every VMID, ALLE2 on the whole EL2 regime.
+  return i.regime == arch::TlbRegime::el1_all_vmids || i.regime == arch::TlbRegime::el2 ? TlbiReach::full
+                                                                                       : TlbiReach::context;
+}
+
+Counters& Counters::operator+=(const Counters& o) {
+  changes += o.changes;
+  plans += o.plans;
+  immediate_plans += o.immediate_plans;
+  tlbi_per_va += o.tlbi_per_va;
+  tlbi_range += o.tlbi_range;
+  tlbi_context += o.tlbi_context;
+  tlbi_full += o.tlbi_full;
+  broadcast += o.broadcast;
+  dsb += o.dsb;
+  isb += o.isb;
+  icache += o.icache;
+  dcache += o.dcache;
+  tables_freed += o.tables_freed;
+  return *this;
+}
+
+void count_ops(std::span<const arch::Op> ops, Counters& c) {
+  using arch::Instr;
+  for (const arch::Op& op : ops) {
+    const arch::InstrInfo& i = arch::info(op.instr);
+    switch (i.category) {
+      case arch::Category::tlbi:
+        switch (tlbi_reach(op.instr)) {
+          case TlbiReach::per_va: ++c.tlbi_per_va; break;
+          case TlbiReach::range: ++c.tlbi_range; break;
+          case TlbiReach::context: ++c.tlbi_context; break;
+          case TlbiReach::full: ++c.tlbi_full; break;
+        }
+        if (i.scope == arch::Scope::inner_shareable) ++c.broadcast;
+        break;
+      case arch::Category::barrier:
+        if (op.instr == Instr::isb) {
+          ++c.isb;
+        } else {
+          ++c.dsb;
+        }
+        break;
+      case arch::Category::cache:
+        if (op.instr == Instr::dc_civac) {
+          ++c.dcache;
+        } else {
+          ++c.icache;
+        }
+        if (i.scope == arch::Scope::inner_shareable) ++c.broadcast;
+        break;
+    }
+  }
+}
+
+}  // namespace tlbkit::workload

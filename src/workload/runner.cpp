@@ -1,0 +1,150 @@
+#include "workload/runner.hpp"
+
+#include <utility>
+#include <variant>
+
+#include <fmt/format.h>
+
+#include "tlbkit/maint/gather.hpp"
+#include "tlbkit/pt/table.hpp"
+
+namespace tlbkit::workload {
+namespace {
+
+pt::LeafAttributes leaf_attributes(const StepAttributes& attributes) {
+  return std::visit([](const auto& typed) { return pt::LeafAttributes(typed); }, attributes);
+}
+
+// Runs one step on `table`, reporting to `sink`.
+Status apply(pt::Table& table, const Step& step, maint::ChangeSink& sink) {
+  const bool needs_attributes = step.kind == StepKind::map || step.kind == StepKind::protect;
+  if (needs_attributes && !step.attributes) {
+    return Error{Errc::invalid_argument, "step needs attributes"};
+  }
+  switch (step.kind) {
+    case StepKind::map:
+      return table.map(step.va, step.pa, step.size, leaf_attributes(*step.attributes), sink,
+                       pt::MapOptions{step.blocks});
+    case StepKind::unmap: return table.unmap(step.va, step.size, sink);
+    case StepKind::protect:
+      return table.protect(step.va, step.size, pt::AttributeChange::to(leaf_attributes(*step.attributes)), sink);
+    case StepKind::split: return table.split(step.va, step.size, step.level, sink);
+    case StepKind::promote: return table.promote(step.va, step.level, sink);
+  }
+  return Error{Errc::invalid_argument, "unknown step kind"};
+}
+
+// What one Gather's lifetime produced.
+struct Observed {
+  std::vector<ChangeRecord> changes;
+  std::vector<ExecutedPlan> plans;
+  std::size_t tables_retired = 0;
+  Counters counters;
+};
+
+// Sets up a Gather for `space` with a ChangeLog in front and a PlanLog
+// behind, calls body(log), finishes the Gather and counts what happened.
+template <class Body>
+Observed observe(const maint::AddressSpace& space, const maint::Policy& policy, const RunOptions& options,
+                 sim::PhysicalMemory& memory, std::vector<std::string>& problems, const std::string& where,
+                 Body&& body) {
+  PlanContext context;
+  PlanLog plans(context);
+  Observed out;
+  {
+    maint::Gather gather(space, options.features, policy, plans, memory);
+    ChangeLog log(gather, context);
+    body(log);
+    log.end_steps();
+    const Status finished = gather.finish();
+    if (!finished.ok()) {
+      problems.push_back(fmt::format("{}: the gather could not finish: {}: {}", where,
+                                     errc_name(finished.error().code), finished.error().message));
+    }
+    out.counters.tables_freed = gather.tables_freed();
+    out.changes = log.changes();
+    out.tables_retired = log.tables_retired();
+  }
+  out.plans = plans.take();
+  out.counters.changes = out.changes.size();
+  out.counters.plans = out.plans.size();
+  for (const ExecutedPlan& p : out.plans) {
+    if (p.trigger == Trigger::break_before_make) ++out.counters.immediate_plans;
+    count_ops(p.ops, out.counters);
+  }
+  return out;
+}
+
+BatchResult run_batch(pt::Table& table, const Scenario& scenario, std::size_t index, const maint::Policy& policy,
+                      const RunOptions& options, sim::PhysicalMemory& memory, std::vector<std::string>& problems) {
+  const Batch& batch = scenario.batches[index];
+  BatchResult result;
+  const std::string where = fmt::format("batch {} ({})", index + 1, batch.label);
+  Observed seen = observe(scenario.space, policy, options, memory, problems, where, [&](ChangeLog& log) {
+    for (std::size_t i = 0; i < batch.steps.size(); ++i) {
+      log.begin_step(i);
+      const Status s = apply(table, batch.steps[i], log);
+      StepOutcome outcome;
+      if (!s.ok()) {
+        outcome.error = s.error();
+        problems.push_back(fmt::format("{} step {} ({}): {}: {}", where, i + 1, step_kind_name(batch.steps[i].kind),
+                                       errc_name(s.error().code), s.error().message));
+      }
+      result.steps.push_back(outcome);
+    }
+  });
+  result.changes = std::move(seen.changes);
+  result.plans = std::move(seen.plans);
+  result.tables_retired = seen.tables_retired;
+  result.counters = seen.counters;
+  return result;
+}
+
+}  // namespace
+
+ScenarioResult run_scenario(const Scenario& scenario, const maint::Policy& policy, const RunOptions& options) {
+  ScenarioResult result;
+  result.scenario = scenario;
+  sim::PhysicalMemory memory(sim::PhysicalMemory::kDefaultBase, options.memory_pages);
+
+  const Result<arch::Geometry> geometry = make_geometry(scenario.geometry);
+  if (!geometry.ok()) {
+    result.problems.push_back(fmt::format("geometry: {}: {}", errc_name(geometry.error().code), geometry.error().message));
+    return result;
+  }
+  Result<pt::Table> table =
+      pt::Table::create(scenario.space.regime, *geometry, memory, pt::TableOptions{options.features.bbm});
+  if (!table.ok()) {
+    result.problems.push_back(fmt::format("table: {}: {}", errc_name(table.error().code), table.error().message));
+    return result;
+  }
+
+  for (std::size_t b = 0; b < scenario.batches.size(); ++b) {
+    result.batches.push_back(run_batch(*table, scenario, b, policy, options, memory, result.problems));
+    result.totals += result.batches.back().counters;
+  }
+
+  Observed teardown = observe(scenario.space, policy, options, memory, result.problems, "teardown",
+                              [&](ChangeLog& log) { table->release(log); });
+  result.teardown.plans = std::move(teardown.plans);
+  result.teardown.counters = teardown.counters;
+  result.teardown.live_pages_after = memory.counters().live_pages;
+
+  for (const sim::Misuse& m : memory.misuses()) result.problems.push_back("memory: " + sim::describe(m));
+  if (result.teardown.live_pages_after != 0) {
+    result.problems.push_back(
+        fmt::format("memory: {} table page(s) still allocated after release", result.teardown.live_pages_after));
+  }
+  result.memory = memory.counters();
+  return result;
+}
+
+std::vector<ScenarioResult> run_suite(const std::vector<Scenario>& scenarios, const maint::Policy& policy,
+                                      const RunOptions& options) {
+  std::vector<ScenarioResult> results;
+  results.reserve(scenarios.size());
+  for (const Scenario& s : scenarios) results.push_back(run_scenario(s, policy, options));
+  return results;
+}
+
+}  // namespace tlbkit::workload

@@ -1,0 +1,70 @@
+// workload::Counters: how ops are classified and counted.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "workload/counters.hpp"
+
+namespace tlbkit::workload {
+namespace {
+
+using arch::Instr;
+
+TEST(TlbiReach, ByVaAndByIpaOpsArePerVa) {
+  for (const Instr i : {Instr::vae1is, Instr::vale1is, Instr::vaae1is, Instr::vale2is, Instr::ipas2le1is, Instr::vae1}) {
+    EXPECT_EQ(tlbi_reach(i), TlbiReach::per_va) << arch::mnemonic(i);
+  }
+}
+
+TEST(TlbiReach, RangeOpsAreRange) {
+  for (const Instr i : {Instr::rvae1is, Instr::rvaae1is, Instr::rvale2is, Instr::ripas2e1is}) {
+    EXPECT_EQ(tlbi_reach(i), TlbiReach::range) << arch::mnemonic(i);
+  }
+}
+
+TEST(TlbiReach, AsidAndCurrentVmidOpsAreContextWide) {
+  for (const Instr i : {Instr::aside1is, Instr::vmalle1is, Instr::vmalls12e1is, Instr::vmalle1}) {
+    EXPECT_EQ(tlbi_reach(i), TlbiReach::context) << arch::mnemonic(i);
+  }
+}
+
+TEST(TlbiReach, AllVmidAndWholeEl2OpsAreFull) {
+  for (const Instr i : {Instr::alle1is, Instr::alle2is, Instr::alle2}) {
+    EXPECT_EQ(tlbi_reach(i), TlbiReach::full) << arch::mnemonic(i);
+  }
+}
+
+TEST(CountOps, CountsTlbisByReachBarriersCacheOpsAndBroadcasts) {
+  const std::vector<arch::Op> ops{{Instr::dsb_ishst}, {Instr::vale1is, 1}, {Instr::vale1, 2}, {Instr::aside1is},
+                                  {Instr::alle2is},   {Instr::dsb_ish},    {Instr::ic_ialluis}, {Instr::ic_iallu},
+                                  {Instr::dc_civac},  {Instr::dsb_ish},    {Instr::isb}};
+  Counters c;
+  count_ops(ops, c);
+  EXPECT_EQ(c.tlbi_per_va, 2u);
+  EXPECT_EQ(c.tlbi_context, 1u);
+  EXPECT_EQ(c.tlbi_full, 1u);
+  EXPECT_EQ(c.tlbi_range, 0u);
+  EXPECT_EQ(c.dsb, 3u);
+  EXPECT_EQ(c.isb, 1u);
+  EXPECT_EQ(c.icache, 2u);
+  EXPECT_EQ(c.dcache, 1u);
+  // vale1is, aside1is, alle2is, ic ialluis, dc civac; not the local vale1 and ic iallu.
+  EXPECT_EQ(c.broadcast, 5u);
+  EXPECT_EQ(c.plans, 0u);
+  EXPECT_EQ(c.tlbis(), 4u);
+}
+
+TEST(Counters, AddUpFieldByField) {
+  Counters a;
+  a.plans = 1;
+  a.tlbi_per_va = 3;
+  a.tables_freed = 1;
+  Counters b = a;
+  b += a;
+  EXPECT_EQ(b.plans, 2u);
+  EXPECT_EQ(b.tlbi_per_va, 6u);
+  EXPECT_EQ(b.tables_freed, 2u);
+}
+
+}  // namespace
+}  // namespace tlbkit::workload
