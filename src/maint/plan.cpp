@@ -2,15 +2,46 @@
 
 namespace tlbkit::maint {
 
+Op OpSequence::operator[](std::size_t i) const {
+  for (const Step& step : steps_) {
+    if (i < step.count) return step.at(static_cast<std::uint32_t>(i));
+    i -= step.count;
+  }
+  return Op{};
+}
+
 Status Plan::append(const Op& op) {
-  if (size_ == kCapacity) return Error{Errc::out_of_range, "plan is full"};
-  ops_[size_++] = op;
-  return ok_status();
+  if (step_count_ > 0) {
+    Step& last = steps_[step_count_ - 1];
+    if (last.first.instr == op.instr && last.count < UINT32_MAX) {
+      const std::uint64_t next = last.first.operand + last.count * last.stride;
+      if (last.count == 1 && op.operand > last.first.operand) {
+        last.stride = op.operand - last.first.operand;
+        ++last.count;
+        ++op_count_;
+        return ok_status();
+      }
+      if (last.count > 1 && op.operand == next) {
+        ++last.count;
+        ++op_count_;
+        return ok_status();
+      }
+    }
+  }
+  return append_repeated(op, 1, 0);
 }
 
 Status Plan::append(const Result<Op>& op) {
   if (!op.ok()) return op.error();
   return append(*op);
+}
+
+Status Plan::append_repeated(const Op& first, std::uint32_t count, std::uint64_t stride) {
+  if (count == 0) return Error{Errc::invalid_argument, "a step needs at least one op"};
+  if (step_count_ == kMaxSteps) return Error{Errc::out_of_range, "plan is full"};
+  steps_[step_count_++] = Step{first, count, stride};
+  op_count_ += count;
+  return ok_status();
 }
 
 }  // namespace tlbkit::maint

@@ -22,6 +22,7 @@ struct ChangeClass {
   EntryKind entry;
   ChangeKind kind;
   ExecGain exec;
+  maint::CacheMaintenance cmo = maint::CacheMaintenance::none;
 };
 
 class ChangeEmitter {
@@ -37,7 +38,8 @@ class ChangeEmitter {
   // store forwarding.
   void record(VirtAddr va, std::uint64_t size, ChangeClass what, PhysAddr output) {
     const std::uint32_t signature = signature_of(what);
-    if (pending_size_ != 0 && signature == pending_signature_ && va == pending_va_ + pending_size_) {
+    if (pending_size_ != 0 && signature == pending_signature_ && va == pending_va_ + pending_size_ &&
+        (what.entry == EntryKind::table || output == pending_output_ + pending_size_)) {
       pending_size_ += size;
       return;
     }
@@ -68,8 +70,9 @@ class ChangeEmitter {
 
  private:
   static std::uint32_t signature_of(ChangeClass c) {
-    return std::uint32_t{c.level} | static_cast<std::uint32_t>(c.entry) << 8 |
-           static_cast<std::uint32_t>(c.kind) << 16 | static_cast<std::uint32_t>(c.exec) << 24;
+    return std::uint32_t{c.level} | static_cast<std::uint32_t>(c.entry) << 6 |
+           static_cast<std::uint32_t>(c.kind) << 8 | static_cast<std::uint32_t>(c.exec) << 16 |
+           static_cast<std::uint32_t>(c.cmo) << 24;
   }
   static Change make_change(VirtAddr va, std::uint64_t size, ChangeClass what, PhysAddr output) {
     Change c;
@@ -79,6 +82,7 @@ class ChangeEmitter {
     c.entry = what.entry;
     c.kind = what.kind;
     c.exec = what.exec;
+    c.cmo = what.cmo;
     c.output = output;
     return c;
   }

@@ -7,6 +7,7 @@
 #include "splitting.hpp"
 #include "tlbkit/arch/features.hpp"
 #include "tlbkit/arch/regime.hpp"
+#include "tlbkit/pt/table.hpp"
 #include "walker.hpp"
 
 namespace tlbkit::pt::detail {
@@ -27,10 +28,17 @@ Transition transition(Regime regime, unsigned level, Descriptor old_desc, Descri
 
 class Editor {
  public:
-  Editor(const Tree& tree, Regime regime, arch::BbmLevel bbm, Reserve& reserve, ChangeSink& sink)
-      : tree_(tree), regime_(regime), bbm_(bbm), reserve_(reserve), emitter_(sink) {}
+  Editor(const Tree& tree, Regime regime, const TableOptions& options, Reserve& reserve, ChangeSink& sink)
+      : tree_(tree), regime_(regime), bbm_(options.bbm), fwb_(options.fwb), reserve_(reserve), emitter_(sink) {}
 
   const Tree& tree() const { return tree_; }
+
+  // Whether an unmap must report every leaf it removes (stage 2 without FWB:
+  // each cacheable page needs data-cache maintenance) instead of dropping a
+  // covered table whole.
+  bool unmap_reports_each_leaf() const {
+    return regime_ == Regime::stage2 && fwb_ == arch::s2::Fwb::disabled;
+  }
   Regime regime() const { return regime_; }
 
   // Rewrites a live slot to `new_desc`: in place when the regime allows,
@@ -96,15 +104,20 @@ class Editor {
   // `exec`, extends): break-before-make unless FEAT_BBM level 2 allows the
   // size change in place.
   enum class Preserving : std::uint8_t { no, yes };
-  void replace_live(const Slot& slot, Descriptor new_desc, Preserving preserving, arch::ExecGain exec);
+  void replace_live(const Slot& slot, Descriptor new_desc, Preserving preserving, arch::ExecGain exec,
+                    maint::CacheMaintenance cmo);
   PhysAddr build_subtree(unsigned level, VirtAddr va, PhysAddr pa, Descriptor attributes, const SplitRule& rule,
                          Preserving& preserving);
   void report_subtree(PhysAddr table, unsigned level, VirtAddr va, Descriptor block_attributes);
   void retire_subtree(PhysAddr table, unsigned level);
 
   const Tree& tree_;
+  // Data-cache maintenance owed when `old_desc` stops translating.
+  maint::CacheMaintenance cmo_for(Descriptor old_desc) const;
+
   Regime regime_;
   arch::BbmLevel bbm_;
+  arch::s2::Fwb fwb_;
   Reserve& reserve_;
   ChangeEmitter emitter_;
 };

@@ -117,7 +117,7 @@ Status Table::map(VirtAddr va, PhysAddr pa, std::uint64_t size, const LeafAttrib
   const arch::ExecGain exec =
       arch::exec_gain(regime_, arch::kMaxLevel, arch::kInvalidDescriptor,
                       arch::make_leaf_descriptor(0, bits, arch::kMaxLevel));
-  detail::Editor editor(tree, regime_, options_.bbm, reserve, sink);
+  detail::Editor editor(tree, regime_, options_, reserve, sink);
   MapWriter writer(shape, editor, bits, exec);
   detail::walk_range(tree, range->start, range->end, writer);
   return ok_status();

@@ -88,7 +88,7 @@ Status Table::promote(VirtAddr va, unsigned level, ChangeSink& sink) {
   }
 
   detail::Reserve no_tables(*memory_);
-  detail::Editor editor(tree, regime_, options_.bbm, no_tables, sink);
+  detail::Editor editor(tree, regime_, options_, no_tables, sink);
   const Slot slot{level, slot_va, size, entry, old_desc};
   editor.collapse_table(slot, arch::make_leaf_descriptor(base, attributes, level));
   return ok_status();

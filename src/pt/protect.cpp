@@ -66,7 +66,7 @@ Status Table::protect(VirtAddr va, std::uint64_t size, AttributeChange change, C
   const Status filled = reserve.fill(planner.tables());
   if (!filled.ok()) return filled;
 
-  detail::Editor editor(tree, regime_, options_.bbm, reserve, sink);
+  detail::Editor editor(tree, regime_, options_, reserve, sink);
   ProtectWriter writer(rule, editor, change);
   detail::walk_range(tree, range->start, range->end, writer);
   return ok_status();

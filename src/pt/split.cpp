@@ -43,7 +43,7 @@ Status Table::split(VirtAddr va, std::uint64_t size, unsigned level, ChangeSink&
   const Status filled = reserve.fill(planner.tables());
   if (!filled.ok()) return filled;
 
-  detail::Editor editor(tree, regime_, options_.bbm, reserve, sink);
+  detail::Editor editor(tree, regime_, options_, reserve, sink);
   SplitWriter writer(rule, editor);
   detail::walk_range(tree, range->start, range->end, writer);
   return ok_status();

@@ -129,7 +129,7 @@ void Table::release(ChangeSink& sink) {
   const detail::Tree tree{geometry_, *memory_, root_};
   {
     detail::Reserve no_tables(*memory_);
-    detail::Editor editor(tree, regime_, options_.bbm, no_tables, sink);
+    detail::Editor editor(tree, regime_, options_, no_tables, sink);
     Teardown teardown(editor);
     detail::walk_range(tree, 0, geometry_.input_size(), teardown);
   }

@@ -33,7 +33,7 @@ class UnmapWriter {
   Descend table_pre(const Slot& slot) {
     // A table wholly inside the range goes as one: unhooking it removes
     // every translation below it.
-    if (rule_.range.covers(slot)) {
+    if (rule_.range.covers(slot) && !editor_.unmap_reports_each_leaf()) {
       editor_.unhook_table(slot);
       return Descend::no;
     }
@@ -62,7 +62,7 @@ Status Table::unmap(VirtAddr va, std::uint64_t size, ChangeSink& sink) {
   const Status filled = reserve.fill(planner.tables());
   if (!filled.ok()) return filled;
 
-  detail::Editor editor(tree, regime_, options_.bbm, reserve, sink);
+  detail::Editor editor(tree, regime_, options_, reserve, sink);
   UnmapWriter writer(rule, editor);
   detail::walk_range(tree, range->start, range->end, writer);
   return ok_status();

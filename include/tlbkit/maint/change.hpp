@@ -19,6 +19,11 @@ using arch::VirtAddr;
 // type; otherwise the old one's, since that is what may be cached.
 enum class EntryKind : std::uint8_t { leaf, table };
 
+// Whether the memory a change stops translating to must be cleaned and
+// invalidated from the data caches (DC CIVAC per line) before it is reused:
+// stage-2 unmap or replacement of cacheable memory without FEAT_S2FWB.
+enum class CacheMaintenance : std::uint8_t { none, clean_invalidate };
+
 // A run of adjacent descriptor slots at one level that changed the same way.
 // [va, va + size) is the input-address range the slots map; for a table
 // entry it covers every translation below it.
@@ -32,6 +37,8 @@ enum class EntryKind : std::uint8_t { leaf, table };
 // - slots of a table it retired: nothing required (the record of the table
 //   entry above covers them); an unmap record is allowed;
 // - nothing for a write that changes nothing.
+// For leaves the run is physically contiguous too: it maps (old side for
+// unmap and replace) [va, va + size) to [output, output + size).
 // `exec` is yes exactly when some address of the slot may execute afterwards
 // where it could not before (per address, so a split or a promotion of
 // executable memory gains nothing; a map record of a table entry says no,
@@ -44,6 +51,7 @@ struct Change {
   ChangeKind kind = ChangeKind::map;
   ExecGain exec = ExecGain::no;
   PhysAddr output = 0;  // output (old for unmap/replace, else new) of the first slot
+  CacheMaintenance cmo = CacheMaintenance::none;
   friend constexpr bool operator==(const Change&, const Change&) = default;
 };
 

@@ -62,6 +62,10 @@ struct TableOptions {
   // FEAT_BBM level in use: level 2 lets a block split or a promotion skip
   // the invalid step (the TLBI is still issued).
   arch::BbmLevel bbm = arch::BbmLevel::level0;
+  // Stage 2: whether HCR_EL2.FWB is set. Without it, unmapping or replacing
+  // cacheable memory reports CacheMaintenance::clean_invalidate, and unmap
+  // reports every such leaf (it does not drop whole tables unseen).
+  arch::s2::Fwb fwb = arch::s2::Fwb::disabled;
 };
 
 // What query() finds for an input address.
@@ -167,7 +171,10 @@ class Table {
   Status walk(VirtAddr va, std::uint64_t size, WalkVisitor& visitor) const;
 
   // Unmaps everything and retires every table including the root. The Table
-  // is empty and unusable afterwards. Call once no CPU uses the tree.
+  // is empty and unusable afterwards. Call once no CPU uses the tree. Leaves
+  // are not reported one by one (the root entries' records cover them): for
+  // stage 2 without FWB, unmap() the memory first to get its data-cache
+  // maintenance.
   void release(ChangeSink& sink);
 
  private:

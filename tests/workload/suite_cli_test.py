@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `tlbkit suite`: suite_cli_test.py <tlbkit> <group>."""
+import json
+import subprocess
+import sys
+
+tlbkit = sys.argv[1]
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+
+
+def run(args):
+    return subprocess.run([tlbkit, *args], capture_output=True, text=True, timeout=300)
+
+
+def scenario_names():
+    p = run(["suite", "--list", "--json"])
+    check(p.returncode == 0, f"suite --list --json exited {p.returncode}: {p.stderr}")
+    return [s["name"] for s in json.loads(p.stdout)]
+
+
+def group_json():
+    names = scenario_names()
+    check(8 <= len(names) <= 12, f"{len(names)} scenarios")
+    p = run(["suite", "--json"])
+    check(p.returncode == 0, f"suite --json exited {p.returncode}: {p.stderr}")
+    doc = json.loads(p.stdout)
+    check([s["name"] for s in doc["scenarios"]] == names, "suite --json lists every scenario in order")
+    check(doc["ok"] is True, "suite --json: ok")
+    for s in doc["scenarios"]:
+        check(s["ok"] is True and s["problems"] == [], f"{s['name']}: problems {s['problems']}")
+        for b in s["batches"]:
+            for step in b["steps"]:
+                check(step["status"] == "ok", f"{s['name']}: step {step}")
+    check(doc["policy"] == {"name": "simple", "threshold": 32}, f"policy {doc['policy']}")
+    again = run(["suite", "--json"])
+    check(again.stdout == p.stdout, "two runs give byte-identical JSON")
+    one = json.loads(run(["suite", "--json", "--scenario", "madvise-dontneed-page",
+                          "--features", "ttl"]).stdout)
+    check(len(one["scenarios"]) == 1, "--scenario selects one")
+    check(one["features"] == ["ttl"], f"features {one['features']}")
+    op = one["scenarios"][0]["batches"][1]["plans"][0]["ops"][1]
+    check(op["operand"] == "0x0005700000010000", f"TTL operand {op}")
+
+
+def group_list():
+    p = run(["suite", "--list"])
+    check(p.returncode == 0, "suite --list")
+    for name in scenario_names():
+        check(name in p.stdout, f"--list lacks {name}")
+
+
+def group_text():
+    p = run(["suite"])
+    check(p.returncode == 0, f"suite exited {p.returncode}: {p.stderr}")
+    for name in scenario_names():
+        check(f"== {name} ==" in p.stdout, f"text lacks {name}")
+    check("tlbi vale1is, x0  // x0=0x0005000000010000" in p.stdout, "one-page unmap plan")
+    check("\ntotal (" in p.stdout, "summary total row")
+    check("FAILED" not in p.stdout, "a scenario failed")
+
+
+def expect_bad(args, needle):
+    p = run(args)
+    check(p.returncode == 2, f"{args}: exit {p.returncode}, expected 2")
+    check(p.stdout == "", f"{args}: printed to stdout")
+    check(needle in p.stderr, f"{args}: stderr lacks {needle!r}: {p.stderr!r}")
+
+
+def group_bad_input():
+    expect_bad(["suite", "--scenario", "nope"], 'unknown scenario "nope"')
+    expect_bad(["suite", "--scenario", "relro-mprotect", "--scenario", "nope"], "unknown scenario")
+    expect_bad(["suite", "--features", "ttl,warp"], 'unknown feature "warp"')
+    expect_bad(["suite", "--features", "ttl,ttl"], "given twice")
+    expect_bad(["suite", "--features", "bbm1,bbm2"], "one of bbm1, bbm2")
+    expect_bad(["suite", "--threshold", "201"], "at most 200")
+    expect_bad(["suite", "--threshold", "-1"], "")
+    expect_bad(["suite", "--threshold", "x"], "not a non-negative number")
+    expect_bad(["suite", "--list", "--scenario", "nope"], "unknown scenario")
+
+
+GROUPS = {"json": group_json, "list": group_list, "text": group_text, "bad_input": group_bad_input}
+
+if __name__ == "__main__":
+    GROUPS[sys.argv[2]]()
+    if failures:
+        print(f"{len(failures)} check(s) failed:")
+        for f in failures:
+            print("  -", f)
+        sys.exit(1)
+    print(f"OK: {sys.argv[2]}")
