@@ -3,10 +3,11 @@
 #   make test  installs missing packages, builds, runs every test
 BUILD_DIR ?= build
 ASAN_DIR ?= build-asan
+TSAN_DIR ?= build-tsan
 JOBS ?= $(shell nproc)
 PROPERTY_CASES ?= 1000
 
-.PHONY: all deps configure build demo test test-release test-sanitize bench clean
+.PHONY: all deps configure build demo test test-release test-sanitize test-tsan bench clean
 
 all: build
 
@@ -23,8 +24,9 @@ build: configure
 demo: build
 	@scripts/demo.sh $(BUILD_DIR)
 
-# Every test, in the release build and again under ASan + UBSan.
-test: test-release test-sanitize
+# Every test, in the release build and again under ASan + UBSan; the
+# concurrency tests once more under TSan.
+test: test-release test-sanitize test-tsan
 
 test-release: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
@@ -35,8 +37,16 @@ test-sanitize: deps
 	@cmake --build $(ASAN_DIR) -j $(JOBS)
 	@cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS) -E '^bench_'
 
+# The concurrency building blocks (request slots, deferred flush, ASID/VMID
+# allocator) under ThreadSanitizer. Only their test binary is built.
+test-tsan: deps
+	@cmake -S . -B $(TSAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTLBKIT_TSAN=ON >/dev/null
+	@cmake --build $(TSAN_DIR) -j $(JOBS) --target concurrency_tests
+	@cd $(TSAN_DIR) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	  ctest --output-on-failure -j $(JOBS) -R '^(RequestSlots|DeferredFlush|DeferredFreeList|AsidAllocator)'
+
 bench: build
 	@$(BUILD_DIR)/bench/tlbkit_bench_pt --benchmark_counters_tabular=true
 
 clean:
-	@rm -rf $(BUILD_DIR) $(ASAN_DIR)
+	@rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR)

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "cli/plan_command.hpp"
 #include "cli/suite_command.hpp"
 #include "cli/tlbi_command.hpp"
 #include "cli/usage_error.hpp"
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   tlbkit::cli::add_tlbi_command(app);
   tlbkit::cli::add_suite_command(app);
+  tlbkit::cli::add_plan_command(app);
 
   try {
     app.parse(argc, argv);

@@ -8,8 +8,21 @@ Gather::Gather(const AddressSpace& space, const arch::CpuFeatures& features, con
 
 Gather::~Gather() { (void)finish(); }
 
+void Gather::note_clean(PhysAddr pa, std::uint64_t size) {
+  if (clean_count_ > 0) {
+    PhysRange& last = clean_[clean_count_ - 1];
+    if (last.pa + last.size == pa) {
+      last.size += size;
+      return;
+    }
+  }
+  if (clean_count_ == kMaxCleanRanges) (void)finish();
+  clean_[clean_count_++] = PhysRange{pa, size};
+}
+
 void Gather::record(const Change& change) {
   if (change.exec == ExecGain::yes) exec_ = ExecGain::yes;
+  if (change.cmo == CacheMaintenance::clean_invalidate) note_clean(change.output, change.size);
   if (!arch::needs_invalidation(change.kind) || coverage_ == Coverage::everything) return;
   if (range_count_ > 0) {
     PendingRange& last = ranges_[range_count_ - 1];
@@ -31,6 +44,8 @@ void Gather::invalidate_now(const Change& change) {
   now.ranges = std::span<const PendingRange>(&range, 1);
   now.exec = change.exec;
   run(now);
+  // Cleaning may wait for the batch: the memory is not reused before it.
+  if (change.cmo == CacheMaintenance::clean_invalidate) note_clean(change.output, change.size);
 }
 
 void Gather::retire_table(PhysAddr table, unsigned pages) {
@@ -43,6 +58,7 @@ Pending Gather::pending() const {
   p.ranges = std::span<const PendingRange>(ranges_.data(), range_count_);
   p.coverage = coverage_;
   p.exec = exec_;
+  p.clean = std::span<const PhysRange>(clean_.data(), clean_count_);
   return p;
 }
 
@@ -63,7 +79,7 @@ void Gather::run(const Pending& pending) {
 
 Status Gather::finish() {
   const Pending work = pending();
-  if (work.needs_invalidation() || work.exec == ExecGain::yes || retired_count_ > 0) {
+  if (!work.empty() || retired_count_ > 0) {
     // Retired tables without a recorded change cannot happen with the
     // engine (each unhook is recorded), but freeing still waits for a plan.
     run(work);
@@ -74,6 +90,7 @@ Status Gather::finish() {
   }
   retired_count_ = 0;
   range_count_ = 0;
+  clean_count_ = 0;
   coverage_ = Coverage::exact;
   exec_ = ExecGain::no;
   return ok_status();

@@ -13,19 +13,13 @@ Op OpSequence::operator[](std::size_t i) const {
 Status Plan::append(const Op& op) {
   if (step_count_ > 0) {
     Step& last = steps_[step_count_ - 1];
-    if (last.first.instr == op.instr && last.count < UINT32_MAX) {
-      const std::uint64_t next = last.first.operand + last.count * last.stride;
-      if (last.count == 1 && op.operand > last.first.operand) {
-        last.stride = op.operand - last.first.operand;
-        ++last.count;
-        ++op_count_;
-        return ok_status();
-      }
-      if (last.count > 1 && op.operand == next) {
-        ++last.count;
-        ++op_count_;
-        return ok_status();
-      }
+    // Extend a loop only along its own stride; a stride is never guessed
+    // from two unrelated ops (loops come from append_repeated()).
+    if (last.first.instr == op.instr && last.count > 1 && last.count < UINT32_MAX &&
+        op.operand == last.first.operand + last.count * last.stride) {
+      ++last.count;
+      ++op_count_;
+      return ok_status();
     }
   }
   return append_repeated(op, 1, 0);

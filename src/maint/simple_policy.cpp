@@ -1,5 +1,6 @@
 #include "tlbkit/maint/simple_policy.hpp"
 
+#include "plan_tail.hpp"
 #include "tlbkit/arch/tlbi.hpp"
 
 namespace tlbkit::maint {
@@ -64,10 +65,14 @@ Status append_per_va(const Pending& pending, const AddressSpace& space, const ar
       ttl = arch::TtlHint{arch::Granule::k4K, r.level};
     }
     const std::uint64_t step = stride(r);
-    for (VirtAddr va = r.va & ~(step - 1); va < r.va + r.size; va += step) {
-      const Status s = plan.append(per_va_op(instr, space, va, ttl));
-      if (!s.ok()) return s;
-    }
+    const VirtAddr first = r.va & ~(step - 1);
+    // Count rather than compare addresses: a TTBR1 range may end at 2^64.
+    const std::uint64_t count = (r.va - first + r.size + step - 1) / step;
+    const Result<arch::Op> op = per_va_op(instr, space, first, ttl);
+    if (!op.ok()) return op.error();
+    // The operand holds VA >> 12: one entry further is step >> 12 further.
+    const Status s = plan.append_repeated(*op, static_cast<std::uint32_t>(count), step >> 12);
+    if (!s.ok()) return s;
   }
   if (space.regime == Regime::stage2) {
     // IPA ops spare combined stage 1+2 entries.
@@ -92,13 +97,9 @@ Status SimplePolicy::plan(const Pending& pending, const AddressSpace& space, con
     s = plan.append(arch::make_op(Instr::dsb_ish));
     if (!s.ok()) return s;
   }
-  if (pending.exec == ExecGain::yes) {
-    for (const Instr i : {Instr::ic_ialluis, Instr::dsb_ish, Instr::isb}) {
-      const Status s = plan.append(arch::make_op(i));
-      if (!s.ok()) return s;
-    }
-  }
-  return ok_status();
+  const Status cleaned = detail::append_clean(pending, space, features, plan);
+  if (!cleaned.ok()) return cleaned;
+  return detail::append_icache(pending, plan);
 }
 
 }  // namespace tlbkit::maint

@@ -117,11 +117,17 @@ json change_json(const workload::ChangeRecord& r) {
 json plans_json(const std::vector<workload::ExecutedPlan>& plans) {
   json out = json::array();
   for (const workload::ExecutedPlan& p : plans) {
-    json ops = json::array();
-    for (const arch::Op& op : p.ops) ops.push_back(text::to_json(op));
+    json runs = json::array();
+    for (const maint::Step& run : p.runs) {
+      json j = text::to_json(run.first);
+      j["count"] = run.count;
+      j["stride"] = text::hex(run.stride);
+      runs.push_back(std::move(j));
+    }
     out.push_back(json{{"trigger", workload::trigger_name(p.trigger)},
                        {"step", p.step ? json(*p.step + 1) : json(nullptr)},
-                       {"ops", std::move(ops)}});
+                       {"op_count", p.op_count()},
+                       {"runs", std::move(runs)}});
   }
   return out;
 }
@@ -169,6 +175,7 @@ json scenario_json(const ScenarioResult& r) {
       {"teardown",
        {{"plans", plans_json(r.teardown.plans)},
         {"counters", counters_json(r.teardown.counters)},
+        {"pages_freed", r.teardown.pages_freed},
         {"live_pages_after", r.teardown.live_pages_after}}},
       {"memory",
        {{"allocations", m.allocations},

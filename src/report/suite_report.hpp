@@ -27,18 +27,22 @@ std::string suite_text(const std::vector<workload::ScenarioResult>& results, con
 
 // One scenario in full: description, regime, every batch with its steps,
 // change records and plans, the batch counters, teardown and problems.
+// Plans are in assembler syntax (text::to_asm); a run of more than four
+// alike ops shows its first and last op and how many lie between.
 std::string scenario_text(const workload::ScenarioResult& result);
 
 // The summary table: one row of counters per scenario and a total row.
 // Columns: batches, steps, changes, plans, bbm (immediate plans), per-va,
-// range, ctx (ASID/VMID-wide), full, IS (broadcast TLBI and cache ops),
-// dsb, isb, ic, freed (tables freed after their flush), status.
+// range, ctx (ASID/VMID-wide), full, IS (broadcast TLBIs), dsb, isb, ic,
+// dc, freed (tables freed after their flush), status.
 std::string summary_table(const std::vector<workload::ScenarioResult>& results);
 
 // {"policy": {...}, "features": [...], "scenarios": [...], "totals": {...}, "ok": bool}
 // Each scenario holds its description, geometry, address space, batches
-// (steps with status, changes, plans with ops as text::to_json gives them,
-// counters), teardown, memory counters and problems.
+// (steps with status, changes, plans, counters), teardown, memory counters
+// and problems. A plan is {"trigger", "step", "op_count", "runs"}; each run
+// is its first op as text::to_json gives it plus "count" and "stride": the
+// op repeated count times, the operand advancing by stride.
 nlohmann::json suite_json(const std::vector<workload::ScenarioResult>& results, const RunLabel& label);
 
 // The scenarios' names and descriptions: one line each, or a JSON array of

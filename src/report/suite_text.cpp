@@ -24,11 +24,29 @@ std::string counters_line(const Counters& c) {
       c.isb, c.icache, c.dcache, c.tables_freed);
 }
 
+// Runs up to this long are listed op by op; longer ones show their first
+// and last op around a line that says what lies between.
+constexpr std::uint32_t kListedRun = 4;
+
+// One row of the summary table: name (padded to a width), then the columns.
+constexpr const char* kRow = "{:<{}} {:>7} {:>5} {:>7} {:>5} {:>3} {:>6} {:>5} {:>3} {:>4} {:>4} {:>4} {:>3} {:>3} {:>6} {:>5}  {}\n";
+
+void append_run(std::string& out, const maint::Step& run, const char* indent) {
+  if (run.count <= kListedRun) {
+    for (std::uint32_t i = 0; i < run.count; ++i) out += fmt::format("{}  {}\n", indent, text::to_asm(run.at(i)));
+    return;
+  }
+  out += fmt::format("{}  {}\n", indent, text::to_asm(run.first));
+  out += fmt::format("{}  ... {} more {} (x0 += {:#x} each), {} in all\n", indent, run.count - 2,
+                     arch::mnemonic(run.first.instr), run.stride, run.count);
+  out += fmt::format("{}  {}\n", indent, text::to_asm(run.at(run.count - 1)));
+}
+
 void append_plan(std::string& out, std::size_t number, const ExecutedPlan& plan, const char* indent) {
   out += fmt::format("{}plan {} ({}", indent, number, workload::trigger_name(plan.trigger));
   if (plan.step) out += fmt::format(", in step {}", *plan.step + 1);
-  out += "):\n";
-  for (const arch::Op& op : plan.ops) out += fmt::format("{}  {}\n", indent, text::to_asm(op));
+  out += fmt::format(", {} op{}):\n", plan.op_count(), plan.op_count() == 1 ? "" : "s");
+  for (const maint::Step& run : plan.runs) append_run(out, run, indent);
 }
 
 void append_batch(std::string& out, std::size_t number, const workload::Batch& batch, const BatchResult& r) {
@@ -62,7 +80,7 @@ std::string scenario_text(const ScenarioResult& result) {
   out += fmt::format(
       "teardown (release): {} plan(s), {} table page(s) freed; table pages allocated {}, peak live {}, live "
       "after {}\n",
-      result.teardown.counters.plans, result.memory.freed_pages, result.memory.allocated_pages,
+      result.teardown.counters.plans, result.teardown.pages_freed, result.memory.allocated_pages,
       result.memory.peak_live_pages, result.teardown.live_pages_after);
   for (const std::string& p : result.problems) out += fmt::format("PROBLEM: {}\n", p);
   return out;
@@ -73,15 +91,12 @@ std::string summary_table(const std::vector<ScenarioResult>& results) {
   for (const ScenarioResult& r : results) width = std::max(width, r.scenario.name.size());
   const auto row = [width](const std::string& name, auto batches, auto steps, const Counters& c,
                            const std::string& status) {
-    return fmt::format("{:<{}} {:>7} {:>5} {:>7} {:>5} {:>3} {:>6} {:>5} {:>3} {:>4} {:>4} {:>4} {:>3} {:>3} {:>5}  {}\n",
-                       name, width, batches, steps, c.changes, c.plans, c.immediate_plans, c.tlbi_per_va,
-                       c.tlbi_range, c.tlbi_context, c.tlbi_full, c.broadcast, c.dsb, c.isb, c.icache,
+    return fmt::format(kRow, name, width, batches, steps, c.changes, c.plans, c.immediate_plans, c.tlbi_per_va,
+                       c.tlbi_range, c.tlbi_context, c.tlbi_full, c.broadcast, c.dsb, c.isb, c.icache, c.dcache,
                        c.tables_freed, status);
   };
-  std::string out = fmt::format(
-      "{:<{}} {:>7} {:>5} {:>7} {:>5} {:>3} {:>6} {:>5} {:>3} {:>4} {:>4} {:>4} {:>3} {:>3} {:>5}  {}\n", "scenario",
-      width, "batches", "steps", "changes", "plans", "bbm", "per-va", "range", "ctx", "full", "IS", "dsb", "isb", "ic",
-      "freed", "status");
+  std::string out = fmt::format(kRow, "scenario", width, "batches", "steps", "changes", "plans", "bbm", "per-va",
+                                "range", "ctx", "full", "IS", "dsb", "isb", "ic", "dc", "freed", "status");
   Counters total;
   std::size_t batches = 0, steps = 0, failed = 0;
   for (const ScenarioResult& r : results) {
@@ -103,7 +118,7 @@ std::string suite_text(const std::vector<ScenarioResult>& results, const RunLabe
   std::string out = fmt::format("tlbkit suite: {} scenario(s), policy {} (threshold {}), features: {}\n\n",
                                 results.size(), label.policy, label.threshold, features_text(label.features));
   for (const ScenarioResult& r : results) out += scenario_text(r) + "\n";
-  out += "summary (teardown excluded; IS = broadcast TLBI and cache ops; freed = tables freed after their flush)\n";
+  out += "summary (teardown excluded; IS = broadcast TLBIs; dc = DC CIVAC; freed = tables freed after their flush)\n";
   out += summary_table(results);
   return out;
 }

@@ -271,7 +271,8 @@ Scenario kvm_s2_unmap_block() {
   s.name = "kvm-s2-unmap-block";
   s.description =
       "KVM stage-2 unmap of a 2 MiB block (memslot removed, balloon inflated): IPAS2LE1IS, then "
-      "VMALLE1IS for the combined stage 1+2 entries (40-bit IPA, two concatenated root tables)";
+      "VMALLE1IS for the combined stage 1+2 entries, and without FWB a DC CIVAC per line of the "
+      "block (40-bit IPA, two concatenated root tables)";
   s.geometry = stage2(40, 1);
   s.space = stage2_space(7);
   s.batches.push_back(Batch{"guest RAM faults",

@@ -38,37 +38,47 @@ Counters& Counters::operator+=(const Counters& o) {
   return *this;
 }
 
-void count_ops(std::span<const arch::Op> ops, Counters& c) {
+namespace {
+
+// Adds `times` executions of `op`.
+void count_op(const arch::Op& op, std::uint64_t times, Counters& c) {
   using arch::Instr;
-  for (const arch::Op& op : ops) {
-    const arch::InstrInfo& i = arch::info(op.instr);
-    switch (i.category) {
-      case arch::Category::tlbi:
-        switch (tlbi_reach(op.instr)) {
-          case TlbiReach::per_va: ++c.tlbi_per_va; break;
-          case TlbiReach::range: ++c.tlbi_range; break;
-          case TlbiReach::context: ++c.tlbi_context; break;
-          case TlbiReach::full: ++c.tlbi_full; break;
-        }
-        if (i.scope == arch::Scope::inner_shareable) ++c.broadcast;
-        break;
-      case arch::Category::barrier:
-        if (op.instr == Instr::isb) {
-          ++c.isb;
-        } else {
-          ++c.dsb;
-        }
-        break;
-      case arch::Category::cache:
-        if (op.instr == Instr::dc_civac) {
-          ++c.dcache;
-        } else {
-          ++c.icache;
-        }
-        if (i.scope == arch::Scope::inner_shareable) ++c.broadcast;
-        break;
-    }
+  const arch::InstrInfo& i = arch::info(op.instr);
+  switch (i.category) {
+    case arch::Category::tlbi:
+      switch (tlbi_reach(op.instr)) {
+        case TlbiReach::per_va: c.tlbi_per_va += times; break;
+        case TlbiReach::range: c.tlbi_range += times; break;
+        case TlbiReach::context: c.tlbi_context += times; break;
+        case TlbiReach::full: c.tlbi_full += times; break;
+      }
+      break;
+    case arch::Category::barrier:
+      if (op.instr == Instr::isb) {
+        c.isb += times;
+      } else {
+        c.dsb += times;
+      }
+      break;
+    case arch::Category::cache:
+      if (op.instr == Instr::dc_civac) {
+        c.dcache += times;
+      } else {
+        c.icache += times;
+      }
+      break;
   }
+  if (i.category == arch::Category::tlbi && i.scope == arch::Scope::inner_shareable) c.broadcast += times;
+}
+
+}  // namespace
+
+void count_ops(std::span<const arch::Op> ops, Counters& c) {
+  for (const arch::Op& op : ops) count_op(op, 1, c);
+}
+
+void count_runs(std::span<const maint::Step> runs, Counters& c) {
+  for (const maint::Step& run : runs) count_op(run.first, run.count, c);
 }
 
 }  // namespace tlbkit::workload

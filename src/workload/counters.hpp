@@ -5,6 +5,7 @@
 #include <span>
 
 #include "tlbkit/arch/ops.hpp"
+#include "tlbkit/maint/plan.hpp"
 
 namespace tlbkit::workload {
 
@@ -27,10 +28,10 @@ struct Counters {
   std::uint64_t tlbi_range = 0;
   std::uint64_t tlbi_context = 0;
   std::uint64_t tlbi_full = 0;
-  std::uint64_t broadcast = 0;  // TLBI and cache ops broadcast to the Inner Shareable domain
+  std::uint64_t broadcast = 0;  // TLBIs broadcast to the Inner Shareable domain (the IS forms)
   std::uint64_t dsb = 0;
   std::uint64_t isb = 0;
-  std::uint64_t icache = 0;  // IC IALLU(IS), IC IVAU
+  std::uint64_t icache = 0;  // IC IALLU, IC IALLUIS, IC IVAU
   std::uint64_t dcache = 0;  // DC CIVAC
   std::uint64_t tables_freed = 0;
 
@@ -42,5 +43,8 @@ struct Counters {
 // Adds the op-level counters of `ops` (TLBIs by reach, broadcast, barriers,
 // cache ops) to `counters`; plans, changes and tables are left alone.
 void count_ops(std::span<const arch::Op> ops, Counters& counters);
+
+// count_ops() for the ops `runs` expand to (each run counts `count` times).
+void count_runs(std::span<const maint::Step> runs, Counters& counters);
 
 }  // namespace tlbkit::workload

@@ -31,7 +31,14 @@ struct PlanContext {
 struct ExecutedPlan {
   Trigger trigger = Trigger::batch_end;
   std::optional<std::size_t> step;
-  std::vector<arch::Op> ops;
+  // The plan as it was built: runs of one op repeated `count` times, the
+  // operand advancing by `stride` (a per-page TLBI loop, DC CIVAC over a page).
+  std::vector<maint::Step> runs;
+
+  // The runs expanded, in execution order.
+  std::vector<arch::Op> ops() const;
+  // How many ops the runs expand to.
+  std::uint64_t op_count() const;
   friend bool operator==(const ExecutedPlan&, const ExecutedPlan&) = default;
 };
 

@@ -34,6 +34,15 @@ Status apply(pt::Table& table, const Step& step, maint::ChangeSink& sink) {
   return Error{Errc::invalid_argument, "unknown step kind"};
 }
 
+// What the table engine must know of the CPU: FEAT_BBM level and, for
+// stage 2, whether FWB is on (it decides data-cache maintenance).
+pt::TableOptions table_options(const arch::CpuFeatures& features) {
+  pt::TableOptions t;
+  t.bbm = features.bbm;
+  t.fwb = features.fwb == arch::Presence::present ? arch::s2::Fwb::enabled : arch::s2::Fwb::disabled;
+  return t;
+}
+
 // What one Gather's lifetime produced.
 struct Observed {
   std::vector<ChangeRecord> changes;
@@ -70,7 +79,7 @@ Observed observe(const maint::AddressSpace& space, const maint::Policy& policy, 
   out.counters.plans = out.plans.size();
   for (const ExecutedPlan& p : out.plans) {
     if (p.trigger == Trigger::break_before_make) ++out.counters.immediate_plans;
-    count_ops(p.ops, out.counters);
+    count_runs(p.runs, out.counters);
   }
   return out;
 }
@@ -112,8 +121,7 @@ ScenarioResult run_scenario(const Scenario& scenario, const maint::Policy& polic
     result.problems.push_back(fmt::format("geometry: {}: {}", errc_name(geometry.error().code), geometry.error().message));
     return result;
   }
-  Result<pt::Table> table =
-      pt::Table::create(scenario.space.regime, *geometry, memory, pt::TableOptions{options.features.bbm});
+  Result<pt::Table> table = pt::Table::create(scenario.space.regime, *geometry, memory, table_options(options.features));
   if (!table.ok()) {
     result.problems.push_back(fmt::format("table: {}: {}", errc_name(table.error().code), table.error().message));
     return result;
@@ -124,10 +132,12 @@ ScenarioResult run_scenario(const Scenario& scenario, const maint::Policy& polic
     result.totals += result.batches.back().counters;
   }
 
+  const std::uint64_t freed_before = memory.counters().freed_pages;
   Observed teardown = observe(scenario.space, policy, options, memory, result.problems, "teardown",
                               [&](ChangeLog& log) { table->release(log); });
   result.teardown.plans = std::move(teardown.plans);
   result.teardown.counters = teardown.counters;
+  result.teardown.pages_freed = memory.counters().freed_pages - freed_before;
   result.teardown.live_pages_after = memory.counters().live_pages;
 
   for (const sim::Misuse& m : memory.misuses()) result.problems.push_back("memory: " + sim::describe(m));

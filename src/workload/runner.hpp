@@ -19,7 +19,7 @@
 namespace tlbkit::workload {
 
 struct RunOptions {
-  arch::CpuFeatures features;  // also gives the table engine its FEAT_BBM level
+  arch::CpuFeatures features;  // also gives the table engine its FEAT_BBM level and FWB
   std::uint64_t memory_pages = sim::PhysicalMemory::kDefaultPages;  // table pool size
 };
 
@@ -40,6 +40,7 @@ struct BatchResult {
 struct TeardownResult {
   std::vector<ExecutedPlan> plans;
   Counters counters;
+  std::uint64_t pages_freed = 0;       // table pages the release freed (root included)
   std::uint64_t live_pages_after = 0;  // table pages still allocated afterwards (a leak if not 0)
 };
 

@@ -9,6 +9,7 @@ namespace tlbkit::workload {
 namespace {
 
 using arch::Instr;
+using arch::Op;
 
 TEST(TlbiReach, ByVaAndByIpaOpsArePerVa) {
   for (const Instr i : {Instr::vae1is, Instr::vale1is, Instr::vaae1is, Instr::vale2is, Instr::ipas2le1is, Instr::vae1}) {
@@ -35,7 +36,7 @@ TEST(TlbiReach, AllVmidAndWholeEl2OpsAreFull) {
 }
 
 TEST(CountOps, CountsTlbisByReachBarriersCacheOpsAndBroadcasts) {
-  const std::vector<arch::Op> ops{{Instr::dsb_ishst}, {Instr::vale1is, 1}, {Instr::vale1, 2}, {Instr::aside1is},
+  const std::vector<Op> ops{{Instr::dsb_ishst}, {Instr::vale1is, 1}, {Instr::vale1, 2}, {Instr::aside1is},
                                   {Instr::alle2is},   {Instr::dsb_ish},    {Instr::ic_ialluis}, {Instr::ic_iallu},
                                   {Instr::dc_civac},  {Instr::dsb_ish},    {Instr::isb}};
   Counters c;
@@ -48,10 +49,23 @@ TEST(CountOps, CountsTlbisByReachBarriersCacheOpsAndBroadcasts) {
   EXPECT_EQ(c.isb, 1u);
   EXPECT_EQ(c.icache, 2u);
   EXPECT_EQ(c.dcache, 1u);
-  // vale1is, aside1is, alle2is, ic ialluis, dc civac; not the local vale1 and ic iallu.
-  EXPECT_EQ(c.broadcast, 5u);
+  // The IS TLBIs vale1is, aside1is, alle2is; not the local vale1, nor cache ops.
+  EXPECT_EQ(c.broadcast, 3u);
   EXPECT_EQ(c.plans, 0u);
   EXPECT_EQ(c.tlbis(), 4u);
+}
+
+TEST(CountRuns, CountsEachRunAsManyOpsAsItRepeats) {
+  const std::vector<maint::Step> runs{{Op{Instr::dsb_ishst}, 1, 0},
+                                      {Op{Instr::vale1is, 0x10}, 32, 1},
+                                      {Op{Instr::dsb_ish}, 1, 0},
+                                      {Op{Instr::dc_civac, 0x4000'0000}, 64, 64}};
+  Counters c;
+  count_runs(runs, c);
+  EXPECT_EQ(c.tlbi_per_va, 32u);
+  EXPECT_EQ(c.broadcast, 32u);
+  EXPECT_EQ(c.dsb, 2u);
+  EXPECT_EQ(c.dcache, 64u);
 }
 
 TEST(Counters, AddUpFieldByField) {

@@ -43,7 +43,7 @@ def group_json():
                           "--features", "ttl"]).stdout)
     check(len(one["scenarios"]) == 1, "--scenario selects one")
     check(one["features"] == ["ttl"], f"features {one['features']}")
-    op = one["scenarios"][0]["batches"][1]["plans"][0]["ops"][1]
+    op = one["scenarios"][0]["batches"][1]["plans"][0]["runs"][1]
     check(op["operand"] == "0x0005700000010000", f"TTL operand {op}")
 
 

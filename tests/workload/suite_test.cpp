@@ -122,8 +122,8 @@ TEST(BuiltinSuite, EveryPlanIsFencedByABarrierAtItsEnd) {
   for (const ScenarioResult& r : run_all()) {
     for (const BatchResult& b : r.batches) {
       for (const ExecutedPlan& p : b.plans) {
-        ASSERT_FALSE(p.ops.empty()) << r.scenario.name;
-        const arch::Instr last = p.ops.back().instr;
+        ASSERT_FALSE(p.runs.empty()) << r.scenario.name;
+        const arch::Instr last = p.runs.back().first.instr;
         EXPECT_TRUE(last == arch::Instr::dsb_ish || last == arch::Instr::isb) << r.scenario.name;
       }
     }
@@ -151,7 +151,7 @@ TEST(SuiteJson, ListsEveryScenarioWithItsBatchesPlansAndCounters) {
     plans += s["counters"]["plans"].get<std::uint64_t>();
   }
   EXPECT_EQ(j["totals"]["plans"].get<std::uint64_t>(), plans);
-  const nlohmann::json& op = j["scenarios"][1]["batches"][1]["plans"][0]["ops"][1];
+  const nlohmann::json& op = j["scenarios"][1]["batches"][1]["plans"][0]["runs"][1];
   EXPECT_EQ(op["op"], "tlbi vale1is");
   EXPECT_EQ(op["operand"], "0x0005000000010000");
 }

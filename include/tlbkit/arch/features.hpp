@@ -18,6 +18,7 @@ struct CpuFeatures {
   unsigned asid_bits = 16;                 // 8 or 16 (ID_AA64MMFR0_EL1.ASIDBits)
   unsigned vmid_bits = 16;                 // 8 or 16 (ID_AA64MMFR1_EL1.VMIDBits)
   unsigned processing_elements = 1;        // PEs in the Inner Shareable domain
+  unsigned dcache_line = 64;               // bytes (CTR_EL0.DminLine)
   friend constexpr bool operator==(const CpuFeatures&, const CpuFeatures&) = default;
 };
 

@@ -196,9 +196,10 @@ Result<ShimRequest> encode_plan_for_shim(const maint::Plan& plan);
 // else a widening. The widening keeps the plan's ASID, LEAF and TTL where
 // all its TLBIs agree (else non-leaf, no hint) and, in this order, takes
 // - asid, when the plan's only TLBIs are ASIDE1(IS) of one ASID;
-// - va_loop over the plan's by-VA addresses at the largest stride they are
-//   all aligned to, when the plan has only by-VA ops of one ASID and at most
-//   kShimMaxLoopOps TLBIs do;
+// - va_loop from the plan's lowest to its highest by-VA address at the
+//   largest stride (1 GiB, 2 MiB, 4 KiB) all of them are aligned to, when
+//   the plan's TLBIs are by-VA ops of one ASID and that loop needs at most
+//   kShimMaxLoopOps TLBIs;
 // - range over the bounding box of the plan's by-VA and range ops, when the
 //   plan has range ops (so the CPU has FEAT_TLBIRANGE) and the box has at
 //   most kShimMaxRangePages pages;

@@ -19,6 +19,7 @@ class Gather final : public ChangeSink {
  public:
   static constexpr std::size_t kMaxRanges = 32;
   static constexpr std::size_t kMaxRetired = 64;
+  static constexpr std::size_t kMaxCleanRanges = 16;
 
   Gather(const AddressSpace& space, const arch::CpuFeatures& features, const Policy& policy,
          exec::Executor& executor, pt::TableMemory& memory);
@@ -30,7 +31,8 @@ class Gather final : public ChangeSink {
   // ChangeSink. A change needing invalidation joins the pending ranges
   // (merged with the last one when adjacent; when they are full, coverage
   // becomes "everything"). A map or relax needs none; it only notes
-  // exec-gained.
+  // exec-gained. Memory needing data-cache maintenance joins the clean list;
+  // when that is full the pending work is finished early.
   void record(const Change& change) override;
   // Plans and executes the change's invalidation at once (break-before-make).
   void invalidate_now(const Change& change) override;
@@ -51,6 +53,7 @@ class Gather final : public ChangeSink {
 
  private:
   void run(const Pending& pending);
+  void note_clean(PhysAddr pa, std::uint64_t size);
 
   AddressSpace space_;
   arch::CpuFeatures features_;
@@ -62,6 +65,8 @@ class Gather final : public ChangeSink {
   std::size_t range_count_ = 0;
   Coverage coverage_ = Coverage::exact;
   ExecGain exec_ = ExecGain::no;
+  std::array<PhysRange, kMaxCleanRanges> clean_{};
+  std::size_t clean_count_ = 0;
 
   struct Retired {
     PhysAddr table;

@@ -80,8 +80,8 @@ class Plan {
  public:
   static constexpr std::size_t kMaxSteps = 64;
 
-  // Appends `op`, extending the last step when `op` continues it (same
-  // instruction, operand one stride on).
+  // Appends `op`, extending the last step when it is a loop (count > 1)
+  // that `op` continues (same instruction, operand one stride on).
   // # Errors
   // out_of_range: a new step is needed and the plan is full; the plan is
   // left unchanged.

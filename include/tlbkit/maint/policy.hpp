@@ -23,6 +23,16 @@ struct AddressSpace {
   // Whether the space holds global (nG = 0) stage-1 entries: an ASID-wide
   // invalidation does not remove those.
   GlobalEntries global = GlobalEntries::absent;
+  // Data-cache maintenance works on virtual addresses: the executing
+  // regime's address of physical page P is P + linear_map_offset.
+  std::uint64_t linear_map_offset = 0;
+};
+
+// Physical memory to clean and invalidate from the data caches.
+struct PhysRange {
+  PhysAddr pa = 0;
+  std::uint64_t size = 0;
+  friend constexpr bool operator==(const PhysRange&, const PhysRange&) = default;
 };
 
 // Input addresses whose cached entries must go, with what may be cached.
@@ -43,8 +53,12 @@ struct Pending {
   std::span<const PendingRange> ranges;
   Coverage coverage = Coverage::exact;
   ExecGain exec = ExecGain::no;  // I-cache maintenance is due
+  // Memory that must be cleaned and invalidated (DC CIVAC per line) after
+  // the invalidation completes and before it is reused.
+  std::span<const PhysRange> clean;
 
   bool needs_invalidation() const { return coverage == Coverage::everything || !ranges.empty(); }
+  bool empty() const { return !needs_invalidation() && exec == ExecGain::no && clean.empty(); }
   bool tables_changed() const {
     for (const PendingRange& r : ranges) {
       if (r.entry == EntryKind::table) return true;
@@ -57,7 +71,9 @@ class Policy {
  public:
   // Appends to `plan` the operations that make `pending` safe on a CPU with
   // `features`: when the plan has run, no TLB of any PE holds an entry for a
-  // pending range of `space`.
+  // pending range of `space`, the memory in `pending.clean` has been cleaned
+  // and invalidated to the point of coherency after that, and with exec
+  // gained the instruction caches hold nothing stale.
   // # Errors
   // out_of_range: the plan has no room (the plan is then partial: discard it).
   virtual Status plan(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,

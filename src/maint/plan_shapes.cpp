@@ -1,0 +1,257 @@
+#include "plan_shapes.hpp"
+
+#include "tlbkit/arch/tlbi.hpp"
+
+namespace tlbkit::maint::detail {
+namespace {
+
+using arch::Instr;
+using arch::Presence;
+using arch::Regime;
+
+constexpr std::uint64_t kPage = 4096;
+
+std::uint64_t level_size(unsigned level) { return std::uint64_t{1} << (12 + 9 * (3 - level)); }
+
+// Bytes one per-VA op retires for `range`: one op per leaf entry; every page
+// under a changed table entry (leaves of any size may be cached below it).
+std::uint64_t stride(const PendingRange& range) {
+  return range.entry == EntryKind::leaf ? level_size(range.level) : kPage;
+}
+
+// Leaf-only forms and TTL hints are legal only when no table entry changed:
+// a freed table may sit in a walk cache (known bugs 6, 7, 10).
+bool leaf_only(const Pending& pending) { return !pending.tables_changed(); }
+
+// The one level every changed entry is at, when they are all leaves of one
+// level and FEAT_TTL is there to hint it; 0 otherwise.
+unsigned hint_level(const Pending& pending, const arch::CpuFeatures& features) {
+  if (features.ttl != Presence::present || !leaf_only(pending) || pending.ranges.empty()) return 0;
+  const unsigned level = pending.ranges[0].level;
+  for (const PendingRange& r : pending.ranges) {
+    if (r.level != level) return 0;
+  }
+  return level;
+}
+
+Instr by_va_instr(Regime regime, bool leaf) {
+  switch (regime) {
+    case Regime::el1_stage1: return leaf ? Instr::vale1is : Instr::vae1is;
+    case Regime::el2_stage1: return leaf ? Instr::vale2is : Instr::vae2is;
+    case Regime::stage2: return leaf ? Instr::ipas2le1is : Instr::ipas2e1is;
+  }
+  return Instr::vae1is;
+}
+
+Instr range_instr(Regime regime, bool leaf) {
+  switch (regime) {
+    case Regime::el1_stage1: return leaf ? Instr::rvale1is : Instr::rvae1is;
+    case Regime::el2_stage1: return leaf ? Instr::rvale2is : Instr::rvae2is;
+    case Regime::stage2: return leaf ? Instr::ripas2le1is : Instr::ripas2e1is;
+  }
+  return Instr::rvae1is;
+}
+
+Result<arch::Op> by_va_op(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
+                          VirtAddr va, unsigned level) {
+  const Instr instr = by_va_instr(space.regime, leaf_only(pending));
+  arch::Ttl ttl = arch::kNoTtl;
+  if (features.ttl == Presence::present && leaf_only(pending)) ttl = arch::TtlHint{arch::Granule::k4K, level};
+  switch (space.regime) {
+    case Regime::el1_stage1: return arch::encode_va(instr, arch::Asid{space.asid}, va, ttl);
+    case Regime::el2_stage1: return arch::encode_va_all_asid(instr, va, ttl);
+    case Regime::stage2: return arch::encode_ipa(instr, va, ttl);
+  }
+  return Error{Errc::invalid_argument, "unknown regime"};
+}
+
+Result<arch::Op> range_op(const Pending& pending, const AddressSpace& space, unsigned ttl_level, VirtAddr base,
+                          arch::RangePiece piece) {
+  const Instr instr = range_instr(space.regime, leaf_only(pending));
+  arch::RangeFields fields;
+  fields.scale = piece.scale;
+  fields.num = piece.num;
+  if (ttl_level != 0) fields.ttl_level = ttl_level;
+  switch (space.regime) {
+    case Regime::el1_stage1: return arch::encode_range(instr, arch::Asid{space.asid}, base, fields);
+    case Regime::el2_stage1: return arch::encode_range_all_asid(instr, base, fields);
+    case Regime::stage2: return arch::encode_ipa_range(instr, base, fields);
+  }
+  return Error{Errc::invalid_argument, "unknown regime"};
+}
+
+// The smallest single range op covering at least `pages` (<= 2^21) pages.
+arch::RangePiece rounded_piece(std::uint64_t pages) {
+  for (unsigned scale = 0; scale <= arch::kMaxRangeScale; ++scale) {
+    const std::uint64_t unit = std::uint64_t{1} << (5 * scale + 1);
+    const std::uint64_t units = (pages + unit - 1) / unit;
+    if (units >= 1 && units <= arch::kMaxRangeNum + 1) {
+      return arch::RangePiece{scale, static_cast<unsigned>(units - 1)};
+    }
+  }
+  return arch::RangePiece{arch::kMaxRangeScale, arch::kMaxRangeNum};
+}
+
+Status append_per_va(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
+                     Plan& plan, std::uint64_t& covered) {
+  for (const PendingRange& r : pending.ranges) {
+    const std::uint64_t step = stride(r);
+    const VirtAddr first = r.va & ~(step - 1);
+    const std::uint64_t count = (r.va + r.size - first + step - 1) / step;
+    const Result<arch::Op> op = by_va_op(pending, space, features, first, r.level);
+    if (!op.ok()) return op.error();
+    // The operand holds VA >> 12: one entry further is step >> 12 further.
+    const Status s = plan.append_repeated(*op, static_cast<std::uint32_t>(count), step >> 12);
+    if (!s.ok()) return s;
+    covered += count * step / kPage;
+  }
+  return ok_status();
+}
+
+// Covers [va, va + pages) exactly: base-32 digits of pages / 2, one range op
+// each, and a by-VA op for an odd last page.
+Status append_exact(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
+                    const PendingRange& r, unsigned ttl_level, Plan& plan) {
+  VirtAddr va = r.va;
+  std::uint64_t pages = r.size / kPage;
+  while (pages > 0) {
+    const std::uint64_t chunk = pages < arch::kMaxRangePages ? pages : arch::kMaxRangePages;
+    const Result<arch::RangeDecomposition> d = arch::range_decompose(chunk);
+    if (!d.ok()) return d.error();
+    for (const arch::RangePiece& piece : d->used()) {
+      const Status s = plan.append(range_op(pending, space, ttl_level, va, piece));
+      if (!s.ok()) return s;
+      va += piece.pages() * kPage;
+    }
+    if (d->trailing_single_page) {
+      const Status s = plan.append(by_va_op(pending, space, features, va, r.level));
+      if (!s.ok()) return s;
+      va += kPage;
+    }
+    pages -= chunk;
+  }
+  return ok_status();
+}
+
+// Covers [va, va + size) with the fewest ops, over-invalidating up to the
+// rounding of the last one. Returns the pages covered through `covered`.
+Status append_rounded(const Pending& pending, const AddressSpace& space, VirtAddr va, std::uint64_t size,
+                      unsigned ttl_level, Plan& plan, std::uint64_t& covered) {
+  std::uint64_t pages = (size + kPage - 1) / kPage;
+  while (pages > 0) {
+    const std::uint64_t chunk = pages < arch::kMaxRangePages ? pages : arch::kMaxRangePages;
+    const arch::RangePiece piece = rounded_piece(chunk);
+    const Status s = plan.append(range_op(pending, space, ttl_level, va, piece));
+    if (!s.ok()) return s;
+    va += piece.pages() * kPage;
+    covered += piece.pages();
+    pages -= chunk;
+  }
+  return ok_status();
+}
+
+Status append_wide(Shape shape, const AddressSpace& space, Plan& plan) {
+  if (shape == Shape::full) {
+    switch (space.regime) {
+      case Regime::el1_stage1: return plan.append(arch::make_op(Instr::vmalle1is));
+      case Regime::stage2: return plan.append(arch::make_op(Instr::alle1is));
+      case Regime::el2_stage1: return plan.append(arch::make_op(Instr::alle2is));
+    }
+  }
+  switch (space.regime) {
+    case Regime::el1_stage1: return plan.append(arch::encode_asid(Instr::aside1is, arch::Asid{space.asid}));
+    case Regime::stage2: return plan.append(arch::make_op(Instr::vmalls12e1is));
+    case Regime::el2_stage1: return plan.append(arch::make_op(Instr::alle2is));
+  }
+  return Error{Errc::invalid_argument, "unknown regime"};
+}
+
+bool is_wide(Shape shape) { return shape == Shape::space_wide || shape == Shape::full; }
+
+}  // namespace
+
+std::uint64_t pending_pages(const Pending& pending) {
+  std::uint64_t pages = 0;
+  for (const PendingRange& r : pending.ranges) pages += r.size / kPage;
+  return pages;
+}
+
+std::uint64_t pending_entries(const Pending& pending) {
+  std::uint64_t entries = 0;
+  for (const PendingRange& r : pending.ranges) entries += (r.size + stride(r) - 1) / stride(r);
+  return entries;
+}
+
+std::string_view shape_forbidden(Shape shape, const Pending& pending, const AddressSpace& space,
+                                  const arch::CpuFeatures& features) {
+  const bool everything = pending.coverage == Coverage::everything;
+  switch (shape) {
+    case Shape::per_va:
+      return everything ? "the changes overflowed the gather: only space-wide ops cover them" : "";
+    case Shape::range_exact:
+    case Shape::range_rounded:
+    case Shape::range_merged:
+      if (features.tlbi_range != Presence::present) return "no FEAT_TLBIRANGE";
+      return everything ? "the changes overflowed the gather: only space-wide ops cover them" : "";
+    case Shape::space_wide:
+      if (space.regime == Regime::el1_stage1 && space.global == GlobalEntries::present) {
+        return "ASIDE1IS spares global entries, and the space holds some";
+      }
+      return "";
+    case Shape::full:
+      if (space.regime == Regime::el2_stage1) return "EL2 has no ASIDs: the space-wide op is already ALLE2IS";
+      return "";
+  }
+  return "unknown shape";
+}
+
+Status append_tlbi_shape(Shape shape, const Pending& pending, const AddressSpace& space,
+                         const arch::CpuFeatures& features, Plan& plan, std::uint64_t& covered_pages) {
+  covered_pages = 0;
+  Status s = plan.append(arch::make_op(Instr::dsb_ishst));
+  if (!s.ok()) return s;
+  const unsigned ttl_level = hint_level(pending, features);
+  switch (shape) {
+    case Shape::per_va:
+      s = append_per_va(pending, space, features, plan, covered_pages);
+      break;
+    case Shape::range_exact:
+      for (const PendingRange& r : pending.ranges) {
+        s = append_exact(pending, space, features, r, ttl_level, plan);
+        if (!s.ok()) return s;
+        covered_pages += r.size / kPage;
+      }
+      break;
+    case Shape::range_rounded:
+      for (const PendingRange& r : pending.ranges) {
+        s = append_rounded(pending, space, r.va, r.size, ttl_level, plan, covered_pages);
+        if (!s.ok()) return s;
+      }
+      break;
+    case Shape::range_merged: {
+      VirtAddr lo = pending.ranges.empty() ? 0 : pending.ranges[0].va;
+      VirtAddr hi = lo;
+      for (const PendingRange& r : pending.ranges) {
+        if (r.va < lo) lo = r.va;
+        if (r.va + r.size > hi) hi = r.va + r.size;
+      }
+      if (hi > lo) s = append_rounded(pending, space, lo, hi - lo, ttl_level, plan, covered_pages);
+      break;
+    }
+    case Shape::space_wide:
+    case Shape::full:
+      s = append_wide(shape, space, plan);
+      break;
+  }
+  if (!s.ok()) return s;
+  if (space.regime == Regime::stage2 && !is_wide(shape)) {
+    // IPA ops spare combined stage 1+2 entries: drop the VMID's stage 1 too.
+    s = plan.append(arch::make_op(Instr::dsb_ish));
+    if (!s.ok()) return s;
+    s = plan.append(arch::make_op(Instr::vmalle1is));
+    if (!s.ok()) return s;
+  }
+  return plan.append(arch::make_op(Instr::dsb_ish));
+}
+
+}  // namespace tlbkit::maint::detail

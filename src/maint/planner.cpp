@@ -1,0 +1,147 @@
+#include "tlbkit/maint/planner.hpp"
+
+#include "plan_shapes.hpp"
+#include "plan_tail.hpp"
+
+namespace tlbkit::maint {
+namespace {
+
+using arch::Category;
+using arch::OperandKind;
+using arch::Scope;
+
+constexpr std::array<Shape, kShapeCount> kShapes = {Shape::per_va,       Shape::range_exact, Shape::range_rounded,
+                                                    Shape::range_merged, Shape::space_wide,  Shape::full};
+
+// Issue and barrier cycles of the ops of `plan`.
+void cost_ops(const Plan& plan, const CostModel& m, const arch::CpuFeatures& features, CandidateCost& cost) {
+  const std::uint64_t dsb = m.dsb_base + m.dsb_per_pe * features.processing_elements;
+  for (const Step& step : plan.steps()) {
+    const arch::InstrInfo& info = arch::info(step.first.instr);
+    std::uint64_t each = 0;
+    switch (info.category) {
+      case Category::tlbi: {
+        cost.ops += step.count;
+        if (info.scope == Scope::local) {
+          each = m.tlbi_local;
+        } else if (info.operand == OperandKind::range || info.operand == OperandKind::range_all_asid ||
+                   info.operand == OperandKind::ipa_range) {
+          each = m.tlbi_range;
+        } else if (info.operand == OperandKind::none || info.operand == OperandKind::asid) {
+          each = m.tlbi_wide;
+        } else {
+          each = m.tlbi_broadcast;
+        }
+        cost.issue += each * step.count;
+        break;
+      }
+      case Category::barrier:
+        if (step.first.instr == arch::Instr::dsb_ish || step.first.instr == arch::Instr::dsb_sy) {
+          each = dsb;
+        } else if (step.first.instr == arch::Instr::isb) {
+          each = m.isb;
+        } else {
+          each = m.dsb_store;
+        }
+        cost.barriers += each * step.count;
+        break;
+      case Category::cache:
+        break;  // the same for every candidate
+    }
+  }
+}
+
+// Cached entries of unrelated translations the candidate removes, on every
+// PE, times the refill cost.
+std::uint64_t collateral(Shape shape, const Pending& pending, std::uint64_t covered_pages, const CostModel& m,
+                         const arch::CpuFeatures& features) {
+  const std::uint64_t pes = features.processing_elements;
+  const std::uint64_t pages = detail::pending_pages(pending);
+  const std::uint64_t changed_cached = pages * m.cached_per_1024_pages / 1024;
+  switch (shape) {
+    case Shape::per_va:
+    case Shape::range_exact:
+      return 0;
+    case Shape::range_rounded:
+    case Shape::range_merged: {
+      const std::uint64_t extra = covered_pages > pages ? covered_pages - pages : 0;
+      return extra * m.cached_per_1024_pages / 1024 * pes * m.refill;
+    }
+    case Shape::space_wide: {
+      const std::uint64_t lost = m.resident_per_space > changed_cached ? m.resident_per_space - changed_cached : 0;
+      return lost * pes * m.refill;
+    }
+    case Shape::full: {
+      const std::uint64_t lost = m.resident_total > changed_cached ? m.resident_total - changed_cached : 0;
+      return lost * pes * m.refill;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::string_view shape_name(Shape shape) {
+  switch (shape) {
+    case Shape::per_va: return "per-va";
+    case Shape::range_exact: return "range-exact";
+    case Shape::range_rounded: return "range-rounded";
+    case Shape::range_merged: return "range-merged";
+    case Shape::space_wide: return "space-wide";
+    case Shape::full: return "full";
+  }
+  return "?";
+}
+
+Explanation Planner::explain(const Pending& pending, const AddressSpace& space,
+                             const arch::CpuFeatures& features) const {
+  Explanation e;
+  e.pages = detail::pending_pages(pending);
+  bool have_choice = false;
+  for (std::size_t i = 0; i < kShapeCount; ++i) {
+    CandidateCost& c = e.candidates[i];
+    c.shape = kShapes[i];
+    c.why = detail::shape_forbidden(c.shape, pending, space, features);
+    if (!c.why.empty() || !pending.needs_invalidation()) {
+      if (c.why.empty()) c.why = "nothing to invalidate";
+      continue;
+    }
+    Plan scratch;
+    std::uint64_t covered = 0;
+    const Status s = detail::append_tlbi_shape(c.shape, pending, space, features, scratch, covered);
+    if (!s.ok()) {
+      c.why = s.error().message;
+      continue;
+    }
+    c.legal = true;
+    cost_ops(scratch, model_, features, c);
+    c.collateral = collateral(c.shape, pending, covered, model_, features);
+    if (!have_choice || c.total() < e.candidates[static_cast<std::size_t>(e.chosen)].total()) {
+      e.chosen = c.shape;
+      have_choice = true;
+    }
+  }
+  return e;
+}
+
+Status Planner::append_shape(Shape shape, const Pending& pending, const AddressSpace& space,
+                             const arch::CpuFeatures& features, Plan& plan) const {
+  const std::string_view why = detail::shape_forbidden(shape, pending, space, features);
+  if (!why.empty()) return Error{Errc::unsupported, why.data()};
+  std::uint64_t covered = 0;
+  return detail::append_tlbi_shape(shape, pending, space, features, plan, covered);
+}
+
+Status Planner::plan(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
+                     Plan& plan) const {
+  if (pending.needs_invalidation()) {
+    const Explanation e = explain(pending, space, features);
+    const Status s = append_shape(e.chosen, pending, space, features, plan);
+    if (!s.ok()) return s;
+  }
+  const Status cleaned = detail::append_clean(pending, space, features, plan);
+  if (!cleaned.ok()) return cleaned;
+  return detail::append_icache(pending, plan);
+}
+
+}  // namespace tlbkit::maint

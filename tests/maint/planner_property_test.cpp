@@ -1,0 +1,103 @@
+// Every policy the tools offer makes plans the independent coverage oracle
+// accepts, for random change sets under every feature combination.
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "policies/registry.hpp"
+#include "support/coverage_oracle.hpp"
+
+namespace tlbkit::maint {
+namespace {
+
+using arch::Presence;
+
+std::uint64_t level_size(unsigned level) { return std::uint64_t{1} << (12 + 9 * (3 - level)); }
+
+struct Scenario {
+  AddressSpace space;
+  arch::CpuFeatures features;
+  std::vector<PendingRange> ranges;
+  std::vector<PhysRange> clean;
+  Coverage coverage = Coverage::exact;
+  ExecGain exec = ExecGain::no;
+};
+
+rc::Gen<Scenario> scenarios() {
+  return rc::gen::exec([] {
+    Scenario s;
+    const int regime = *rc::gen::inRange(0, 3);
+    s.space.regime = regime == 0 ? arch::Regime::el1_stage1 : regime == 1 ? arch::Regime::el2_stage1 : arch::Regime::stage2;
+    s.space.asid = *rc::gen::inRange<std::uint16_t>(0, 0xffff);
+    s.space.vmid = *rc::gen::inRange<std::uint16_t>(0, 0xff);
+    if (s.space.regime == arch::Regime::el1_stage1 && *rc::gen::inRange(0, 4) == 0) {
+      s.space.global = GlobalEntries::present;
+    }
+    s.features.tlbi_range = *rc::gen::element(Presence::absent, Presence::present);
+    s.features.ttl = *rc::gen::element(Presence::absent, Presence::present);
+    s.features.processing_elements = *rc::gen::element(1u, 2u, 8u, 64u);
+    const int count = *rc::gen::inRange(1, 7);
+    for (int i = 0; i < count; ++i) {
+      // Disjoint 4 GiB windows, one range each, in address order.
+      const std::uint64_t window = std::uint64_t{4} << 30;
+      const bool table = *rc::gen::inRange(0, 4) == 0;
+      const unsigned level = table ? 2 : *rc::gen::element(3u, 3u, 3u, 2u, 1u);
+      const std::uint64_t size = level_size(level);
+      const std::uint64_t max_entries = level == 1 ? 2 : level == 2 ? 8 : 700;
+      const std::uint64_t entries = *rc::gen::inRange<std::uint64_t>(1, max_entries + 1);
+      const std::uint64_t slots = level == 1 ? 1 : 64;
+      const std::uint64_t va = static_cast<std::uint64_t>(i + 1) * window +
+                               *rc::gen::inRange<std::uint64_t>(0, slots) * size;
+      const std::uint64_t bytes = table ? entries * 4096 : entries * size;
+      s.ranges.push_back(PendingRange{va, bytes, static_cast<std::uint8_t>(level),
+                                      table ? EntryKind::table : EntryKind::leaf});
+    }
+    if (*rc::gen::inRange(0, 10) == 0) {
+      s.coverage = Coverage::everything;
+      s.ranges.clear();
+    }
+    if (s.space.regime == arch::Regime::stage2 && *rc::gen::inRange(0, 2) == 0) {
+      s.clean.push_back(PhysRange{0x9'0000'0000 + *rc::gen::inRange<std::uint64_t>(0, 64) * 4096,
+                                  *rc::gen::inRange<std::uint64_t>(1, 4) * 4096});
+    }
+    s.exec = *rc::gen::element(ExecGain::no, ExecGain::yes);
+    return s;
+  });
+}
+
+RC_GTEST_PROP(PolicyPlans, EveryPolicyCoversEveryChangedEntryUnderEveryFeatureSet, ()) {
+  const Scenario s = *scenarios();
+  Pending pending;
+  pending.ranges = s.ranges;
+  pending.clean = s.clean;
+  pending.coverage = s.coverage;
+  pending.exec = s.exec;
+  for (const policies::PolicyEntry& entry : policies::all()) {
+    Plan plan;
+    const Status made = entry.policy.plan(pending, s.space, s.features, plan);
+    RC_ASSERT(made.ok());
+    const std::vector<std::string> problems = test::plan_problems(test::expand(plan), pending, s.space, s.features);
+    if (!problems.empty()) {
+      RC_FAIL(std::string(entry.name) + ": " + problems.front());
+    }
+  }
+}
+
+RC_GTEST_PROP(PlannerChoice, ChosenCandidateIsTheCheapestLegalOne, ()) {
+  const Scenario s = *scenarios();
+  Pending pending;
+  pending.ranges = s.ranges;
+  pending.coverage = s.coverage;
+  const Planner planner;
+  const Explanation e = planner.explain(pending, s.space, s.features);
+  const CandidateCost& chosen = e.candidates[static_cast<std::size_t>(e.chosen)];
+  RC_ASSERT(chosen.legal);
+  for (const CandidateCost& c : e.candidates) {
+    if (c.legal) RC_ASSERT(chosen.total() <= c.total());
+  }
+}
+
+}  // namespace
+}  // namespace tlbkit::maint
