@@ -122,9 +122,23 @@ std::vector<arch::Op> ops_of(const maint::Plan& plan) {
 }
 
 maint::Plan plan_of(const std::vector<arch::Op>& ops) {
+  // Plan::append never starts a loop from single ops (it takes a step each,
+  // and a plan holds kMaxSteps), so each run of one instruction with a
+  // constant operand distance goes in as one step, the way a policy's
+  // append_repeated puts it: the plan's ops are `ops`, whatever its steps.
   maint::Plan plan;
-  for (const arch::Op& op : ops) {
-    if (!plan.append(op).ok()) break;
+  for (std::size_t i = 0; i < ops.size();) {
+    std::size_t end = i + 1;
+    std::uint64_t stride = 0;
+    if (end < ops.size() && ops[end].instr == ops[i].instr) {
+      stride = ops[end].operand - ops[i].operand;  // modulo 2^64, as Step::at adds it
+      while (end < ops.size() && ops[end].instr == ops[i].instr &&
+             ops[end].operand == ops[end - 1].operand + stride) {
+        ++end;
+      }
+    }
+    if (!plan.append_repeated(ops[i], static_cast<std::uint32_t>(end - i), stride).ok()) break;
+    i = end;
   }
   return plan;
 }

@@ -15,7 +15,8 @@ namespace tlbkit::exec::test {
 // The ops of `plan`, expanded, in order.
 std::vector<arch::Op> ops_of(const maint::Plan& plan);
 
-// A plan holding `ops` in order. Precondition: they fit.
+// A plan holding `ops` in order, each run of one instruction at a constant
+// operand distance as one step. Precondition: those steps fit.
 maint::Plan plan_of(const std::vector<arch::Op>& ops);
 
 // Empty when every entry some EL1&0 stage-1 TLBI of `original` must remove

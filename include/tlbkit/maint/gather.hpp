@@ -61,18 +61,18 @@ class Gather final : public ChangeSink {
   exec::Executor& executor_;
   pt::TableMemory& memory_;
 
-  std::array<PendingRange, kMaxRanges> ranges_{};
+  std::array<PendingRange, kMaxRanges> ranges_;
   std::size_t range_count_ = 0;
   Coverage coverage_ = Coverage::exact;
   ExecGain exec_ = ExecGain::no;
-  std::array<PhysRange, kMaxCleanRanges> clean_{};
+  std::array<PhysRange, kMaxCleanRanges> clean_;
   std::size_t clean_count_ = 0;
 
   struct Retired {
     PhysAddr table;
     unsigned pages;
   };
-  std::array<Retired, kMaxRetired> retired_{};
+  std::array<Retired, kMaxRetired> retired_;
   std::size_t retired_count_ = 0;
 
   std::size_t plans_executed_ = 0;

@@ -19,10 +19,12 @@ namespace tlbkit::maint {
 using arch::Op;
 
 // `count` ops: first.operand, first.operand + stride, ...
+// No default member initializers: a Plan's step storage stays
+// uninitialised until used (planning runs on every batch of changes).
 struct Step {
-  Op first{arch::Instr::dsb_ish, 0};
-  std::uint32_t count = 1;
-  std::uint64_t stride = 0;
+  Op first;
+  std::uint32_t count;
+  std::uint64_t stride;
 
   constexpr Op at(std::uint32_t i) const { return Op{first.instr, first.operand + i * stride}; }
   friend constexpr bool operator==(const Step&, const Step&) = default;
@@ -106,7 +108,7 @@ class Plan {
   }
 
  private:
-  std::array<Step, kMaxSteps> steps_{};
+  std::array<Step, kMaxSteps> steps_;
   std::size_t step_count_ = 0;
   std::size_t op_count_ = 0;
 };
