@@ -92,16 +92,64 @@ arch::RangePiece rounded_piece(std::uint64_t pages) {
   return arch::RangePiece{arch::kMaxRangeScale, arch::kMaxRangeNum};
 }
 
-Status append_per_va(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
-                     Plan& plan, std::uint64_t& covered) {
+// Where a shape's ops go: written into a Plan, or only counted (to cost a
+// candidate without encoding it). `make` builds the op on demand.
+class PlanWriter {
+ public:
+  explicit PlanWriter(Plan& plan) : plan_(plan) {}
+  template <class Make>
+  Status loop(OpClass, std::uint64_t count, std::uint64_t stride, Make make) {
+    const Result<arch::Op> op = make();
+    if (!op.ok()) return op.error();
+    return plan_.append_repeated(*op, static_cast<std::uint32_t>(count), stride);
+  }
+  template <class Make>
+  Status one(OpClass, Make make) {
+    return plan_.append(make());
+  }
+
+ private:
+  Plan& plan_;
+};
+
+class OpCounter {
+ public:
+  explicit OpCounter(OpCounts& counts) : counts_(counts) {}
+  template <class Make>
+  Status loop(OpClass c, std::uint64_t count, std::uint64_t, Make) {
+    add(c, count);
+    return ok_status();
+  }
+  template <class Make>
+  Status one(OpClass c, Make) {
+    add(c, 1);
+    return ok_status();
+  }
+
+ private:
+  void add(OpClass c, std::uint64_t n) {
+    switch (c) {
+      case OpClass::by_va: counts_.by_va += n; break;
+      case OpClass::range: counts_.range += n; break;
+      case OpClass::wide: counts_.wide += n; break;
+      case OpClass::dsb_store: counts_.dsb_store += n; break;
+      case OpClass::dsb_full: counts_.dsb_full += n; break;
+    }
+  }
+  OpCounts& counts_;
+};
+
+template <class Out>
+Status emit_per_va(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features, Out& out,
+                   std::uint64_t& covered) {
   for (const PendingRange& r : pending.ranges) {
     const std::uint64_t step = stride(r);
     const VirtAddr first = r.va & ~(step - 1);
-    const std::uint64_t count = (r.va + r.size - first + step - 1) / step;
-    const Result<arch::Op> op = by_va_op(pending, space, features, first, r.level);
-    if (!op.ok()) return op.error();
+    // Count rather than compare addresses: a TTBR1 range may end at 2^64.
+    const std::uint64_t count = (r.va - first + r.size + step - 1) / step;
     // The operand holds VA >> 12: one entry further is step >> 12 further.
-    const Status s = plan.append_repeated(*op, static_cast<std::uint32_t>(count), step >> 12);
+    const Status s = out.loop(OpClass::by_va, count, step >> 12,
+                              [&] { return by_va_op(pending, space, features, first, r.level); });
     if (!s.ok()) return s;
     covered += count * step / kPage;
   }
@@ -110,8 +158,9 @@ Status append_per_va(const Pending& pending, const AddressSpace& space, const ar
 
 // Covers [va, va + pages) exactly: base-32 digits of pages / 2, one range op
 // each, and a by-VA op for an odd last page.
-Status append_exact(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
-                    const PendingRange& r, unsigned ttl_level, Plan& plan) {
+template <class Out>
+Status emit_exact(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
+                  const PendingRange& r, unsigned ttl_level, Out& out) {
   VirtAddr va = r.va;
   std::uint64_t pages = r.size / kPage;
   while (pages > 0) {
@@ -119,12 +168,12 @@ Status append_exact(const Pending& pending, const AddressSpace& space, const arc
     const Result<arch::RangeDecomposition> d = arch::range_decompose(chunk);
     if (!d.ok()) return d.error();
     for (const arch::RangePiece& piece : d->used()) {
-      const Status s = plan.append(range_op(pending, space, ttl_level, va, piece));
+      const Status s = out.one(OpClass::range, [&] { return range_op(pending, space, ttl_level, va, piece); });
       if (!s.ok()) return s;
       va += piece.pages() * kPage;
     }
     if (d->trailing_single_page) {
-      const Status s = plan.append(by_va_op(pending, space, features, va, r.level));
+      const Status s = out.one(OpClass::by_va, [&] { return by_va_op(pending, space, features, va, r.level); });
       if (!s.ok()) return s;
       va += kPage;
     }
@@ -134,14 +183,15 @@ Status append_exact(const Pending& pending, const AddressSpace& space, const arc
 }
 
 // Covers [va, va + size) with the fewest ops, over-invalidating up to the
-// rounding of the last one. Returns the pages covered through `covered`.
-Status append_rounded(const Pending& pending, const AddressSpace& space, VirtAddr va, std::uint64_t size,
-                      unsigned ttl_level, Plan& plan, std::uint64_t& covered) {
+// rounding of the last one. Adds the pages covered to `covered`.
+template <class Out>
+Status emit_rounded(const Pending& pending, const AddressSpace& space, VirtAddr va, std::uint64_t size,
+                    unsigned ttl_level, Out& out, std::uint64_t& covered) {
   std::uint64_t pages = (size + kPage - 1) / kPage;
   while (pages > 0) {
     const std::uint64_t chunk = pages < arch::kMaxRangePages ? pages : arch::kMaxRangePages;
     const arch::RangePiece piece = rounded_piece(chunk);
-    const Status s = plan.append(range_op(pending, space, ttl_level, va, piece));
+    const Status s = out.one(OpClass::range, [&] { return range_op(pending, space, ttl_level, va, piece); });
     if (!s.ok()) return s;
     va += piece.pages() * kPage;
     covered += piece.pages();
@@ -150,18 +200,18 @@ Status append_rounded(const Pending& pending, const AddressSpace& space, VirtAdd
   return ok_status();
 }
 
-Status append_wide(Shape shape, const AddressSpace& space, Plan& plan) {
+Result<arch::Op> wide_op(Shape shape, const AddressSpace& space) {
   if (shape == Shape::full) {
     switch (space.regime) {
-      case Regime::el1_stage1: return plan.append(arch::make_op(Instr::vmalle1is));
-      case Regime::stage2: return plan.append(arch::make_op(Instr::alle1is));
-      case Regime::el2_stage1: return plan.append(arch::make_op(Instr::alle2is));
+      case Regime::el1_stage1: return arch::make_op(Instr::vmalle1is);
+      case Regime::stage2: return arch::make_op(Instr::alle1is);
+      case Regime::el2_stage1: return arch::make_op(Instr::alle2is);
     }
   }
   switch (space.regime) {
-    case Regime::el1_stage1: return plan.append(arch::encode_asid(Instr::aside1is, arch::Asid{space.asid}));
-    case Regime::stage2: return plan.append(arch::make_op(Instr::vmalls12e1is));
-    case Regime::el2_stage1: return plan.append(arch::make_op(Instr::alle2is));
+    case Regime::el1_stage1: return arch::encode_asid(Instr::aside1is, arch::Asid{space.asid});
+    case Regime::stage2: return arch::make_op(Instr::vmalls12e1is);
+    case Regime::el2_stage1: return arch::make_op(Instr::alle2is);
   }
   return Error{Errc::invalid_argument, "unknown regime"};
 }
@@ -205,26 +255,29 @@ std::string_view shape_forbidden(Shape shape, const Pending& pending, const Addr
   return "unknown shape";
 }
 
-Status append_tlbi_shape(Shape shape, const Pending& pending, const AddressSpace& space,
-                         const arch::CpuFeatures& features, Plan& plan, std::uint64_t& covered_pages) {
+namespace {
+
+template <class Out>
+Status emit_tlbi_shape(Shape shape, const Pending& pending, const AddressSpace& space,
+                       const arch::CpuFeatures& features, Out& out, std::uint64_t& covered_pages) {
   covered_pages = 0;
-  Status s = plan.append(arch::make_op(Instr::dsb_ishst));
+  Status s = out.one(OpClass::dsb_store, [] { return arch::make_op(Instr::dsb_ishst); });
   if (!s.ok()) return s;
   const unsigned ttl_level = hint_level(pending, features);
   switch (shape) {
     case Shape::per_va:
-      s = append_per_va(pending, space, features, plan, covered_pages);
+      s = emit_per_va(pending, space, features, out, covered_pages);
       break;
     case Shape::range_exact:
       for (const PendingRange& r : pending.ranges) {
-        s = append_exact(pending, space, features, r, ttl_level, plan);
+        s = emit_exact(pending, space, features, r, ttl_level, out);
         if (!s.ok()) return s;
         covered_pages += r.size / kPage;
       }
       break;
     case Shape::range_rounded:
       for (const PendingRange& r : pending.ranges) {
-        s = append_rounded(pending, space, r.va, r.size, ttl_level, plan, covered_pages);
+        s = emit_rounded(pending, space, r.va, r.size, ttl_level, out, covered_pages);
         if (!s.ok()) return s;
       }
       break;
@@ -235,23 +288,38 @@ Status append_tlbi_shape(Shape shape, const Pending& pending, const AddressSpace
         if (r.va < lo) lo = r.va;
         if (r.va + r.size > hi) hi = r.va + r.size;
       }
-      if (hi > lo) s = append_rounded(pending, space, lo, hi - lo, ttl_level, plan, covered_pages);
+      if (hi > lo) s = emit_rounded(pending, space, lo, hi - lo, ttl_level, out, covered_pages);
       break;
     }
     case Shape::space_wide:
     case Shape::full:
-      s = append_wide(shape, space, plan);
+      s = out.one(OpClass::wide, [&] { return wide_op(shape, space); });
       break;
   }
   if (!s.ok()) return s;
   if (space.regime == Regime::stage2 && !is_wide(shape)) {
     // IPA ops spare combined stage 1+2 entries: drop the VMID's stage 1 too.
-    s = plan.append(arch::make_op(Instr::dsb_ish));
+    s = out.one(OpClass::dsb_full, [] { return arch::make_op(Instr::dsb_ish); });
     if (!s.ok()) return s;
-    s = plan.append(arch::make_op(Instr::vmalle1is));
+    s = out.one(OpClass::wide, [] { return arch::make_op(Instr::vmalle1is); });
     if (!s.ok()) return s;
   }
-  return plan.append(arch::make_op(Instr::dsb_ish));
+  return out.one(OpClass::dsb_full, [] { return arch::make_op(Instr::dsb_ish); });
+}
+
+}  // namespace
+
+Status append_tlbi_shape(Shape shape, const Pending& pending, const AddressSpace& space,
+                         const arch::CpuFeatures& features, Plan& plan, std::uint64_t& covered_pages) {
+  PlanWriter writer(plan);
+  return emit_tlbi_shape(shape, pending, space, features, writer, covered_pages);
+}
+
+Status count_tlbi_shape(Shape shape, const Pending& pending, const AddressSpace& space,
+                        const arch::CpuFeatures& features, OpCounts& counts, std::uint64_t& covered_pages) {
+  counts = OpCounts{};
+  OpCounter counter(counts);
+  return emit_tlbi_shape(shape, pending, space, features, counter, covered_pages);
 }
 
 }  // namespace tlbkit::maint::detail

@@ -16,6 +16,25 @@ std::uint64_t pending_entries(const Pending& pending);
 std::string_view shape_forbidden(Shape shape, const Pending& pending, const AddressSpace& space,
                                   const arch::CpuFeatures& features);
 
+// How a shape's ops are costed: how many of each class it issues.
+enum class OpClass : std::uint8_t { by_va, range, wide, dsb_store, dsb_full };
+struct OpCounts {
+  std::uint64_t by_va = 0;      // broadcast by-VA / by-IPA TLBIs
+  std::uint64_t range = 0;      // broadcast range TLBIs
+  std::uint64_t wide = 0;       // ASIDE1IS, VMALLE1IS, VMALLS12E1IS, ALLE1IS, ALLE2IS
+  std::uint64_t dsb_store = 0;  // DSB ISHST
+  std::uint64_t dsb_full = 0;   // DSB ISH
+  std::uint64_t tlbis() const { return by_va + range + wide; }
+};
+
+// Counts, without encoding anything, the ops append_tlbi_shape() would
+// append, and the pages its TLBIs retire.
+// # Errors
+// As the range decomposition's (a range of more than 2^21 pages per piece
+// never happens: ranges are cut into chunks).
+Status count_tlbi_shape(Shape shape, const Pending& pending, const AddressSpace& space,
+                        const arch::CpuFeatures& features, OpCounts& counts, std::uint64_t& covered_pages);
+
 // Appends DSB ISHST; the shape's TLBIs; (stage 2 by IPA: DSB ISH; TLBI
 // VMALLE1IS); DSB ISH. Sets `covered_pages` to the pages its TLBIs retire
 // (for the over-invalidation cost; 0 for space-wide and full).

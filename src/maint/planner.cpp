@@ -6,49 +6,16 @@
 namespace tlbkit::maint {
 namespace {
 
-using arch::Category;
-using arch::OperandKind;
-using arch::Scope;
-
 constexpr std::array<Shape, kShapeCount> kShapes = {Shape::per_va,       Shape::range_exact, Shape::range_rounded,
                                                     Shape::range_merged, Shape::space_wide,  Shape::full};
 
-// Issue and barrier cycles of the ops of `plan`.
-void cost_ops(const Plan& plan, const CostModel& m, const arch::CpuFeatures& features, CandidateCost& cost) {
+// Issue and barrier cycles of a candidate with `counts`.
+void cost_ops(const detail::OpCounts& counts, const CostModel& m, const arch::CpuFeatures& features,
+              CandidateCost& cost) {
   const std::uint64_t dsb = m.dsb_base + m.dsb_per_pe * features.processing_elements;
-  for (const Step& step : plan.steps()) {
-    const arch::InstrInfo& info = arch::info(step.first.instr);
-    std::uint64_t each = 0;
-    switch (info.category) {
-      case Category::tlbi: {
-        cost.ops += step.count;
-        if (info.scope == Scope::local) {
-          each = m.tlbi_local;
-        } else if (info.operand == OperandKind::range || info.operand == OperandKind::range_all_asid ||
-                   info.operand == OperandKind::ipa_range) {
-          each = m.tlbi_range;
-        } else if (info.operand == OperandKind::none || info.operand == OperandKind::asid) {
-          each = m.tlbi_wide;
-        } else {
-          each = m.tlbi_broadcast;
-        }
-        cost.issue += each * step.count;
-        break;
-      }
-      case Category::barrier:
-        if (step.first.instr == arch::Instr::dsb_ish || step.first.instr == arch::Instr::dsb_sy) {
-          each = dsb;
-        } else if (step.first.instr == arch::Instr::isb) {
-          each = m.isb;
-        } else {
-          each = m.dsb_store;
-        }
-        cost.barriers += each * step.count;
-        break;
-      case Category::cache:
-        break;  // the same for every candidate
-    }
-  }
+  cost.ops = counts.tlbis();
+  cost.issue = counts.by_va * m.tlbi_broadcast + counts.range * m.tlbi_range + counts.wide * m.tlbi_wide;
+  cost.barriers = counts.dsb_store * m.dsb_store + counts.dsb_full * dsb;
 }
 
 // Cached entries of unrelated translations the candidate removes, on every
@@ -106,15 +73,15 @@ Explanation Planner::explain(const Pending& pending, const AddressSpace& space,
       if (c.why.empty()) c.why = "nothing to invalidate";
       continue;
     }
-    Plan scratch;
+    detail::OpCounts counts;
     std::uint64_t covered = 0;
-    const Status s = detail::append_tlbi_shape(c.shape, pending, space, features, scratch, covered);
+    const Status s = detail::count_tlbi_shape(c.shape, pending, space, features, counts, covered);
     if (!s.ok()) {
       c.why = s.error().message;
       continue;
     }
     c.legal = true;
-    cost_ops(scratch, model_, features, c);
+    cost_ops(counts, model_, features, c);
     c.collateral = collateral(c.shape, pending, covered, model_, features);
     if (!have_choice || c.total() < e.candidates[static_cast<std::size_t>(e.chosen)].total()) {
       e.chosen = c.shape;

@@ -189,6 +189,17 @@ TEST(ShimFromPlan, TwoDisjointRunsWidenToOneLoopThroughBoth) {
   EXPECT_EQ(widened(simple_plan(in)), want);
 }
 
+// The shrunk counterexample of ShimProperty.CoveringSimplePolicyPlansOfManyRunsCoversThem:
+// a block and a page 511 pages below it widen to the longest 4 KiB loop,
+// whose expansion must still fit a plan (one step, not one step per TLBI).
+TEST(ShimFromPlan, ABlockAndAPageFarBelowWidenToTheLongestLoopAndItExpands) {
+  PolicyInput in;
+  in.ranges = {{0x4020'0000, k2M, 2, EntryKind::leaf}, {0x4000'1000, kPage, 3, EntryKind::leaf}};
+  ShimRequest want = loop(0x4000'1000, kShimMaxLoopOps, 5);
+  want.levels = ShimLevels::leaf_only;
+  EXPECT_EQ(widened(simple_plan(in)), want);
+}
+
 TEST(ShimFromPlan, DisjointBlocksKeepTheirStrideAndHint) {
   PolicyInput in;
   in.ranges = {{0x4000'0000, k2M, 2, EntryKind::leaf}, {0x4000'0000 + 10 * k2M, k2M, 2, EntryKind::leaf}};

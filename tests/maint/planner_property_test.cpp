@@ -101,3 +101,28 @@ RC_GTEST_PROP(PlannerChoice, ChosenCandidateIsTheCheapestLegalOne, ()) {
 
 }  // namespace
 }  // namespace tlbkit::maint
+
+namespace tlbkit::maint {
+namespace {
+
+RC_GTEST_PROP(PlannerChoice, CostedOpCountsAreThoseOfTheBuiltPlans, ()) {
+  const Scenario s = *scenarios();
+  Pending pending;
+  pending.ranges = s.ranges;
+  pending.coverage = s.coverage;
+  const Planner planner;
+  const Explanation e = planner.explain(pending, s.space, s.features);
+  for (const CandidateCost& c : e.candidates) {
+    if (!c.legal) continue;
+    Plan plan;
+    RC_ASSERT(planner.append_shape(c.shape, pending, s.space, s.features, plan).ok());
+    std::uint64_t tlbis = 0;
+    for (const arch::Op& op : plan.ops()) {
+      if (arch::info(op.instr).category == arch::Category::tlbi) ++tlbis;
+    }
+    RC_ASSERT(tlbis == c.ops);
+  }
+}
+
+}  // namespace
+}  // namespace tlbkit::maint

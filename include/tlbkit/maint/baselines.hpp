@@ -144,15 +144,22 @@ class FreeBsdPolicy final : public Policy {
 
 // Zircon arm64 (zircon/kernel/arch/arm64/mmu.cc, ConsistencyManager).
 //
-// Unmapped entries queue up to kMaxPendingTlbs (16) per batch; at Finish:
+// Each unmapped entry (page, block, or freed table: "non-terminal") is
+// queued by FlushEntry; Flush() then does
 //   DSB ISHST; per entry VALE1IS (terminal) / VAE1IS, no TTL; DSB ISH
-// for the kernel aspace (global entries) VAALE1IS / VAAE1IS; one more entry
-// (17 or more in the batch, all ranges counted) sets full_flush and the
-// batch is one FlushAsid: ASIDE1IS (VMALLE1IS for the kernel aspace).
-// Guest (stage 2) aspaces: IPAS2E1IS / IPAS2LE1IS per entry (Zircon's EL2
-// call does a VMALLE1IS per IPA; modelled as one DSB ISH; VMALLE1IS after
-// the loop), VMALLS12E1IS beyond 16. EL2 (static in Zircon): VAE2IS /
-// VALE2IS per entry, ALLE2IS beyond 16.
+// while at most kMaxPendingTlbs (16) are queued (all ranges of the batch
+// counted), and FlushAsid (DSB ISHST; ASIDE1IS; DSB ISH) beyond.
+// Kernel aspace (global ASID): Zircon cannot flush "its ASID", so it never
+// goes wide: it flushes every 16 queued entries (VAALE1IS / VAAE1IS) with
+// DSB ISHST ... DSB ISH; ISB each and goes on.
+// Guest (stage 2): IPAS2LE1IS / IPAS2E1IS per entry (Zircon's EL2 call does
+// a VMALLE1IS per IPA; modelled as one DSB ISH; VMALLE1IS after the batch),
+// VMALLS12E1IS (tlbi_vmid) beyond 16. Hypervisor aspace (EL2): always
+// ALLE2IS (per-entry flush is unsupported there).
+// Zircon queues ONE entry for a freed table; here every page under it
+// counts (correctness rule), which usually makes the batch go wide.
+// Fallback when the plan is full (only the kernel aspace can fill it): the
+// kernel's entries under one barrier pair, then VMALLE1IS.
 class ZirconPolicy final : public Policy {
  public:
   static constexpr std::uint64_t kMaxPendingTlbs = 16;
