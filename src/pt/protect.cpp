@@ -1,6 +1,5 @@
 // Table::protect: split blocks at the edges, rewrite the leaves inside.
-#include "editor.hpp"
-#include "splitting.hpp"
+#include "split_edit.hpp"
 #include "table_checks.hpp"
 #include "tlbkit/pt/table.hpp"
 
@@ -59,17 +58,8 @@ Status Table::protect(VirtAddr va, std::uint64_t size, AttributeChange change, C
 
   const detail::Tree tree{geometry_, *memory_, root_};
   const detail::SplitRule rule{*range, 0, detail::LeafAction::modify, change.clear, change.set};
-  detail::SplitPlanner planner(rule);
-  detail::walk_range(tree, range->start, range->end, planner);
-
-  detail::Reserve reserve(*memory_);
-  const Status filled = reserve.fill(planner.tables());
-  if (!filled.ok()) return filled;
-
-  detail::Editor editor(tree, regime_, options_, reserve, sink);
-  ProtectWriter writer(rule, editor, change);
-  detail::walk_range(tree, range->start, range->end, writer);
-  return ok_status();
+  return detail::split_and_edit(tree, regime_, options_, rule, sink,
+                                [&](detail::Editor& editor) { return ProtectWriter(rule, editor, change); });
 }
 
 }  // namespace tlbkit::pt

@@ -1,6 +1,5 @@
 // Table::split: break blocks down until none in the range exceeds a level.
-#include "editor.hpp"
-#include "splitting.hpp"
+#include "split_edit.hpp"
 #include "tlbkit/pt/table.hpp"
 
 namespace tlbkit::pt {
@@ -36,17 +35,8 @@ Status Table::split(VirtAddr va, std::uint64_t size, unsigned level, ChangeSink&
   }
   const detail::Tree tree{geometry_, *memory_, root_};
   const detail::SplitRule rule{*range, level, detail::LeafAction::keep};
-  detail::SplitPlanner planner(rule);
-  detail::walk_range(tree, range->start, range->end, planner);
-
-  detail::Reserve reserve(*memory_);
-  const Status filled = reserve.fill(planner.tables());
-  if (!filled.ok()) return filled;
-
-  detail::Editor editor(tree, regime_, options_, reserve, sink);
-  SplitWriter writer(rule, editor);
-  detail::walk_range(tree, range->start, range->end, writer);
-  return ok_status();
+  return detail::split_and_edit(tree, regime_, options_, rule, sink,
+                                [&](detail::Editor& editor) { return SplitWriter(rule, editor); });
 }
 
 }  // namespace tlbkit::pt

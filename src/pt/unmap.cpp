@@ -1,6 +1,5 @@
 // Table::unmap: split blocks at the edges, clear leaves, retire empty tables.
-#include "editor.hpp"
-#include "splitting.hpp"
+#include "split_edit.hpp"
 #include "tlbkit/pt/table.hpp"
 
 namespace tlbkit::pt {
@@ -55,17 +54,8 @@ Status Table::unmap(VirtAddr va, std::uint64_t size, ChangeSink& sink) {
   if (!range.ok()) return range.error();
   const detail::Tree tree{geometry_, *memory_, root_};
   const detail::SplitRule rule{*range, 0, detail::LeafAction::clear};
-  detail::SplitPlanner planner(rule);
-  detail::walk_range(tree, range->start, range->end, planner);
-
-  detail::Reserve reserve(*memory_);
-  const Status filled = reserve.fill(planner.tables());
-  if (!filled.ok()) return filled;
-
-  detail::Editor editor(tree, regime_, options_, reserve, sink);
-  UnmapWriter writer(rule, editor);
-  detail::walk_range(tree, range->start, range->end, writer);
-  return ok_status();
+  return detail::split_and_edit(tree, regime_, options_, rule, sink,
+                                [&](detail::Editor& editor) { return UnmapWriter(rule, editor); });
 }
 
 }  // namespace tlbkit::pt
