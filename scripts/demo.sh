@@ -16,7 +16,7 @@ fi
 cat <<'BANNER'
 ==============================================================================
  tlbkit demo: realistic translation-table edits and the TLB maintenance each
- one needs (simple policy, threshold 32, base ARMv8.0 features)
+ one needs (tlbkit planner, base ARMv8.0 features)
 ==============================================================================
 
 BANNER

@@ -12,6 +12,7 @@
 
 #include "cli/feature_list.hpp"
 #include "cli/usage_error.hpp"
+#include "policies/registry.hpp"
 #include "report/suite_report.hpp"
 #include "text/parse.hpp"
 #include "tlbkit/maint/simple_policy.hpp"
@@ -27,6 +28,7 @@ struct SuiteOptions {
   std::vector<std::string> scenarios;
   std::string threshold;
   std::string features;
+  std::string policy = "tlbkit";
 };
 
 unsigned parse_threshold(const std::string& text) {
@@ -61,17 +63,29 @@ void run_suite_command(const SuiteOptions& o) {
   // Validate everything before running or printing anything.
   const arch::CpuFeatures features = parse_features(o.features);
   const unsigned threshold = parse_threshold(o.threshold);
+  if (!o.threshold.empty() && o.policy != "simple") {
+    throw UsageError("--threshold applies to --policy simple only");
+  }
   const std::vector<workload::Scenario> scenarios = chosen(o.scenarios);
 
   if (o.list) {
     write(o.json ? report::list_json(scenarios).dump(2) + "\n" : report::list_text(scenarios));
     return;
   }
-  const maint::SimplePolicy policy(threshold);
+  const maint::SimplePolicy simple(threshold);
+  const maint::Policy* policy = &simple;
+  report::RunLabel label{o.policy, simple.threshold(), features};
+  if (o.policy != "simple") {
+    const policies::PolicyEntry* entry = policies::find(o.policy);
+    if (entry == nullptr) {
+      throw UsageError(fmt::format("--policy: unknown policy \"{}\" (`tlbkit plan --help` lists them)", o.policy));
+    }
+    policy = &entry->policy;
+    label.threshold.reset();
+  }
   workload::RunOptions options;
   options.features = features;
-  const std::vector<workload::ScenarioResult> results = workload::run_suite(scenarios, policy, options);
-  const report::RunLabel label{"simple", policy.threshold(), features};
+  const std::vector<workload::ScenarioResult> results = workload::run_suite(scenarios, *policy, options);
   write(o.json ? report::suite_json(results, label).dump(2) + "\n" : report::suite_text(results, label));
 
   std::size_t failed = 0;
@@ -87,6 +101,7 @@ void add_suite_command(CLI::App& app) {
   suite->add_flag("--json", o->json, "Print JSON instead of text");
   suite->add_flag("--list", o->list, "List the scenarios instead of running them");
   suite->add_option("--scenario", o->scenarios, "Run only this scenario (repeatable)");
+  suite->add_option("--policy", o->policy, "Maintenance policy (default tlbkit; see `tlbkit plan --help`)");
   suite->add_option("--threshold", o->threshold, "Simple policy: most per-VA TLBIs before going wide (default 32)");
   suite->add_option("--features", o->features,
                     fmt::format("CPU features, comma separated: {} (default none)", kFeatureNames));

@@ -214,7 +214,9 @@ nlohmann::json suite_json(const std::vector<ScenarioResult>& results, const RunL
     total += r.totals;
     ok = ok && r.ok();
   }
-  return json{{"policy", {{"name", label.policy}, {"threshold", label.threshold}}},
+  json policy{{"name", label.policy}};
+  if (label.threshold) policy["threshold"] = *label.threshold;
+  return json{{"policy", std::move(policy)},
               {"features", features_json(label.features)},
               {"scenarios", std::move(scenarios)},
               {"totals", counters_json(total)},

@@ -4,6 +4,7 @@
 // byte-identical output. Steps, batches and plans are numbered from 1.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,8 +18,8 @@ namespace tlbkit::report {
 
 // What the results were produced under, for the headers.
 struct RunLabel {
-  std::string policy;  // "simple", ...
-  unsigned threshold = 0;
+  std::string policy;  // as given to --policy: "tlbkit", "simple", "linux", ...
+  std::optional<unsigned> threshold;  // the simple policy's only
   arch::CpuFeatures features;
 };
 

@@ -115,8 +115,9 @@ std::string summary_table(const std::vector<ScenarioResult>& results) {
 }
 
 std::string suite_text(const std::vector<ScenarioResult>& results, const RunLabel& label) {
-  std::string out = fmt::format("tlbkit suite: {} scenario(s), policy {} (threshold {}), features: {}\n\n",
-                                results.size(), label.policy, label.threshold, features_text(label.features));
+  const std::string threshold = label.threshold ? fmt::format(" (threshold {})", *label.threshold) : "";
+  std::string out = fmt::format("tlbkit suite: {} scenario(s), policy {}{}, features: {}\n\n", results.size(),
+                                label.policy, threshold, features_text(label.features));
   for (const ScenarioResult& r : results) out += scenario_text(r) + "\n";
   out += "summary (teardown excluded; IS = broadcast TLBIs; dc = DC CIVAC; freed = tables freed after their flush)\n";
   out += summary_table(results);

@@ -36,7 +36,12 @@ def group_json():
         for b in s["batches"]:
             for step in b["steps"]:
                 check(step["status"] == "ok", f"{s['name']}: step {step}")
-    check(doc["policy"] == {"name": "simple", "threshold": 32}, f"policy {doc['policy']}")
+    check(doc["policy"] == {"name": "tlbkit"}, f"policy {doc['policy']}")
+    simple = json.loads(run(["suite", "--json", "--policy", "simple"]).stdout)
+    check(simple["policy"] == {"name": "simple", "threshold": 32}, f"policy {simple['policy']}")
+    for name in ["linux", "kvm", "freebsd", "zircon", "hafnium", "hvf-runner-v1", "hvf-runner-v2"]:
+        other = run(["suite", "--json", "--policy", name])
+        check(other.returncode == 0 and json.loads(other.stdout)["ok"] is True, f"suite --policy {name}")
     again = run(["suite", "--json"])
     check(again.stdout == p.stdout, "two runs give byte-identical JSON")
     one = json.loads(run(["suite", "--json", "--scenario", "madvise-dontneed-page",
@@ -77,9 +82,11 @@ def group_bad_input():
     expect_bad(["suite", "--features", "ttl,warp"], 'unknown feature "warp"')
     expect_bad(["suite", "--features", "ttl,ttl"], "given twice")
     expect_bad(["suite", "--features", "bbm1,bbm2"], "one of bbm1, bbm2")
-    expect_bad(["suite", "--threshold", "201"], "at most 200")
-    expect_bad(["suite", "--threshold", "-1"], "")
-    expect_bad(["suite", "--threshold", "x"], "not a non-negative number")
+    expect_bad(["suite", "--policy", "nope"], "unknown policy")
+    expect_bad(["suite", "--threshold", "40"], "--policy simple only")
+    expect_bad(["suite", "--policy", "simple", "--threshold", "201"], "at most 200")
+    expect_bad(["suite", "--policy", "simple", "--threshold", "-1"], "")
+    expect_bad(["suite", "--policy", "simple", "--threshold", "x"], "not a non-negative number")
     expect_bad(["suite", "--list", "--scenario", "nope"], "unknown scenario")
 
 
