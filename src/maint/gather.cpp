@@ -9,33 +9,15 @@ Gather::Gather(const AddressSpace& space, const arch::CpuFeatures& features, con
 Gather::~Gather() { (void)finish(); }
 
 void Gather::note_clean(PhysAddr pa, std::uint64_t size) {
-  if (clean_count_ > 0) {
-    PhysRange& last = clean_[clean_count_ - 1];
+  if (!clean_.empty()) {
+    PhysRange& last = clean_.back();
     if (last.pa + last.size == pa) {
       last.size += size;
       return;
     }
   }
-  if (clean_count_ == kMaxCleanRanges) (void)finish();
-  clean_[clean_count_++] = PhysRange{pa, size};
-}
-
-void Gather::record(const Change& change) {
-  if (change.exec == ExecGain::yes) exec_ = ExecGain::yes;
-  if (change.cmo == CacheMaintenance::clean_invalidate) note_clean(change.output, change.size);
-  if (!arch::needs_invalidation(change.kind) || coverage_ == Coverage::everything) return;
-  if (range_count_ > 0) {
-    PendingRange& last = ranges_[range_count_ - 1];
-    if (last.level == change.level && last.entry == change.entry && last.va + last.size == change.va) {
-      last.size += change.size;
-      return;
-    }
-  }
-  if (range_count_ == kMaxRanges) {
-    coverage_ = Coverage::everything;
-    return;
-  }
-  ranges_[range_count_++] = PendingRange{change.va, change.size, change.level, change.entry};
+  if (clean_.full()) (void)finish();
+  clean_.push_back(PhysRange{pa, size});
 }
 
 void Gather::invalidate_now(const Change& change) {
@@ -49,16 +31,16 @@ void Gather::invalidate_now(const Change& change) {
 }
 
 void Gather::retire_table(PhysAddr table, unsigned pages) {
-  if (retired_count_ == kMaxRetired) (void)finish();
-  retired_[retired_count_++] = Retired{table, pages};
+  if (retired_.full()) (void)finish();
+  retired_.push_back(Retired{table, pages});
 }
 
 Pending Gather::pending() const {
   Pending p;
-  p.ranges = std::span<const PendingRange>(ranges_.data(), range_count_);
+  p.ranges = ranges_.items();
   p.coverage = coverage_;
   p.exec = exec_;
-  p.clean = std::span<const PhysRange>(clean_.data(), clean_count_);
+  p.clean = clean_.items();
   return p;
 }
 
@@ -79,18 +61,18 @@ void Gather::run(const Pending& pending) {
 
 Status Gather::finish() {
   const Pending work = pending();
-  if (!work.empty() || retired_count_ > 0) {
+  if (!work.empty() || !retired_.empty()) {
     // Retired tables without a recorded change cannot happen with the
     // engine (each unhook is recorded), but freeing still waits for a plan.
     run(work);
   }
-  for (std::size_t i = 0; i < retired_count_; ++i) {
-    memory_.free(retired_[i].table, retired_[i].pages);
+  for (const Retired& r : retired_.items()) {
+    memory_.free(r.table, r.pages);
     ++tables_freed_;
   }
-  retired_count_ = 0;
-  range_count_ = 0;
-  clean_count_ = 0;
+  retired_.clear();
+  ranges_.clear();
+  clean_.clear();
   coverage_ = Coverage::exact;
   exec_ = ExecGain::no;
   return ok_status();

@@ -11,8 +11,8 @@ Op OpSequence::operator[](std::size_t i) const {
 }
 
 Status Plan::append(const Op& op) {
-  if (step_count_ > 0) {
-    Step& last = steps_[step_count_ - 1];
+  if (!steps_.empty()) {
+    Step& last = steps_.back();
     // Extend a loop only along its own stride; a stride is never guessed
     // from two unrelated ops (loops come from append_repeated()).
     if (last.first.instr == op.instr && last.count > 1 && last.count < UINT32_MAX &&
@@ -32,8 +32,8 @@ Status Plan::append(const Result<Op>& op) {
 
 Status Plan::append_repeated(const Op& first, std::uint32_t count, std::uint64_t stride) {
   if (count == 0) return Error{Errc::invalid_argument, "a step needs at least one op"};
-  if (step_count_ == kMaxSteps) return Error{Errc::out_of_range, "plan is full"};
-  steps_[step_count_++] = Step{first, count, stride};
+  if (steps_.full()) return Error{Errc::out_of_range, "plan is full"};
+  steps_.push_back(Step{first, count, stride});
   op_count_ += count;
   return ok_status();
 }

@@ -217,6 +217,9 @@ Result<arch::Op> wide_op(Shape shape, const AddressSpace& space) {
 }
 
 bool is_wide(Shape shape) { return shape == Shape::space_wide || shape == Shape::full; }
+bool is_range(Shape shape) {
+  return shape == Shape::range_exact || shape == Shape::range_rounded || shape == Shape::range_merged;
+}
 
 }  // namespace
 
@@ -263,7 +266,7 @@ Status emit_tlbi_shape(Shape shape, const Pending& pending, const AddressSpace& 
   covered_pages = 0;
   Status s = out.one(OpClass::dsb_store, [] { return arch::make_op(Instr::dsb_ishst); });
   if (!s.ok()) return s;
-  const unsigned ttl_level = hint_level(pending, features);
+  const unsigned ttl_level = is_range(shape) ? hint_level(pending, features) : 0;
   switch (shape) {
     case Shape::per_va:
       s = emit_per_va(pending, space, features, out, covered_pages);

@@ -19,11 +19,10 @@ void cost_ops(const detail::OpCounts& counts, const CostModel& m, const arch::Cp
 }
 
 // Cached entries of unrelated translations the candidate removes, on every
-// PE, times the refill cost.
-std::uint64_t collateral(Shape shape, const Pending& pending, std::uint64_t covered_pages, const CostModel& m,
+// PE, times the refill cost. `pages`: the pages whose entries must go.
+std::uint64_t collateral(Shape shape, std::uint64_t pages, std::uint64_t covered_pages, const CostModel& m,
                          const arch::CpuFeatures& features) {
   const std::uint64_t pes = features.processing_elements;
-  const std::uint64_t pages = detail::pending_pages(pending);
   const std::uint64_t changed_cached = pages * m.cached_per_1024_pages / 1024;
   switch (shape) {
     case Shape::per_va:
@@ -82,7 +81,7 @@ Explanation Planner::explain(const Pending& pending, const AddressSpace& space,
     }
     c.legal = true;
     cost_ops(counts, model_, features, c);
-    c.collateral = collateral(c.shape, pending, covered, model_, features);
+    c.collateral = collateral(c.shape, e.pages, covered, model_, features);
     if (!have_choice || c.total() < e.candidates[static_cast<std::size_t>(e.chosen)].total()) {
       e.chosen = c.shape;
       have_choice = true;

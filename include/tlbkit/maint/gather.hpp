@@ -4,11 +4,11 @@
 // consistency manager).
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 
 #include "tlbkit/exec/executor.hpp"
+#include "tlbkit/maint/fixed_list.hpp"
 #include "tlbkit/maint/policy.hpp"
 #include "tlbkit/pt/table_memory.hpp"
 
@@ -33,7 +33,27 @@ class Gather final : public ChangeSink {
   // becomes "everything"). A map or relax needs none; it only notes
   // exec-gained. Memory needing data-cache maintenance joins the clean list;
   // when that is full the pending work is finished early.
-  void record(const Change& change) override;
+  // Inline: it runs once per changed run of descriptors.
+  void record(const Change& change) override {
+    if (change.exec == ExecGain::yes) exec_ = ExecGain::yes;
+    if (change.cmo == CacheMaintenance::clean_invalidate) [[unlikely]]
+      note_clean(change.output, change.size);
+    if (!arch::needs_invalidation(change.kind) || coverage_ == Coverage::everything) return;
+    if (!ranges_.empty()) {
+      PendingRange& last = ranges_.back();
+      // Adjacency first: scattered changes fail it without loading the
+      // byte fields the previous push_back just stored.
+      if (last.va + last.size == change.va && last.level == change.level && last.entry == change.entry) {
+        last.size += change.size;
+        return;
+      }
+    }
+    if (ranges_.full()) [[unlikely]] {
+      coverage_ = Coverage::everything;
+      return;
+    }
+    ranges_.push_back(PendingRange{change.va, change.size, change.level, change.entry});
+  }
   // Plans and executes the change's invalidation at once (break-before-make).
   void invalidate_now(const Change& change) override;
   // Keeps the table until finish(); when the list is full, finishes early.
@@ -61,19 +81,16 @@ class Gather final : public ChangeSink {
   exec::Executor& executor_;
   pt::TableMemory& memory_;
 
-  std::array<PendingRange, kMaxRanges> ranges_;
-  std::size_t range_count_ = 0;
+  FixedList<PendingRange, kMaxRanges> ranges_;
   Coverage coverage_ = Coverage::exact;
   ExecGain exec_ = ExecGain::no;
-  std::array<PhysRange, kMaxCleanRanges> clean_;
-  std::size_t clean_count_ = 0;
+  FixedList<PhysRange, kMaxCleanRanges> clean_;
 
   struct Retired {
     PhysAddr table;
     unsigned pages;
   };
-  std::array<Retired, kMaxRetired> retired_;
-  std::size_t retired_count_ = 0;
+  FixedList<Retired, kMaxRetired> retired_;
 
   std::size_t plans_executed_ = 0;
   std::size_t tables_freed_ = 0;

@@ -6,21 +6,19 @@
 // page), the way kernels issue them. The expanded op sequence is exact.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
 #include <span>
 
 #include "tlbkit/arch/ops.hpp"
+#include "tlbkit/maint/fixed_list.hpp"
 
 namespace tlbkit::maint {
 
 using arch::Op;
 
 // `count` ops: first.operand, first.operand + stride, ...
-// No default member initializers: a Plan's step storage stays
-// uninitialised until used (planning runs on every batch of changes).
 struct Step {
   Op first;
   std::uint32_t count;
@@ -97,19 +95,18 @@ class Plan {
   // invalid_argument: count 0. out_of_range: the plan is full.
   Status append_repeated(const Op& first, std::uint32_t count, std::uint64_t stride);
 
-  std::span<const Step> steps() const { return {steps_.data(), step_count_}; }
+  std::span<const Step> steps() const { return steps_.items(); }
   OpSequence ops() const { return OpSequence(steps()); }
   // Number of ops (steps expanded).
   std::size_t size() const { return op_count_; }
   bool empty() const { return op_count_ == 0; }
   void clear() {
-    step_count_ = 0;
+    steps_.clear();
     op_count_ = 0;
   }
 
  private:
-  std::array<Step, kMaxSteps> steps_;
-  std::size_t step_count_ = 0;
+  FixedList<Step, kMaxSteps> steps_;
   std::size_t op_count_ = 0;
 };
 
