@@ -1,6 +1,6 @@
 #include "plan_shapes.hpp"
 
-#include "tlbkit/arch/tlbi.hpp"
+#include "tlbi_ops.hpp"
 
 namespace tlbkit::maint::detail {
 namespace {
@@ -9,19 +9,8 @@ using arch::Instr;
 using arch::Presence;
 using arch::Regime;
 
-constexpr std::uint64_t kPage = 4096;
-
-std::uint64_t level_size(unsigned level) { return std::uint64_t{1} << (12 + 9 * (3 - level)); }
-
-// Bytes one per-VA op retires for `range`: one op per leaf entry; every page
-// under a changed table entry (leaves of any size may be cached below it).
-std::uint64_t stride(const PendingRange& range) {
-  return range.entry == EntryKind::leaf ? level_size(range.level) : kPage;
-}
-
-// Leaf-only forms and TTL hints are legal only when no table entry changed:
-// a freed table may sit in a walk cache (known bugs 6, 7, 10).
-bool leaf_only(const Pending& pending) { return !pending.tables_changed(); }
+// Leaf-only forms and TTL hints are legal only when no table entry changed.
+bool leaf_only(const Pending& pending) { return leaf_ok(pending); }
 
 // The one level every changed entry is at, when they are all leaves of one
 // level and FEAT_TTL is there to hint it; 0 otherwise.
@@ -34,62 +23,15 @@ unsigned hint_level(const Pending& pending, const arch::CpuFeatures& features) {
   return level;
 }
 
-Instr by_va_instr(Regime regime, bool leaf) {
-  switch (regime) {
-    case Regime::el1_stage1: return leaf ? Instr::vale1is : Instr::vae1is;
-    case Regime::el2_stage1: return leaf ? Instr::vale2is : Instr::vae2is;
-    case Regime::stage2: return leaf ? Instr::ipas2le1is : Instr::ipas2e1is;
-  }
-  return Instr::vae1is;
-}
-
-Instr range_instr(Regime regime, bool leaf) {
-  switch (regime) {
-    case Regime::el1_stage1: return leaf ? Instr::rvale1is : Instr::rvae1is;
-    case Regime::el2_stage1: return leaf ? Instr::rvale2is : Instr::rvae2is;
-    case Regime::stage2: return leaf ? Instr::ripas2le1is : Instr::ripas2e1is;
-  }
-  return Instr::rvae1is;
-}
-
 Result<arch::Op> by_va_op(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
                           VirtAddr va, unsigned level) {
-  const Instr instr = by_va_instr(space.regime, leaf_only(pending));
-  arch::Ttl ttl = arch::kNoTtl;
-  if (features.ttl == Presence::present && leaf_only(pending)) ttl = arch::TtlHint{arch::Granule::k4K, level};
-  switch (space.regime) {
-    case Regime::el1_stage1: return arch::encode_va(instr, arch::Asid{space.asid}, va, ttl);
-    case Regime::el2_stage1: return arch::encode_va_all_asid(instr, va, ttl);
-    case Regime::stage2: return arch::encode_ipa(instr, va, ttl);
-  }
-  return Error{Errc::invalid_argument, "unknown regime"};
+  const bool leaf = leaf_only(pending);
+  return detail::by_va_op(space, Form{leaf, false}, va, ttl_for(features, leaf, level));
 }
 
 Result<arch::Op> range_op(const Pending& pending, const AddressSpace& space, unsigned ttl_level, VirtAddr base,
                           arch::RangePiece piece) {
-  const Instr instr = range_instr(space.regime, leaf_only(pending));
-  arch::RangeFields fields;
-  fields.scale = piece.scale;
-  fields.num = piece.num;
-  if (ttl_level != 0) fields.ttl_level = ttl_level;
-  switch (space.regime) {
-    case Regime::el1_stage1: return arch::encode_range(instr, arch::Asid{space.asid}, base, fields);
-    case Regime::el2_stage1: return arch::encode_range_all_asid(instr, base, fields);
-    case Regime::stage2: return arch::encode_ipa_range(instr, base, fields);
-  }
-  return Error{Errc::invalid_argument, "unknown regime"};
-}
-
-// The smallest single range op covering at least `pages` (<= 2^21) pages.
-arch::RangePiece rounded_piece(std::uint64_t pages) {
-  for (unsigned scale = 0; scale <= arch::kMaxRangeScale; ++scale) {
-    const std::uint64_t unit = std::uint64_t{1} << (5 * scale + 1);
-    const std::uint64_t units = (pages + unit - 1) / unit;
-    if (units >= 1 && units <= arch::kMaxRangeNum + 1) {
-      return arch::RangePiece{scale, static_cast<unsigned>(units - 1)};
-    }
-  }
-  return arch::RangePiece{arch::kMaxRangeScale, arch::kMaxRangeNum};
+  return detail::range_op(space, Form{leaf_only(pending), false}, base, piece, ttl_level);
 }
 
 // Where a shape's ops go: written into a Plan, or only counted (to cost a
@@ -143,10 +85,9 @@ template <class Out>
 Status emit_per_va(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features, Out& out,
                    std::uint64_t& covered) {
   for (const PendingRange& r : pending.ranges) {
-    const std::uint64_t step = stride(r);
+    const std::uint64_t step = entry_bytes(r);
     const VirtAddr first = r.va & ~(step - 1);
-    // Count rather than compare addresses: a TTBR1 range may end at 2^64.
-    const std::uint64_t count = (r.va - first + r.size + step - 1) / step;
+    const std::uint64_t count = loop_count(r, step);
     // The operand holds VA >> 12: one entry further is step >> 12 further.
     const Status s = out.loop(OpClass::by_va, count, step >> 12,
                               [&] { return by_va_op(pending, space, features, first, r.level); });
@@ -231,7 +172,7 @@ std::uint64_t pending_pages(const Pending& pending) {
 
 std::uint64_t pending_entries(const Pending& pending) {
   std::uint64_t entries = 0;
-  for (const PendingRange& r : pending.ranges) entries += (r.size + stride(r) - 1) / stride(r);
+  for (const PendingRange& r : pending.ranges) entries += (r.size + entry_bytes(r) - 1) / entry_bytes(r);
   return entries;
 }
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <initializer_list>
 
-#include "tlbkit/arch/tlbi.hpp"
+#include "../tlbi_ops.hpp"
 #include "tlbkit/maint/policy.hpp"
 
 namespace tlbkit::maint::baselines {
@@ -14,34 +14,20 @@ using arch::Instr;
 using arch::Presence;
 using arch::Regime;
 
-inline constexpr std::uint64_t kPage = 4096;
+// The op builders every plan writer shares (../tlbi_ops.hpp).
+using detail::by_va_instr;
+using detail::by_va_op;
+using detail::entry_bytes;
+using detail::Form;
+using detail::kPage;
+using detail::leaf_ok;
+using detail::loop_count;
+using detail::range_instr;
+using detail::range_op;
+using detail::ttl_for;
 
-// Bytes one per-entry op retires: the entry size of a leaf range; a page
-// under a changed table entry (leaves of any size may be cached below it).
-std::uint64_t entry_bytes(const PendingRange& r);
-
-// Ops of a loop over `r` at `stride` bytes (start rounded down to stride).
-std::uint64_t loop_count(const PendingRange& r, std::uint64_t stride);
-std::uint64_t loop_count(const Pending& p, bool pages_only);  // all ranges: entries, or 4 KiB pages
-
-// Which by-address form: leaf-only ("L") or not, all ASIDs or the space's.
-struct Form {
-  bool leaf = false;
-  bool all_asid = false;
-};
-
-// Leaf-only forms are legal only when no table entry changed.
-inline bool leaf_ok(const Pending& p) { return !p.tables_changed(); }
-
-Instr by_va_instr(Regime regime, Form form);
-Instr range_instr(Regime regime, Form form);
-
-// The TTL hint for an entry at `level`, when FEAT_TTL is there and `hint`.
-arch::Ttl ttl_for(const arch::CpuFeatures& features, bool hint, unsigned level);
-
-Result<arch::Op> by_va_op(const AddressSpace& space, Form form, VirtAddr va, arch::Ttl ttl);
-Result<arch::Op> range_op(const AddressSpace& space, Form form, VirtAddr base, arch::RangePiece piece,
-                          unsigned ttl_level);
+// Ops of loops over all ranges of `p`: one per entry, or per 4 KiB page.
+std::uint64_t loop_count(const Pending& p, bool pages_only);
 
 // One by-address op every `stride` bytes over `r`.
 Status append_loop(const PendingRange& r, std::uint64_t stride, const AddressSpace& space, Form form,
