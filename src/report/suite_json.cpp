@@ -118,16 +118,26 @@ json plans_json(const std::vector<workload::ExecutedPlan>& plans) {
   json out = json::array();
   for (const workload::ExecutedPlan& p : plans) {
     json runs = json::array();
-    for (const maint::Step& run : p.runs) {
+    for (const maint::Step& run : p.plan.steps()) {
       json j = text::to_json(run.first);
       j["count"] = run.count;
       j["stride"] = text::hex(run.stride);
       runs.push_back(std::move(j));
     }
+    // A group repeats runs [first_run, first_run + runs) `times` times,
+    // operands advancing by `advance` per repetition.
+    json groups = json::array();
+    for (const maint::StepGroup& g : p.plan.groups()) {
+      groups.push_back(json{{"first_run", g.first_step},
+                            {"runs", g.steps},
+                            {"times", g.times},
+                            {"advance", text::hex(g.advance)}});
+    }
     out.push_back(json{{"trigger", workload::trigger_name(p.trigger)},
                        {"step", p.step ? json(*p.step + 1) : json(nullptr)},
                        {"op_count", p.op_count()},
-                       {"runs", std::move(runs)}});
+                       {"runs", std::move(runs)},
+                       {"groups", std::move(groups)}});
   }
   return out;
 }

@@ -46,7 +46,20 @@ void append_plan(std::string& out, std::size_t number, const ExecutedPlan& plan,
   out += fmt::format("{}plan {} ({}", indent, number, workload::trigger_name(plan.trigger));
   if (plan.step) out += fmt::format(", in step {}", *plan.step + 1);
   out += fmt::format(", {} op{}):\n", plan.op_count(), plan.op_count() == 1 ? "" : "s");
-  for (const maint::Step& run : plan.runs) append_run(out, run, indent);
+  const std::span<const maint::Step> runs = plan.plan.steps();
+  const std::span<const maint::StepGroup> groups = plan.plan.groups();
+  std::size_t group = 0;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (group < groups.size() && i == groups[group].first_step) {
+      const maint::StepGroup& g = groups[group++];
+      out += fmt::format("{}  {} times (operands += {:#x} each time):\n", indent, g.times, g.advance);
+      const std::string body_indent = fmt::format("{}    ", indent);
+      for (std::size_t j = i; j < i + g.steps; ++j) append_run(out, runs[j], body_indent.c_str());
+      i += g.steps - 1;
+      continue;
+    }
+    append_run(out, runs[i], indent);
+  }
 }
 
 void append_batch(std::string& out, std::size_t number, const workload::Batch& batch, const BatchResult& r) {

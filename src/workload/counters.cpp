@@ -77,8 +77,9 @@ void count_ops(std::span<const arch::Op> ops, Counters& c) {
   for (const arch::Op& op : ops) count_op(op, 1, c);
 }
 
-void count_runs(std::span<const maint::Step> runs, Counters& c) {
-  for (const maint::Step& run : runs) count_op(run.first, run.count, c);
+void count_plan(const maint::Plan& plan, Counters& c) {
+  const std::span<const maint::Step> steps = plan.steps();
+  for (std::size_t i = 0; i < steps.size(); ++i) count_op(steps[i].first, plan.runs_of(i), c);
 }
 
 }  // namespace tlbkit::workload

@@ -44,7 +44,8 @@ struct Counters {
 // cache ops) to `counters`; plans, changes and tables are left alone.
 void count_ops(std::span<const arch::Op> ops, Counters& counters);
 
-// count_ops() for the ops `runs` expand to (each run counts `count` times).
-void count_runs(std::span<const maint::Step> runs, Counters& counters);
+// count_ops() for the ops `plan` expands to (each step counts as often as
+// it runs).
+void count_plan(const maint::Plan& plan, Counters& counters);
 
 }  // namespace tlbkit::workload

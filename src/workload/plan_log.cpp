@@ -13,21 +13,13 @@ const char* trigger_name(Trigger trigger) {
 
 std::vector<arch::Op> ExecutedPlan::ops() const {
   std::vector<arch::Op> out;
-  for (const maint::Step& run : runs) {
-    for (std::uint32_t i = 0; i < run.count; ++i) out.push_back(run.at(i));
-  }
+  out.reserve(plan.size());
+  for (const arch::Op& op : plan.ops()) out.push_back(op);
   return out;
 }
 
-std::uint64_t ExecutedPlan::op_count() const {
-  std::uint64_t n = 0;
-  for (const maint::Step& run : runs) n += run.count;
-  return n;
-}
-
 void PlanLog::execute(const maint::Plan& plan) {
-  const std::span<const maint::Step> runs = plan.steps();
-  plans_.push_back(ExecutedPlan{context_.trigger, context_.step, {runs.begin(), runs.end()}});
+  plans_.push_back(ExecutedPlan{context_.trigger, context_.step, plan});
 }
 
 }  // namespace tlbkit::workload

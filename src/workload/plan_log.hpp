@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tlbkit/exec/executor.hpp"
+#include "tlbkit/maint/plan.hpp"
 
 namespace tlbkit::workload {
 
@@ -31,14 +32,13 @@ struct PlanContext {
 struct ExecutedPlan {
   Trigger trigger = Trigger::batch_end;
   std::optional<std::size_t> step;
-  // The plan as it was built: runs of one op repeated `count` times, the
-  // operand advancing by `stride` (a per-page TLBI loop, DC CIVAC over a page).
-  std::vector<maint::Step> runs;
+  // The plan as it was built (steps and step groups).
+  maint::Plan plan;
 
-  // The runs expanded, in execution order.
+  // The plan expanded, in execution order.
   std::vector<arch::Op> ops() const;
-  // How many ops the runs expand to.
-  std::uint64_t op_count() const;
+  // How many ops the plan expands to.
+  std::uint64_t op_count() const { return plan.size(); }
   friend bool operator==(const ExecutedPlan&, const ExecutedPlan&) = default;
 };
 

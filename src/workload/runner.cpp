@@ -79,7 +79,7 @@ Observed observe(const maint::AddressSpace& space, const maint::Policy& policy, 
   out.counters.plans = out.plans.size();
   for (const ExecutedPlan& p : out.plans) {
     if (p.trigger == Trigger::break_before_make) ++out.counters.immediate_plans;
-    count_runs(p.runs, out.counters);
+    count_plan(p.plan, out.counters);
   }
   return out;
 }

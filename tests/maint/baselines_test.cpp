@@ -233,20 +233,63 @@ TEST(LinuxBaseline, Stage2IsKvms) {
 
 // ---- kvm / kvm-deferred ----------------------------------------------------
 
+// __kvm_tlb_flush_vmid_ipa: DSB ISHST; IPAS2E1IS `operand`; DSB ISH;
+// VMALLE1IS; DSB ISH; ISB.
+std::vector<Op> kvm_sequence(std::uint64_t operand) {
+  return {Op{Instr::dsb_ishst}, Op{Instr::ipas2e1is, operand}, Op{Instr::dsb_ish},
+          Op{Instr::vmalle1is}, Op{Instr::dsb_ish},            Op{Instr::isb}};
+}
+
+// The ops of kvm_sequence() for `count` entries from `operand`, `advance`
+// apart.
+std::vector<Op> kvm_sequences(std::uint64_t operand, std::uint64_t count, std::uint64_t advance) {
+  std::vector<Op> ops;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    const std::vector<Op> one = kvm_sequence(operand + i * advance);
+    ops.insert(ops.end(), one.begin(), one.end());
+  }
+  return ops;
+}
+
+// Plans `c` with `policy` (checked by the oracle, as steps_for) and returns
+// the plan.
+Plan plan_for(const Policy& policy, const Case& c) {
+  Pending pending;
+  pending.ranges = c.ranges;
+  pending.coverage = c.coverage;
+  pending.exec = c.exec;
+  pending.clean = c.clean;
+  Plan plan;
+  EXPECT_TRUE(policy.plan(pending, c.space, c.features, plan).ok());
+  const std::vector<std::string> problems = test::plan_problems(test::expand(plan), pending, c.space, c.features);
+  EXPECT_TRUE(problems.empty()) << problems.front();
+  return plan;
+}
+
 TEST(KvmBaseline, OneSequencePerEntry) {
   // __kvm_tlb_flush_vmid_ipa per PTE: IPAS2E1IS TTL L3 | 0x80000 = 0x0000'7000'0008'0000,
   // then 0x80001 for the second page.
   const Case c{{leaf3(kIpa, 2)}, guest(), kTtl};
-  EXPECT_STEPS(kKvm, c, st(Instr::dsb_ishst), st(Instr::ipas2e1is, 0x0000'7000'0008'0000), st(Instr::dsb_ish),
-               st(Instr::vmalle1is), st(Instr::dsb_ish), st(Instr::isb), st(Instr::dsb_ishst),
-               st(Instr::ipas2e1is, 0x0000'7000'0008'0001), st(Instr::dsb_ish), st(Instr::vmalle1is),
-               st(Instr::dsb_ish), st(Instr::isb));
+  std::vector<Op> want = kvm_sequence(0x0000'7000'0008'0000);
+  const std::vector<Op> second = kvm_sequence(0x0000'7000'0008'0001);
+  want.insert(want.end(), second.begin(), second.end());
+  EXPECT_EQ(test::expand(plan_for(kKvm, c)), want);
 }
 
-TEST(KvmBaseline, TooManySequencesForAPlanBecomeOneLoopAndOneTrailer) {
-  EXPECT_STEPS(kKvm, (Case{{leaf3(kIpa, 100)}, guest(), kNone}), st(Instr::dsb_ishst),
-               st(Instr::ipas2e1is, 0x80000, 100, 1), st(Instr::dsb_ish), st(Instr::vmalle1is), st(Instr::dsb_ish),
-               st(Instr::isb));
+TEST(KvmBaseline, ARangeOfEntriesIsOneLoopOfWholeSequences) {
+  // 100 pages: 100 sequences, 600 ops, held as one group of 6 steps.
+  const Plan plan = plan_for(kKvm, Case{{leaf3(kIpa, 100)}, guest(), kNone});
+  EXPECT_EQ(test::expand(plan), kvm_sequences(0x80000, 100, 1));
+  ASSERT_EQ(plan.groups().size(), 1u);
+  EXPECT_EQ(plan.groups()[0], (maint::StepGroup{0, 6, 100, 1}));
+}
+
+TEST(KvmBaseline, MoreRangesThanAPlanHoldsFallBackToTheVmidFlush) {
+  // 11 separate ranges need 66 steps: __kvm_tlb_flush_vmid instead.
+  std::vector<PendingRange> ranges;
+  for (std::uint64_t i = 0; i < 11; ++i) ranges.push_back(leaf3(kIpa + i * 2 * kPage, 1));
+  EXPECT_STEPS(kKvm, (Case{ranges, guest(), kNone}), st(Instr::dsb_ishst), st(Instr::vmalls12e1is),
+               st(Instr::dsb_ish), st(Instr::isb));
 }
 
 TEST(KvmBaseline, EverythingIsVmalls12e1is) {
@@ -280,13 +323,13 @@ TEST(KvmBaseline, NoDeferralWithoutFwbOrWithoutTlbiRange) {
 }
 
 TEST(KvmBaseline, DeferredNeverDefersTableEntries) {
-  // The table's pages go first, per entry (512: one loop, no TTL), then the
-  // deferred leaf flush: one page is a single IPAS2E1IS 0xC0000.
+  // The table's pages go first, one sequence per page (512, no TTL), then
+  // the deferred leaf flush: one page is a single IPAS2E1IS 0xC0000.
   const Case c{{table2(kIpa, 512), leaf3(0xC000'0000, 1)}, guest(), kRangeFwb};
-  EXPECT_STEPS(kKvmDeferred, c, st(Instr::dsb_ishst), st(Instr::ipas2e1is, 0x80000, 512, 1), st(Instr::dsb_ish),
-               st(Instr::vmalle1is), st(Instr::dsb_ish), st(Instr::isb), st(Instr::dsb_ishst),
-               st(Instr::ipas2e1is, 0xC0000), st(Instr::dsb_ish), st(Instr::vmalle1is), st(Instr::dsb_ish),
-               st(Instr::isb));
+  std::vector<Op> want = kvm_sequences(0x80000, 512, 1);
+  const std::vector<Op> leaf = kvm_sequence(0xC0000);
+  want.insert(want.end(), leaf.begin(), leaf.end());
+  EXPECT_EQ(test::expand(plan_for(kKvmDeferred, c)), want);
 }
 
 TEST(KvmBaseline, UncleanedMemoryIsCleanedAfterTheFlush) {

@@ -55,17 +55,36 @@ TEST(CountOps, CountsTlbisByReachBarriersCacheOpsAndBroadcasts) {
   EXPECT_EQ(c.tlbis(), 4u);
 }
 
-TEST(CountRuns, CountsEachRunAsManyOpsAsItRepeats) {
-  const std::vector<maint::Step> runs{{Op{Instr::dsb_ishst}, 1, 0},
-                                      {Op{Instr::vale1is, 0x10}, 32, 1},
-                                      {Op{Instr::dsb_ish}, 1, 0},
-                                      {Op{Instr::dc_civac, 0x4000'0000}, 64, 64}};
+TEST(CountPlan, CountsEachStepAsManyOpsAsItRepeats) {
+  maint::Plan plan;
+  ASSERT_TRUE(plan.append(Op{Instr::dsb_ishst}).ok());
+  ASSERT_TRUE(plan.append_repeated(Op{Instr::vale1is, 0x10}, 32, 1).ok());
+  ASSERT_TRUE(plan.append(Op{Instr::dsb_ish}).ok());
+  ASSERT_TRUE(plan.append_repeated(Op{Instr::dc_civac, 0x4000'0000}, 64, 64).ok());
   Counters c;
-  count_runs(runs, c);
+  count_plan(plan, c);
   EXPECT_EQ(c.tlbi_per_va, 32u);
   EXPECT_EQ(c.broadcast, 32u);
   EXPECT_EQ(c.dsb, 2u);
   EXPECT_EQ(c.dcache, 64u);
+}
+
+TEST(CountPlan, CountsAGroupBodyOncePerRepetition) {
+  // KVM's per-entry sequence for 3 entries: 3 x (DSB ISHST; IPAS2E1IS; DSB
+  // ISH; VMALLE1IS; DSB ISH; ISB) = 6 TLBIs, 9 DSBs, 3 ISBs.
+  maint::Plan plan;
+  for (const Instr i : {Instr::dsb_ishst, Instr::ipas2e1is, Instr::dsb_ish, Instr::vmalle1is, Instr::dsb_ish,
+                        Instr::isb}) {
+    ASSERT_TRUE(plan.append(Op{i, i == Instr::ipas2e1is ? 0x100u : 0u}).ok());
+  }
+  ASSERT_TRUE(plan.repeat_last(6, 3, 1).ok());
+  Counters c;
+  count_plan(plan, c);
+  EXPECT_EQ(c.tlbi_per_va, 3u);
+  EXPECT_EQ(c.tlbi_context, 3u);  // VMALLE1IS: the whole VMID
+  EXPECT_EQ(c.tlbis(), 6u);
+  EXPECT_EQ(c.dsb, 9u);
+  EXPECT_EQ(c.isb, 3u);
 }
 
 TEST(Counters, AddUpFieldByField) {

@@ -122,8 +122,8 @@ TEST(BuiltinSuite, EveryPlanIsFencedByABarrierAtItsEnd) {
   for (const ScenarioResult& r : run_all()) {
     for (const BatchResult& b : r.batches) {
       for (const ExecutedPlan& p : b.plans) {
-        ASSERT_FALSE(p.runs.empty()) << r.scenario.name;
-        const arch::Instr last = p.runs.back().first.instr;
+        ASSERT_FALSE(p.plan.empty()) << r.scenario.name;
+        const arch::Instr last = p.plan.steps().back().first.instr;
         EXPECT_TRUE(last == arch::Instr::dsb_ish || last == arch::Instr::isb) << r.scenario.name;
       }
     }

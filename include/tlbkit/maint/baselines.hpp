@@ -80,13 +80,15 @@ class LinuxPolicy final : public Policy {
 // for each entry:
 //   DSB ISHST; IPAS2E1IS (TTL = entry level with FEAT_TTL); DSB ISH;
 //   VMALLE1IS; DSB ISH; ISB
-// i.e. one such sequence PER ENTRY. A Plan holds 64 steps, so while the
-// sequences fit they are issued exactly; beyond that (more than ~10
-// entries) the model issues the IPAS2E1IS of every entry as one loop then
-// one DSB ISH; VMALLE1IS; DSB ISH; ISB — fewer barriers and VMALLE1IS than
-// KVM really issues, so the cost of this baseline is understated there.
-// A table entry KVM invalidates with one IPAS2E1IS at TTL 0; here every
-// page under it (correctness rule).
+// i.e. one such sequence PER ENTRY, held as one Plan step group (loop
+// body) per pending range, so the plan's ops are exactly KVM's. A plan holds
+// 64 steps and 16 groups: a batch of more than 10 separate ranges does not
+// fit and falls back to __kvm_tlb_flush_vmid (below).
+// For an unhooked table KVM's walker first clears and invalidates every
+// leaf below it, then the table entry (IPAS2E1IS, TTL 0); our engine drops
+// the table without rewriting its leaves, so the model issues the
+// sequence for every 4 KiB page under the table entry: for a table of
+// 4 KiB leaves the same count of sequences (one fewer).
 // Coverage everything: __kvm_tlb_flush_vmid: DSB ISHST; VMALLS12E1IS;
 // DSB ISH; ISB.
 //

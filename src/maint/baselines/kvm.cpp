@@ -11,53 +11,35 @@ namespace {
 
 using namespace baselines;
 
-// Steps of one __kvm_tlb_flush_vmid_ipa: DSB ISHST; IPAS2E1IS; DSB ISH;
-// VMALLE1IS; DSB ISH; ISB.
-constexpr std::uint64_t kStepsPerEntry = 6;
-
 bool is_table(const PendingRange& r) { return r.entry == EntryKind::table; }
 bool any_range(const PendingRange&) { return true; }
 
-// Per-entry __kvm_tlb_flush_vmid_ipa for the ranges `pick` selects. KVM's
-// op is IPAS2E1IS (non-leaf) with the entry's level as TTL; no TTL for a
-// table (and every page under it).
+// Per-entry __kvm_tlb_flush_vmid_ipa for the ranges `pick` selects, each
+// range one loop whose body is the whole sequence
+//   DSB ISHST; IPAS2E1IS; DSB ISH; VMALLE1IS; DSB ISH; ISB
+// (a Plan step group). KVM's op is IPAS2E1IS (non-leaf) with the entry's
+// level as TTL; no TTL for a table (and every page under it).
 template <class Pick>
 Status append_per_entry(const Pending& p, Pick pick, const AddressSpace& space,
                         const arch::CpuFeatures& features, Plan& plan) {
-  std::uint64_t entries = 0;
-  for (const PendingRange& r : p.ranges) {
-    if (pick(r)) entries += loop_count(r, entry_bytes(r));
-  }
-  if (entries == 0) return ok_status();
-  const std::uint64_t room = Plan::kMaxSteps - plan.steps().size();
-  if (entries <= room / kStepsPerEntry) {
-    for (const PendingRange& r : p.ranges) {
-      if (!pick(r)) continue;
-      const std::uint64_t stride = entry_bytes(r);
-      const arch::Ttl ttl = ttl_for(features, leaf_ok(p), r.level);
-      const VirtAddr first = r.va & ~(stride - 1);
-      const std::uint64_t n = loop_count(r, stride);
-      for (std::uint64_t i = 0; i < n; ++i) {
-        Status s = append_instrs(plan, {Instr::dsb_ishst});
-        if (!s.ok()) return s;
-        s = plan.append(by_va_op(space, Form{}, first + i * stride, ttl));
-        if (!s.ok()) return s;
-        s = append_instrs(plan, {Instr::dsb_ish, Instr::vmalle1is, Instr::dsb_ish, Instr::isb});
-        if (!s.ok()) return s;
-      }
-    }
-    return ok_status();
-  }
-  // Too many sequences for a Plan: every IPA op as loops, one trailer
-  // (documented understatement of KVM's cost).
-  Status s = append_instrs(plan, {Instr::dsb_ishst});
-  if (!s.ok()) return s;
   for (const PendingRange& r : p.ranges) {
     if (!pick(r)) continue;
-    s = append_loop(r, entry_bytes(r), space, Form{}, ttl_for(features, leaf_ok(p), r.level), plan);
+    const std::uint64_t stride = entry_bytes(r);
+    const std::uint64_t n = loop_count(r, stride);
+    if (n > UINT32_MAX) return Error{Errc::out_of_range, "loop too long for one plan group"};
+    const arch::Ttl ttl = ttl_for(features, leaf_ok(p), r.level);
+    const std::size_t before = plan.steps().size();
+    Status s = append_instrs(plan, {Instr::dsb_ishst});
+    if (!s.ok()) return s;
+    s = plan.append(by_va_op(space, Form{}, r.va & ~(stride - 1), ttl));
+    if (!s.ok()) return s;
+    s = append_instrs(plan, {Instr::dsb_ish, Instr::vmalle1is, Instr::dsb_ish, Instr::isb});
+    if (!s.ok()) return s;
+    // The operand holds IPA >> 12: one entry further is stride >> 12 further.
+    s = plan.repeat_last(plan.steps().size() - before, static_cast<std::uint32_t>(n), stride >> 12);
     if (!s.ok()) return s;
   }
-  return append_instrs(plan, {Instr::dsb_ish, Instr::vmalle1is, Instr::dsb_ish, Instr::isb});
+  return ok_status();
 }
 
 // kvm_tlb_flush_vmid_range for one unmap call (TLBIRANGE present): chunks of
