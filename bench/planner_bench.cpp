@@ -2,9 +2,13 @@
 // baseline in the same binary that only appends the same changes to a
 // vector.
 //
-// Workload: batches of 64 change records (one mmu_gather batch), scattered
-// single-page unmaps in one address space; each batch is planned by the
-// tlbkit planner and executed by an executor that drops the plan.
+// Workloads: batches of 64 change records (one mmu_gather batch) in one
+// address space, each batch planned by the tlbkit planner and executed by
+// an executor that drops the plan:
+// - scattered: one-page unmaps of every third page (nothing merges; the
+//   gather overflows and goes space-wide);
+// - contiguous: one-page unmaps of adjacent pages (they merge into one
+//   range; every shape is costed and a range op chosen).
 //
 // Run: build/bench/tlbkit_bench_planner   (ratios are printed after the table)
 #include <benchmark/benchmark.h>
@@ -34,12 +38,15 @@ class NoMemory final : public pt::TableMemory {
   arch::Descriptor* descriptors(arch::PhysAddr) override { return nullptr; }
 };
 
-// Scattered one-page unmaps: every third page, so nothing merges.
-std::vector<maint::Change> workload() {
+enum class Layout { scattered, contiguous };
+
+// One-page unmaps: every third page (nothing merges) or adjacent pages.
+std::vector<maint::Change> workload(Layout layout = Layout::scattered) {
+  const std::uint64_t gap = layout == Layout::scattered ? 3 : 1;
   std::vector<maint::Change> changes;
   for (std::size_t i = 0; i < kBatch * kBatches; ++i) {
     maint::Change c;
-    c.va = 0x1000'0000 + i * 3 * 0x1000;
+    c.va = 0x1000'0000 + i * gap * 0x1000;
     c.size = 0x1000;
     c.level = 3;
     c.kind = arch::ChangeKind::unmap;
@@ -64,8 +71,8 @@ void BM_Baseline_AppendChangesToVector(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch * kBatches));
 }
 
-void BM_GatherAndPlan(benchmark::State& state) {
-  const std::vector<maint::Change> changes = workload();
+void gather_and_plan(benchmark::State& state, Layout layout) {
+  const std::vector<maint::Change> changes = workload(layout);
   const maint::Planner planner;
   DroppingExecutor executor;
   NoMemory memory;
@@ -85,13 +92,19 @@ void BM_GatherAndPlan(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch * kBatches));
 }
 
+void BM_GatherAndPlan(benchmark::State& state) { gather_and_plan(state, Layout::scattered); }
+void BM_GatherAndPlan_Contiguous(benchmark::State& state) { gather_and_plan(state, Layout::contiguous); }
+
 BENCHMARK(BM_Baseline_AppendChangesToVector)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_GatherAndPlan)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_GatherAndPlan_Contiguous)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 
 int main(int argc, char** argv) {
   using tlbkit::bench::RatioSpec;
   return tlbkit::bench::run_with_ratios(
-      argc, argv, {RatioSpec{"BM_GatherAndPlan", "BM_Baseline_AppendChangesToVector", 3.0}});
+      argc, argv,
+      {RatioSpec{"BM_GatherAndPlan", "BM_Baseline_AppendChangesToVector", 3.0},
+       RatioSpec{"BM_GatherAndPlan_Contiguous", "BM_Baseline_AppendChangesToVector", 3.0}});
 }

@@ -252,28 +252,6 @@ void decode_range(const Op& op, DecodedOp& d) {
 
 // ---- Range arithmetic -----------------------------------------------------------
 
-Result<RangeDecomposition> range_decompose(std::uint64_t pages) {
-  if (pages > kMaxRangePages) {
-    return Error{Errc::out_of_range,
-                 "more than 2^21 pages: beyond four range ops; split the range or invalidate "
-                 "the whole ASID/VMID"};
-  }
-  RangeDecomposition out;
-  out.trailing_single_page = (pages & 1) != 0;
-  const std::uint64_t pairs = pages >> 1;
-  if (pairs == kMaxRangePages >> 1) {
-    // 2^20 pairs is "100000" in base 32: one digit too many, but exactly the
-    // largest op (NUM + 1 = 32 at SCALE 3).
-    out.pieces[out.count++] = RangePiece{kMaxRangeScale, kMaxRangeNum};
-    return out;
-  }
-  for (unsigned scale = kMaxRangeScale + 1; scale-- > 0;) {
-    const unsigned digit = static_cast<unsigned>((pairs >> (5 * scale)) & 31);
-    if (digit != 0) out.pieces[out.count++] = RangePiece{scale, digit - 1};
-  }
-  return out;
-}
-
 std::optional<RangePiece> range_single_op(std::uint64_t pages) {
   const Result<RangeDecomposition> d = range_decompose(pages);
   if (!d || d->count != 1 || d->trailing_single_page) return std::nullopt;

@@ -36,6 +36,7 @@ void Gather::retire_table(PhysAddr table, unsigned pages) {
 }
 
 Pending Gather::pending() const {
+  close_open_range();
   Pending p;
   p.ranges = ranges_.items();
   p.coverage = coverage_;

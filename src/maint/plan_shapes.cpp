@@ -106,14 +106,13 @@ Status emit_exact(const Pending& pending, const AddressSpace& space, const arch:
   std::uint64_t pages = r.size / kPage;
   while (pages > 0) {
     const std::uint64_t chunk = pages < arch::kMaxRangePages ? pages : arch::kMaxRangePages;
-    const Result<arch::RangeDecomposition> d = arch::range_decompose(chunk);
-    if (!d.ok()) return d.error();
-    for (const arch::RangePiece& piece : d->used()) {
+    const arch::RangeDecomposition d = arch::range_pieces(chunk);  // chunk <= kMaxRangePages
+    for (const arch::RangePiece& piece : d.used()) {
       const Status s = out.one(OpClass::range, [&] { return range_op(pending, space, ttl_level, va, piece); });
       if (!s.ok()) return s;
       va += piece.pages() * kPage;
     }
-    if (d->trailing_single_page) {
+    if (d.trailing_single_page) {
       const Status s = out.one(OpClass::by_va, [&] { return by_va_op(pending, space, features, va, r.level); });
       if (!s.ok()) return s;
       va += kPage;

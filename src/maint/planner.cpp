@@ -59,6 +59,29 @@ std::string_view shape_name(Shape shape) {
   return "?";
 }
 
+CandidateCost Planner::cost(Shape shape, const Pending& pending, std::uint64_t pages, const AddressSpace& space,
+                            const arch::CpuFeatures& features) const {
+  CandidateCost c;
+  c.shape = shape;
+  c.why = detail::shape_forbidden(shape, pending, space, features);
+  if (!c.why.empty()) return c;
+  if (!pending.needs_invalidation()) {
+    c.why = "nothing to invalidate";
+    return c;
+  }
+  detail::OpCounts counts;
+  std::uint64_t covered = 0;
+  const Status s = detail::count_tlbi_shape(shape, pending, space, features, counts, covered);
+  if (!s.ok()) {
+    c.why = s.error().message;
+    return c;
+  }
+  c.legal = true;
+  cost_ops(counts, model_, features, c);
+  c.collateral = collateral(shape, pages, covered, model_, features);
+  return c;
+}
+
 Explanation Planner::explain(const Pending& pending, const AddressSpace& space,
                              const arch::CpuFeatures& features) const {
   Explanation e;
@@ -66,23 +89,8 @@ Explanation Planner::explain(const Pending& pending, const AddressSpace& space,
   bool have_choice = false;
   for (std::size_t i = 0; i < kShapeCount; ++i) {
     CandidateCost& c = e.candidates[i];
-    c.shape = kShapes[i];
-    c.why = detail::shape_forbidden(c.shape, pending, space, features);
-    if (!c.why.empty() || !pending.needs_invalidation()) {
-      if (c.why.empty()) c.why = "nothing to invalidate";
-      continue;
-    }
-    detail::OpCounts counts;
-    std::uint64_t covered = 0;
-    const Status s = detail::count_tlbi_shape(c.shape, pending, space, features, counts, covered);
-    if (!s.ok()) {
-      c.why = s.error().message;
-      continue;
-    }
-    c.legal = true;
-    cost_ops(counts, model_, features, c);
-    c.collateral = collateral(c.shape, e.pages, covered, model_, features);
-    if (!have_choice || c.total() < e.candidates[static_cast<std::size_t>(e.chosen)].total()) {
+    c = cost(kShapes[i], pending, e.pages, space, features);
+    if (c.legal && (!have_choice || c.total() < e.candidates[static_cast<std::size_t>(e.chosen)].total())) {
       e.chosen = c.shape;
       have_choice = true;
     }
@@ -98,11 +106,46 @@ Status Planner::append_shape(Shape shape, const Pending& pending, const AddressS
   return detail::append_tlbi_shape(shape, pending, space, features, plan, covered);
 }
 
+Shape Planner::choose(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features) const {
+  if (pending.coverage == Coverage::everything) {
+    // Overflowed batches are the common case under load: only the wide
+    // shapes are legal and both issue the same ops, so the choice is the
+    // one removing fewer unrelated entries (ties: space_wide) — exactly what
+    // explain() finds, without costing the other shapes.
+    const bool space_ok = detail::shape_forbidden(Shape::space_wide, pending, space, features).empty();
+    const bool full_ok = detail::shape_forbidden(Shape::full, pending, space, features).empty();
+    if (space_ok && full_ok) {
+      const std::uint64_t pages = detail::pending_pages(pending);
+      return collateral(Shape::space_wide, pages, 0, model_, features) <=
+                     collateral(Shape::full, pages, 0, model_, features)
+                 ? Shape::space_wide
+                 : Shape::full;
+    }
+    return space_ok ? Shape::space_wide : Shape::full;
+  }
+  // explain()'s loop, keeping only the best candidate.
+  const std::uint64_t pages = detail::pending_pages(pending);
+  Shape best = Shape::per_va;
+  std::uint64_t best_total = 0;
+  bool have_choice = false;
+  for (const Shape shape : kShapes) {
+    // With one range, merging is rounding that range: range_merged costs
+    // what range_rounded does and loses the tie, so it is not costed.
+    if (shape == Shape::range_merged && pending.ranges.size() <= 1) continue;
+    const CandidateCost c = cost(shape, pending, pages, space, features);
+    if (c.legal && (!have_choice || c.total() < best_total)) {
+      best = shape;
+      best_total = c.total();
+      have_choice = true;
+    }
+  }
+  return best;
+}
+
 Status Planner::plan(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
                      Plan& plan) const {
   if (pending.needs_invalidation()) {
-    const Explanation e = explain(pending, space, features);
-    const Status s = append_shape(e.chosen, pending, space, features, plan);
+    const Status s = append_shape(choose(pending, space, features), pending, space, features, plan);
     if (!s.ok()) return s;
   }
   const Status cleaned = detail::append_clean(pending, space, features, plan);

@@ -99,6 +99,26 @@ RC_GTEST_PROP(PlannerChoice, ChosenCandidateIsTheCheapestLegalOne, ()) {
   }
 }
 
+RC_GTEST_PROP(PlannerChoice, PlanIsTheExplainedChoiceFollowedByTheTail, ()) {
+  const Scenario s = *scenarios();
+  Pending pending;
+  pending.ranges = s.ranges;
+  pending.coverage = s.coverage;
+  // A cost model where clearing everything costs no more than one space
+  // (resident_total <= resident_per_space) must still agree.
+  CostModel model;
+  if (*rc::gen::arbitrary<bool>()) model.resident_total = model.resident_per_space / 2;
+  const Planner planner(model);
+  Plan planned;
+  RC_ASSERT(planner.plan(pending, s.space, s.features, planned).ok());
+  Plan explained;
+  if (pending.needs_invalidation()) {
+    const Explanation e = planner.explain(pending, s.space, s.features);
+    RC_ASSERT(planner.append_shape(e.chosen, pending, s.space, s.features, explained).ok());
+  }
+  RC_ASSERT(test::expand(planned) == test::expand(explained));
+}
+
 }  // namespace
 }  // namespace tlbkit::maint
 

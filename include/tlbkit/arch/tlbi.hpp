@@ -101,9 +101,36 @@ struct RangeDecomposition {
 // The fewest range ops covering exactly `pages` granules (pages/2 written in
 // base 32, one op per nonzero digit; exactly 2^21 is the single op NUM = 31,
 // SCALE = 3). Zero pages give no pieces.
+// Precondition: pages <= kMaxRangePages (range_decompose() checks it).
+// Inline: planners cost candidate shapes with it on every batch.
+constexpr RangeDecomposition range_pieces(std::uint64_t pages) {
+  RangeDecomposition out;
+  out.trailing_single_page = (pages & 1) != 0;
+  const std::uint64_t pairs = pages >> 1;
+  if (pairs == kMaxRangePages >> 1) {
+    // 2^20 pairs is "100000" in base 32: one digit too many, but exactly the
+    // largest op (NUM + 1 = 32 at SCALE 3).
+    out.pieces[out.count++] = RangePiece{kMaxRangeScale, kMaxRangeNum};
+    return out;
+  }
+  for (unsigned scale = kMaxRangeScale + 1; scale-- > 0;) {
+    const unsigned digit = static_cast<unsigned>((pairs >> (5 * scale)) & 31);
+    if (digit != 0) out.pieces[out.count++] = RangePiece{scale, digit - 1};
+  }
+  return out;
+}
+
+// range_pieces(pages), checked.
 // # Errors
 // - out_of_range: pages > kMaxRangePages.
-Result<RangeDecomposition> range_decompose(std::uint64_t pages);
+constexpr Result<RangeDecomposition> range_decompose(std::uint64_t pages) {
+  if (pages > kMaxRangePages) {
+    return Error{Errc::out_of_range,
+                 "more than 2^21 pages: beyond four range ops; split the range or invalidate "
+                 "the whole ASID/VMID"};
+  }
+  return range_pieces(pages);
+}
 
 // The single range op covering exactly `pages` granules, if there is one.
 std::optional<RangePiece> range_single_op(std::uint64_t pages);

@@ -39,20 +39,21 @@ class Gather final : public ChangeSink {
     if (change.cmo == CacheMaintenance::clean_invalidate) [[unlikely]]
       note_clean(change.output, change.size);
     if (!arch::needs_invalidation(change.kind) || coverage_ == Coverage::everything) return;
-    if (!ranges_.empty()) {
-      PendingRange& last = ranges_.back();
-      // Adjacency first: scattered changes fail it without loading the
-      // byte fields the previous push_back just stored.
-      if (last.va + last.size == change.va && last.level == change.level && last.entry == change.entry) {
-        last.size += change.size;
-        return;
-      }
+    // The adjacency test reads scalars of their own, not the range just
+    // stored (a load spanning several smaller stores cannot be forwarded).
+    const std::uint16_t key = range_key(change);
+    if (!ranges_.empty() && change.va == open_end_ && key == open_key_) {
+      open_end_ += change.size;
+      return;
     }
     if (ranges_.full()) [[unlikely]] {
       coverage_ = Coverage::everything;
       return;
     }
+    close_open_range();
     ranges_.push_back(PendingRange{change.va, change.size, change.level, change.entry});
+    open_end_ = change.va + change.size;
+    open_key_ = key;
   }
   // Plans and executes the change's invalidation at once (break-before-make).
   void invalidate_now(const Change& change) override;
@@ -81,7 +82,23 @@ class Gather final : public ChangeSink {
   exec::Executor& executor_;
   pt::TableMemory& memory_;
 
-  FixedList<PendingRange, kMaxRanges> ranges_;
+  // Changes merge into the last range when they continue it at its level
+  // and entry kind.
+  static std::uint16_t range_key(const Change& c) {
+    return static_cast<std::uint16_t>(c.level | static_cast<unsigned>(c.entry) << 8);
+  }
+
+  // Writes the open range's size into ranges_.back().
+  void close_open_range() const {
+    if (!ranges_.empty()) ranges_.back().size = open_end_ - ranges_.back().va;
+  }
+
+  // The last range is open: while changes continue it only open_end_ grows
+  // (a scalar the compiler keeps in a register); its size in ranges_ is
+  // written when it is closed, by the next range or by pending().
+  mutable FixedList<PendingRange, kMaxRanges> ranges_;
+  VirtAddr open_end_ = 0;       // end of the open range
+  std::uint16_t open_key_ = 0;  // range_key of the open range
   Coverage coverage_ = Coverage::exact;
   ExecGain exec_ = ExecGain::no;
   FixedList<PhysRange, kMaxCleanRanges> clean_;

@@ -70,6 +70,12 @@ class Planner final : public Policy {
   const CostModel& model() const { return model_; }
 
  private:
+  // explain(pending, space, features).chosen, found with less work.
+  Shape choose(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features) const;
+  // One candidate's cost (or why it is illegal); `pages` = pending_pages.
+  CandidateCost cost(Shape shape, const Pending& pending, std::uint64_t pages, const AddressSpace& space,
+                     const arch::CpuFeatures& features) const;
+
   CostModel model_;
 };
 
