@@ -68,6 +68,31 @@ TEST_F(GatherFixture, AdjacentUnmapsOfTwoOperationsBecomeOnePlanAtFinish) {
   EXPECT_EQ(executor.plans[0], expected);
 }
 
+TEST_F(GatherFixture, ChangesMergeOnlyWhenTheyContinueTheLastRangeAtItsLevelAndKind) {
+  Gather gather(asid5(), {}, policy, executor, memory);
+  gather.record(leaf_change(0x1000'0000, kPage, ChangeKind::unmap));
+  gather.record(leaf_change(0x1000'1000, 2 * kPage, ChangeKind::unmap));  // continues: 3 pages
+  gather.record(leaf_change(0x1000'3000, kPage, ChangeKind::unmap, 2));   // adjacent, other level
+  Change table = leaf_change(0x1000'4000, kPage, ChangeKind::unmap, 2);
+  table.entry = EntryKind::table;
+  gather.record(table);                                                   // adjacent, other kind
+  gather.record(leaf_change(0x1000'6000, kPage, ChangeKind::unmap));      // a gap
+  gather.record(leaf_change(0x1000'7000, kPage, ChangeKind::restrict));  // continues the gap's range
+  gather.record(leaf_change(0x1000'8000, kPage, ChangeKind::map));        // needs nothing
+  gather.record(leaf_change(0x1000'9000, kPage, ChangeKind::unmap));      // not adjacent to 0x8000's end
+  const std::vector<PendingRange> want{{0x1000'0000, 3 * kPage, 3, EntryKind::leaf},
+                                       {0x1000'3000, kPage, 2, EntryKind::leaf},
+                                       {0x1000'4000, kPage, 2, EntryKind::table},
+                                       {0x1000'6000, 2 * kPage, 3, EntryKind::leaf},
+                                       {0x1000'9000, kPage, 3, EntryKind::leaf}};
+  const Pending p = gather.pending();
+  EXPECT_EQ(std::vector<PendingRange>(p.ranges.begin(), p.ranges.end()), want);
+  // Asking twice changes nothing; a later change still extends the last range.
+  EXPECT_EQ(gather.pending().ranges.size(), want.size());
+  gather.record(leaf_change(0x1000'A000, kPage, ChangeKind::unmap));
+  EXPECT_EQ(gather.pending().ranges.back(), (PendingRange{0x1000'9000, 2 * kPage, 3, EntryKind::leaf}));
+}
+
 TEST_F(GatherFixture, MapsAndRelaxationsNeedNoTlbi) {
   Gather gather(asid5(), {}, policy, executor, memory);
   gather.record(leaf_change(0x1000'0000, kPage, ChangeKind::map));
