@@ -3,8 +3,13 @@
 namespace tlbkit::maint {
 
 Gather::Gather(const AddressSpace& space, const arch::CpuFeatures& features, const Policy& policy,
-               exec::Executor& executor, pt::TableMemory& memory)
-    : space_(space), features_(features), policy_(policy), executor_(executor), memory_(memory) {}
+               exec::Executor& executor, pt::TableMemory& memory, PageSink* pages)
+    : space_(space),
+      features_(features),
+      policy_(policy),
+      executor_(executor),
+      memory_(memory),
+      page_sink_(pages) {}
 
 Gather::~Gather() { (void)finish(); }
 
@@ -35,6 +40,24 @@ void Gather::retire_table(PhysAddr table, unsigned pages) {
   retired_.push_back(Retired{table, pages});
 }
 
+Status Gather::free_after_flush(PhysAddr pa, std::uint64_t size) {
+  constexpr std::uint64_t kPage = 4096;
+  if (page_sink_ == nullptr) return Error{Errc::invalid_argument, "this gather has no page sink to release pages to"};
+  if (size == 0 || size % kPage != 0 || pa % kPage != 0) {
+    return Error{Errc::invalid_argument, "pages to free must be whole, aligned 4 KiB pages"};
+  }
+  if (!held_.empty()) {
+    PhysRange& last = held_.back();
+    if (last.pa + last.size == pa) {
+      last.size += size;
+      return ok_status();
+    }
+  }
+  if (held_.full()) (void)finish();
+  held_.push_back(PhysRange{pa, size});
+  return ok_status();
+}
+
 Pending Gather::pending() const {
   close_open_range();
   Pending p;
@@ -62,7 +85,7 @@ void Gather::run(const Pending& pending) {
 
 Status Gather::finish() {
   const Pending work = pending();
-  if (!work.empty() || !retired_.empty()) {
+  if (!work.empty() || !retired_.empty() || !held_.empty()) {
     // Retired tables without a recorded change cannot happen with the
     // engine (each unhook is recorded), but freeing still waits for a plan.
     run(work);
@@ -71,7 +94,12 @@ Status Gather::finish() {
     memory_.free(r.table, r.pages);
     ++tables_freed_;
   }
+  for (const PhysRange& r : held_.items()) {
+    page_sink_->release(r.pa, r.size);
+    pages_released_ += r.size / 4096;
+  }
   retired_.clear();
+  held_.clear();
   ranges_.clear();
   clean_.clear();
   coverage_ = Coverage::exact;

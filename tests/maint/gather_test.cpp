@@ -93,6 +93,63 @@ TEST_F(GatherFixture, ChangesMergeOnlyWhenTheyContinueTheLastRangeAtItsLevelAndK
   EXPECT_EQ(gather.pending().ranges.back(), (PendingRange{0x1000'9000, 2 * kPage, 3, EntryKind::leaf}));
 }
 
+// Records each release with how many plans had executed by then.
+struct CountingPageSink final : PageSink {
+  explicit CountingPageSink(const HookedExecutor& e) : executor(e) {}
+  void release(PhysAddr pa, std::uint64_t size) override {
+    released.push_back({pa, size});
+    plans_before.push_back(executor.plans.size());
+  }
+  const HookedExecutor& executor;
+  std::vector<PhysRange> released;
+  std::vector<std::size_t> plans_before;
+};
+
+TEST_F(GatherFixture, DataPagesAreReleasedOnlyAfterThePlanThatUnmapsThem) {
+  CountingPageSink pages(executor);
+  Gather gather(asid5(), {}, policy, executor, memory, &pages);
+  gather.record(leaf_change(0x1000'0000, 2 * kPage, ChangeKind::unmap));
+  ASSERT_TRUE(gather.free_after_flush(0x8000'0000, kPage).ok());
+  ASSERT_TRUE(gather.free_after_flush(0x8000'1000, kPage).ok());  // merges with the first
+  ASSERT_TRUE(gather.free_after_flush(0x9000'0000, kPage).ok());
+  executor.before = [&] { EXPECT_TRUE(pages.released.empty()) << "released before the flush"; };
+  ASSERT_TRUE(gather.finish().ok());
+  ASSERT_EQ(executor.plans.size(), 1u);
+  const std::vector<PhysRange> want{{0x8000'0000, 2 * kPage}, {0x9000'0000, kPage}};
+  EXPECT_EQ(pages.released, want);
+  EXPECT_EQ(pages.plans_before, (std::vector<std::size_t>{1, 1}));
+  EXPECT_EQ(gather.pages_released(), 3u);
+}
+
+TEST_F(GatherFixture, AFullHeldPageListFlushesEarly) {
+  CountingPageSink pages(executor);
+  Gather gather(asid5(), {}, policy, executor, memory, &pages);
+  gather.record(leaf_change(0x1000'0000, kPage, ChangeKind::unmap));
+  for (std::size_t i = 0; i < Gather::kMaxHeldPages; ++i) {
+    ASSERT_TRUE(gather.free_after_flush(0x8000'0000 + i * 2 * kPage, kPage).ok());
+  }
+  EXPECT_TRUE(pages.released.empty());
+  ASSERT_TRUE(gather.free_after_flush(0x9000'0000, kPage).ok());
+  EXPECT_EQ(executor.plans.size(), 1u) << "the early finish ran the pending flush";
+  EXPECT_EQ(pages.released.size(), Gather::kMaxHeldPages);
+  EXPECT_EQ(pages.plans_before.front(), 1u);
+  ASSERT_TRUE(gather.finish().ok());
+  EXPECT_EQ(pages.released.back(), (PhysRange{0x9000'0000, kPage}));
+}
+
+TEST_F(GatherFixture, BadPagesToFreeAreRefusedAndNothingIsHeld) {
+  Gather without_sink(asid5(), {}, policy, executor, memory);
+  EXPECT_EQ(without_sink.free_after_flush(0x8000'0000, kPage).error().code, Errc::invalid_argument);
+  CountingPageSink pages(executor);
+  Gather gather(asid5(), {}, policy, executor, memory, &pages);
+  EXPECT_EQ(gather.free_after_flush(0x8000'0000, 0).error().code, Errc::invalid_argument);
+  EXPECT_EQ(gather.free_after_flush(0x8000'0000, 100).error().code, Errc::invalid_argument);
+  EXPECT_EQ(gather.free_after_flush(0x8000'0800, kPage).error().code, Errc::invalid_argument);
+  ASSERT_TRUE(gather.finish().ok());
+  EXPECT_TRUE(pages.released.empty());
+  EXPECT_EQ(gather.pages_released(), 0u);
+}
+
 TEST_F(GatherFixture, MapsAndRelaxationsNeedNoTlbi) {
   Gather gather(asid5(), {}, policy, executor, memory);
   gather.record(leaf_change(0x1000'0000, kPage, ChangeKind::map));

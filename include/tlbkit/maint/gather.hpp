@@ -14,15 +14,28 @@
 
 namespace tlbkit::maint {
 
+// Takes back data pages a Gather held until the maintenance that removes
+// every translation to them had completed (mmu_gather's page batch).
+class PageSink {
+ public:
+  virtual void release(PhysAddr pa, std::uint64_t size) = 0;
+
+ protected:
+  ~PageSink() = default;
+};
+
 // Not thread-safe: one Gather per operation batch, used by one thread.
 class Gather final : public ChangeSink {
  public:
   static constexpr std::size_t kMaxRanges = 32;
   static constexpr std::size_t kMaxRetired = 64;
   static constexpr std::size_t kMaxCleanRanges = 16;
+  static constexpr std::size_t kMaxHeldPages = 32;
 
+  // `pages` receives the data pages given to free_after_flush(); it may be
+  // null when the caller frees none through the Gather.
   Gather(const AddressSpace& space, const arch::CpuFeatures& features, const Policy& policy,
-         exec::Executor& executor, pt::TableMemory& memory);
+         exec::Executor& executor, pt::TableMemory& memory, PageSink* pages = nullptr);
   Gather(const Gather&) = delete;
   Gather& operator=(const Gather&) = delete;
   // Finishes what is pending.
@@ -60,8 +73,17 @@ class Gather final : public ChangeSink {
   // Keeps the table until finish(); when the list is full, finishes early.
   void retire_table(PhysAddr table, unsigned pages) override;
 
+  // Holds the data memory [pa, pa + size) (an unmapped page, or a block)
+  // until the pending maintenance has run, then hands it to the PageSink.
+  // Call it after the unmap that stopped translating to the memory was
+  // recorded. When the list is full the pending work is finished early.
+  // # Errors
+  // invalid_argument: no PageSink was given, or size is 0 or not a whole
+  // number of 4 KiB pages, or pa is not page-aligned. Nothing is held then.
+  Status free_after_flush(PhysAddr pa, std::uint64_t size);
+
   // Plans and executes the pending maintenance, then frees the retired
-  // tables. Returns the policy's error (the plan could not be built: then
+  // tables and releases the held pages. Returns the policy's error (the plan could not be built: then
   // the address space is invalidated whole, so nothing is left stale).
   Status finish();
 
@@ -71,6 +93,7 @@ class Gather final : public ChangeSink {
   // Counters.
   std::size_t plans_executed() const { return plans_executed_; }
   std::size_t tables_freed() const { return tables_freed_; }
+  std::size_t pages_released() const { return pages_released_; }
 
  private:
   void run(const Pending& pending);
@@ -81,6 +104,7 @@ class Gather final : public ChangeSink {
   const Policy& policy_;
   exec::Executor& executor_;
   pt::TableMemory& memory_;
+  PageSink* page_sink_;
 
   // Changes merge into the last range when they continue it at its level
   // and entry kind.
@@ -109,8 +133,11 @@ class Gather final : public ChangeSink {
   };
   FixedList<Retired, kMaxRetired> retired_;
 
+  FixedList<PhysRange, kMaxHeldPages> held_;
+
   std::size_t plans_executed_ = 0;
   std::size_t tables_freed_ = 0;
+  std::size_t pages_released_ = 0;
 };
 
 }  // namespace tlbkit::maint
