@@ -1,5 +1,6 @@
 #include "sim/physical_memory.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <iterator>
 
@@ -80,6 +81,7 @@ Result<PhysAddr> PhysicalMemory::allocate(unsigned pages) {
   counters_.allocated_pages += pages;
   counters_.live_pages += pages;
   if (counters_.live_pages > counters_.peak_live_pages) counters_.peak_live_pages = counters_.live_pages;
+  if (observer_ != nullptr) observer_->after_allocate(*run, pages);
   return *run;
 }
 
@@ -93,6 +95,7 @@ void PhysicalMemory::free(PhysAddr table, unsigned pages) {
     note(MisuseKind::bad_page_count, table, pages);
     return;
   }
+  if (observer_ != nullptr) observer_->before_free(table, pages);
   freed_[table] = pages;
   live_.erase(it);
   ++counters_.frees;
@@ -120,7 +123,16 @@ Descriptor* PhysicalMemory::descriptors(PhysAddr table) {
     scratch_.assign(kEntries, 0);
     return scratch_.data();
   }
+  if (touched_.empty() || touched_.back() != table) touched_.push_back(table);
   return a->words.data() + offset;
+}
+
+std::vector<PhysAddr> PhysicalMemory::take_touched() {
+  std::vector<PhysAddr> pages = std::move(touched_);
+  touched_.clear();
+  std::sort(pages.begin(), pages.end());
+  pages.erase(std::unique(pages.begin(), pages.end()), pages.end());
+  return pages;
 }
 
 const Descriptor* PhysicalMemory::peek(PhysAddr page) const {

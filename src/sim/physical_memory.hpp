@@ -51,6 +51,18 @@ struct MemoryCounters {
   friend bool operator==(const MemoryCounters&, const MemoryCounters&) = default;
 };
 
+// Told what happens to table memory (the simulator's machine watches it).
+class MemoryObserver {
+ public:
+  // `pages` pages from `base` are about to be freed (still readable now).
+  virtual void before_free(PhysAddr base, unsigned pages) = 0;
+  // `pages` fresh (zeroed) pages from `base` were handed out.
+  virtual void after_allocate(PhysAddr base, unsigned pages) = 0;
+
+ protected:
+  ~MemoryObserver() = default;
+};
+
 class PhysicalMemory final : public pt::TableMemory {
  public:
   static constexpr std::uint64_t kPageSize = 4096;
@@ -81,6 +93,13 @@ class PhysicalMemory final : public pt::TableMemory {
   // allocation). A page that is not live is a bad_access misuse and gives a
   // zeroed scratch page, so a wild writer corrupts nothing live.
   Descriptor* descriptors(PhysAddr table) override;
+
+  // Watching: `observer` (may be null) is told of every successful free and
+  // allocation from now on; it must outlive its registration.
+  void set_observer(MemoryObserver* observer) { observer_ = observer; }
+  // Pages handed out by descriptors() (so possibly written) since the last
+  // call, in address order; the list is emptied.
+  std::vector<PhysAddr> take_touched();
 
   // Inspection: no misuse is recorded, nothing changes.
   // The 512 descriptors of a live page, or nullptr.
@@ -115,6 +134,8 @@ class PhysicalMemory final : public pt::TableMemory {
   std::vector<Descriptor> scratch_ = std::vector<Descriptor>(kEntries, 0);
   std::vector<Misuse> misuses_;
   MemoryCounters counters_;
+  MemoryObserver* observer_ = nullptr;
+  std::vector<PhysAddr> touched_;  // unsorted, may repeat
 };
 
 }  // namespace tlbkit::sim

@@ -36,6 +36,9 @@ class Gather final : public ChangeSink {
   // null when the caller frees none through the Gather.
   Gather(const AddressSpace& space, const arch::CpuFeatures& features, const Policy& policy,
          exec::Executor& executor, pt::TableMemory& memory, PageSink* pages = nullptr);
+  // The Gather keeps a reference to its policy: a temporary would dangle.
+  Gather(const AddressSpace&, const arch::CpuFeatures&, const Policy&&, exec::Executor&, pt::TableMemory&,
+         PageSink* = nullptr) = delete;
   Gather(const Gather&) = delete;
   Gather& operator=(const Gather&) = delete;
   // Finishes what is pending.

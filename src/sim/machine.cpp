@@ -1,0 +1,588 @@
+#include "sim/machine.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+#include <fmt/format.h>
+
+namespace tlbkit::sim {
+
+using arch::Instr;
+using arch::Regime;
+
+const char* violation_kind_name(ViolationKind kind) {
+  switch (kind) {
+    case ViolationKind::stale_translation: return "stale-translation";
+    case ViolationKind::break_before_make: return "break-before-make";
+    case ViolationKind::use_after_free: return "use-after-free";
+  }
+  return "?";
+}
+
+namespace {
+
+constexpr std::uint64_t kPage = PhysicalMemory::kPageSize;
+
+// The cached translation a refill replaces: same tags, same range.
+using RefillKey = std::tuple<Regime, EntryStage, std::uint16_t, std::uint16_t, bool, VirtAddr, std::uint64_t>;
+RefillKey refill_key(const TlbEntry& e) {
+  return {e.regime, e.stage, e.vmid, e.global ? std::uint16_t{0} : e.asid, e.global, e.input, e.size};
+}
+
+// `all`, each translation once (the L1s hold copies of L2
+// entries).
+std::vector<TlbEntry> distinct(std::vector<TlbEntry> all) {
+  std::vector<TlbEntry> out;
+  for (const TlbEntry& e : all) {
+    const bool seen = std::any_of(out.begin(), out.end(), [&](const TlbEntry& o) {
+      return o.kind == e.kind && o.stage == e.stage && o.input == e.input && o.size == e.size &&
+             o.output == e.output && o.asid == e.asid && o.vmid == e.vmid;
+    });
+    if (!seen) out.push_back(e);
+  }
+  return out;
+}
+
+std::string describe(const TlbEntry& e) {
+  return fmt::format("{:#x}+{:#x} -> {:#x} (level {}, perms {:#x})", e.input, e.size, e.output, e.level,
+                     e.permissions);
+}
+
+// The permission an access needs.
+std::uint8_t needed_permission(AccessKind kind, Privilege privilege) {
+  using arch::Permission;
+  const bool el0 = privilege == Privilege::el0;
+  Permission p = Permission::el1_read;
+  switch (kind) {
+    case AccessKind::read: p = el0 ? Permission::el0_read : Permission::el1_read; break;
+    case AccessKind::write: p = el0 ? Permission::el0_write : Permission::el1_write; break;
+    case AccessKind::fetch: p = el0 ? Permission::el0_execute : Permission::el1_execute; break;
+  }
+  return static_cast<std::uint8_t>(p);
+}
+
+bool is_dsb(Instr i) { return i == Instr::dsb_ish || i == Instr::dsb_nsh || i == Instr::dsb_sy; }
+
+}  // namespace
+
+struct Machine::Translation {
+  TlbEntry entry;
+};
+
+struct PendingTlbi {
+  arch::DecodedOp op;
+  bool broadcast = false;
+  std::uint64_t issued_at = 0;
+};
+
+class Machine::PeExecutor final : public exec::Executor {
+ public:
+  PeExecutor(Machine& machine, unsigned pe) : machine_(machine), pe_(pe) {}
+  void execute(const maint::Plan& plan) override { (void)machine_.execute(pe_, plan); }
+
+ private:
+  Machine& machine_;
+  unsigned pe_;
+};
+
+struct Machine::Pe {
+  explicit Pe(const Profile& p) : l1i(p.l1i), l1d(p.l1d), l2(p.l2) {}
+  std::optional<PeContext> context;
+  Tlb l1i;
+  Tlb l1d;
+  Tlb l2;
+  std::vector<PendingTlbi> pending;
+  // Leaf entries an invalidation removed, and whether they were stale.
+  std::map<RefillKey, bool> removed;
+  std::unique_ptr<PeExecutor> executor;
+};
+
+// Reads descriptors for one PE's walks: the live tables for the PE of the
+// open operation (and for the truth), the published ones for the others.
+class Machine::Reader final : public TableReader {
+ public:
+  Reader(Machine& machine, std::optional<unsigned> pe) : machine_(machine), pe_(pe) {}
+  std::optional<Descriptor> read(PhysAddr table, unsigned index) override {
+    const PhysAddr at = table + std::uint64_t{index} * sizeof(Descriptor);
+    const PhysAddr page = at & ~(kPage - 1);
+    const Descriptor* words = machine_.memory_.peek(page);
+    if (words == nullptr) return std::nullopt;
+    ++reads;
+    const std::size_t slot = static_cast<std::size_t>((at - page) / sizeof(Descriptor));
+    if (pe_ && machine_.writer_ && *pe_ != *machine_.writer_) {
+      const auto it = machine_.published_.find(page);
+      if (it != machine_.published_.end()) {
+        if (it->second[slot] != words[slot]) read_unpublished = true;
+        return it->second[slot];
+      }
+    }
+    return words[slot];
+  }
+  std::uint64_t reads = 0;
+  bool read_unpublished = false;  // some read saw an old value
+
+ private:
+  Machine& machine_;
+  std::optional<unsigned> pe_;  // nullopt: the truth
+};
+
+Machine::Machine(PhysicalMemory& memory, const Profile& profile, MachineOptions options)
+    : memory_(memory), profile_(profile), options_(options) {
+  const unsigned count = options.pes == 0 ? profile.pes : options.pes;
+  for (unsigned i = 0; i < count; ++i) {
+    pes_.push_back(std::make_unique<Pe>(profile_));
+    pes_.back()->executor = std::make_unique<PeExecutor>(*this, i);
+  }
+  memory_.set_observer(this);
+  (void)memory_.take_touched();
+}
+
+Machine::~Machine() { memory_.set_observer(nullptr); }
+
+Status Machine::set_context(unsigned pe, const PeContext& context) {
+  if (pe >= pes()) return Error{Errc::out_of_range, "no such PE"};
+  if (!context.stage1 && !context.stage2) return Error{Errc::invalid_argument, "a context needs stage 1 or stage 2"};
+  if (context.regime == Regime::stage2) {
+    return Error{Errc::invalid_argument, "the context regime is el1_stage1 or el2_stage1 (stage 2 is a stage)"};
+  }
+  if (context.stage1 && context.stage1->stage() != arch::Stage::stage1) {
+    return Error{Errc::invalid_argument, "the stage-1 geometry is not a stage-1 geometry"};
+  }
+  if (context.stage2 && context.stage2->stage() != arch::Stage::stage2) {
+    return Error{Errc::invalid_argument, "the stage-2 geometry is not a stage-2 geometry"};
+  }
+  if (context.stage2 && context.regime == Regime::el2_stage1) {
+    return Error{Errc::invalid_argument, "the EL2 regime has no stage 2"};
+  }
+  if (context.stage1 && context.stage2) {
+    return Error{Errc::unsupported, "two-stage translation (stage 1 under stage 2) is not modelled yet"};
+  }
+  pes_[pe]->context = context;
+  return ok_status();
+}
+
+exec::Executor& Machine::executor(unsigned pe) { return *pes_[pe]->executor; }
+
+std::vector<TlbEntry> Machine::entries(unsigned pe) const {
+  std::vector<TlbEntry> out;
+  const Pe& p = *pes_[pe];
+  for (const Tlb* t : {&p.l1i, &p.l1d, &p.l2}) t->for_each([&](const TlbEntry& e) { out.push_back(e); });
+  return out;
+}
+
+// ---- observing table writes -------------------------------------------------
+
+void Machine::after_allocate(PhysAddr base, unsigned pages) {
+  for (unsigned i = 0; i < pages; ++i) published_[base + i * kPage].assign(PhysicalMemory::kEntries, 0);
+}
+
+void Machine::before_free(PhysAddr base, unsigned pages) {
+  sync();
+  check_release(base, std::uint64_t{pages} * kPage, "table page");
+  for (unsigned i = 0; i < pages; ++i) {
+    const PhysAddr page = base + i * kPage;
+    published_.erase(page);
+    watched_.erase(page);
+    unpublished_.erase(page);
+  }
+}
+
+void Machine::sync() {
+  for (const PhysAddr page : memory_.take_touched()) watched_.insert(page);
+  std::vector<DescriptorWrite> writes;  // in address order: watched_ is ordered
+  for (const PhysAddr page : watched_) {
+    const Descriptor* live = memory_.peek(page);
+    auto it = published_.find(page);
+    if (live == nullptr || it == published_.end()) continue;
+    std::vector<Descriptor>& seen = it->second;
+    bool differs = false;
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+      if (live[i] == seen[i]) continue;
+      differs = true;
+      writes.push_back(DescriptorWrite{page + i * sizeof(Descriptor), seen[i], live[i]});
+    }
+    if (!differs) continue;
+    if (writer_) {
+      unpublished_.insert(page);
+    } else {
+      seen.assign(live, live + seen.size());
+    }
+  }
+  // Outside an operation every write is published at once: nothing to watch.
+  if (!writer_) watched_.clear();
+  if (!writes.empty()) check_descriptor_changes(writes);
+}
+
+void Machine::publish() {
+  for (const PhysAddr page : unpublished_) {
+    const Descriptor* live = memory_.peek(page);
+    if (live != nullptr) published_[page].assign(live, live + PhysicalMemory::kEntries);
+  }
+  unpublished_.clear();
+}
+
+void Machine::begin_operation(unsigned pe, std::string label) {
+  sync();
+  writer_ = pe;
+  operation_ = std::move(label);
+  operation_open_ = true;
+}
+
+void Machine::end_operation() {
+  sync();
+  publish();  // stores become visible eventually; the operation is over
+  writer_.reset();
+  operation_open_ = false;
+  operation_.assign(1, '-');
+  watched_.clear();
+}
+
+void Machine::check_descriptor_changes(const std::vector<DescriptorWrite>& writes) {
+  const auto write_at = [&](PhysAddr at) -> const DescriptorWrite* {
+    const auto it = std::lower_bound(writes.begin(), writes.end(), at,
+                                     [](const DescriptorWrite& w, PhysAddr a) { return w.at < a; });
+    return it != writes.end() && it->at == at ? &*it : nullptr;
+  };
+  for (unsigned pe = 0; pe < pes(); ++pe) {
+    std::vector<TlbEntry> rewritten;
+    const Pe& p = *pes_[pe];
+    for (const Tlb* t : {&p.l1i, &p.l1d, &p.l2}) {
+      t->for_each([&](const TlbEntry& e) {
+        const DescriptorWrite* w = write_at(e.descriptor_pa);
+        // A write of an invalid descriptor is the break: nothing is wrong yet.
+        if (w != nullptr && (w->new_value & arch::kValidBit) != 0) rewritten.push_back(e);
+      });
+    }
+    for (const TlbEntry& e : distinct(std::move(rewritten))) {
+      const DescriptorWrite& w = *write_at(e.descriptor_pa);
+      if (arch::update_rule(e.regime, e.level, e.descriptor, w.new_value) != arch::UpdateRule::break_before_make) {
+        continue;
+      }
+      const bool size_only = arch::is_table(e.descriptor, e.level) != arch::is_table(w.new_value, e.level);
+      if (size_only && options_.bbm == arch::BbmLevel::level2) continue;
+      report(ViolationKind::break_before_make, pe, e.input, e, std::nullopt,
+             fmt::format("descriptor at {:#x} rewritten {:#x} -> {:#x} without break-before-make while PE {} "
+                         "holds {}",
+                         w.at, w.old_value, w.new_value, pe, describe(e)));
+    }
+  }
+}
+
+void Machine::check_release(PhysAddr base, std::uint64_t size, const char* what) {
+  for (unsigned pe = 0; pe < pes(); ++pe) {
+    std::vector<TlbEntry> into_it;
+    const Pe& p = *pes_[pe];
+    for (const Tlb* t : {&p.l1i, &p.l1d, &p.l2}) {
+      t->for_each([&](const TlbEntry& e) {
+        const bool hit = e.kind == CachedKind::walk ? e.output - base < size
+                                                    : e.output < base + size && base < e.output + e.size;
+        if (hit) into_it.push_back(e);
+      });
+    }
+    for (const TlbEntry& e : distinct(std::move(into_it))) {
+      report(ViolationKind::use_after_free, pe, e.input, e, std::nullopt,
+             fmt::format("{} {:#x}+{:#x} released while PE {} still holds {} ({})", what, base, size, pe,
+                         describe(e), e.kind == CachedKind::walk ? "walk-cache entry" : "translation"));
+    }
+  }
+}
+
+void Machine::release(PhysAddr pa, std::uint64_t size) {
+  sync();
+  check_release(pa, size, "data page");
+}
+
+void Machine::report(ViolationKind kind, unsigned pe, VirtAddr va, std::optional<TlbEntry> stale,
+                     std::optional<TlbEntry> current, std::string message) {
+  violations_.push_back(Violation{kind, pe, va, stale, current, operation_, event_, std::move(message)});
+}
+
+// ---- translation ------------------------------------------------------------
+
+namespace {
+
+struct WalkTarget {
+  Regime regime;
+  EntryStage stage;
+  const arch::Geometry* geometry;
+  PhysAddr root;
+};
+
+WalkTarget target_of(const PeContext& ctx) {
+  if (ctx.stage1) return {ctx.regime, EntryStage::stage1, &*ctx.stage1, ctx.stage1_root};
+  return {Regime::stage2, EntryStage::stage2, &*ctx.stage2, ctx.stage2_root};
+}
+
+LookupKey key_of(const PeContext& ctx, const WalkTarget& t, CachedKind kind, VirtAddr input, unsigned level) {
+  LookupKey k;
+  k.regime = t.regime;
+  k.stage = t.stage;
+  k.kind = kind;
+  k.vmid = t.regime == Regime::el2_stage1 ? 0 : ctx.vmid;
+  k.asid = t.regime == Regime::el1_stage1 ? ctx.asid : 0;
+  k.input = input;
+  k.level = static_cast<std::uint8_t>(level);
+  return k;
+}
+
+TlbEntry entry_of(const PeContext& ctx, const WalkTarget& t, const Walk& w) {
+  TlbEntry e;
+  e.regime = t.regime;
+  e.stage = t.stage;
+  e.kind = CachedKind::leaf;
+  e.level = static_cast<std::uint8_t>(w.level);
+  e.vmid = t.regime == Regime::el2_stage1 ? 0 : ctx.vmid;
+  e.global = t.regime != Regime::el1_stage1 || w.global;
+  e.asid = e.global ? 0 : ctx.asid;
+  e.input = w.input;
+  e.size = w.size;
+  e.output = w.output;
+  e.descriptor = w.leaf;
+  const WalkStep& last = w.steps[w.step_count - 1];
+  e.descriptor_pa = last.table + std::uint64_t{last.index} * sizeof(Descriptor);
+  e.permissions = w.permissions;
+  return e;
+}
+
+}  // namespace
+
+std::optional<Machine::Translation> Machine::translate_truth(const PeContext& ctx, VirtAddr va) {
+  const WalkTarget t = target_of(ctx);
+  Reader reader(*this, std::nullopt);
+  const Walk w = walk(t.regime, *t.geometry, va, WalkStart{t.geometry->start_level(), t.root}, reader);
+  if (w.outcome != WalkOutcome::translated) return std::nullopt;
+  return Translation{entry_of(ctx, t, w)};
+}
+
+std::optional<Machine::Translation> Machine::translate(unsigned pe_index, VirtAddr va, AccessKind kind,
+                                                       ServedBy& served) {
+  Pe& pe = *pes_[pe_index];
+  const PeContext& ctx = *pe.context;
+  const WalkTarget t = target_of(ctx);
+  Tlb& l1 = kind == AccessKind::fetch ? pe.l1i : pe.l1d;
+  const LookupKey key = key_of(ctx, t, CachedKind::leaf, va, 0);
+  if (const TlbEntry* hit = l1.lookup(key)) {
+    served = ServedBy::l1;
+    ++counters_.l1_hits;
+    return Translation{*hit};
+  }
+  if (const TlbEntry* hit = pe.l2.lookup(key)) {
+    served = ServedBy::l2;
+    ++counters_.l2_hits;
+    counters_.translation_cycles += profile_.l2_hit;
+    const TlbEntry entry = *hit;
+    l1.insert(entry);
+    return Translation{entry};
+  }
+  served = ServedBy::walk;
+  ++counters_.walks;
+  // Start from the deepest walk-cache entry for `va`.
+  WalkStart start{t.geometry->start_level(), t.root};
+  for (int level = 2; level >= static_cast<int>(t.geometry->start_level()); --level) {
+    const auto l = static_cast<unsigned>(level);
+    if (const TlbEntry* w = pe.l2.lookup(key_of(ctx, t, CachedKind::walk, va, l))) {
+      start = WalkStart{l + 1, w->output};
+      ++counters_.walk_cache_hits;
+      break;
+    }
+  }
+  Reader reader(*this, pe_index);
+  const Walk w = walk(t.regime, *t.geometry, va, start, reader);
+  counters_.descriptor_reads += reader.reads;
+  const std::uint64_t walk_cycles = reader.reads * profile_.descriptor_read;
+  counters_.translation_cycles += walk_cycles;
+  // Cache the table descriptors the walk went through (only valid ones).
+  for (unsigned i = 0; i < w.step_count; ++i) {
+    const WalkStep& s = w.steps[i];
+    if (!arch::is_table(s.descriptor, s.level)) continue;
+    TlbEntry e;
+    e.regime = t.regime;
+    e.stage = t.stage;
+    e.kind = CachedKind::walk;
+    e.level = static_cast<std::uint8_t>(s.level);
+    e.vmid = t.regime == Regime::el2_stage1 ? 0 : ctx.vmid;
+    e.global = false;
+    e.asid = t.regime == Regime::el1_stage1 ? ctx.asid : 0;
+    e.size = t.geometry->level_size(s.level);
+    e.input = va & ~(e.size - 1);
+    e.output = arch::output_address(s.descriptor);
+    e.descriptor = s.descriptor;
+    e.descriptor_pa = s.table + std::uint64_t{s.index} * sizeof(Descriptor);
+    e.filled_at = event_;
+    e.from_unpublished = reader.read_unpublished;
+    pe.l2.insert(e);
+  }
+  if (w.outcome != WalkOutcome::translated) return std::nullopt;
+  TlbEntry entry = entry_of(ctx, t, w);
+  entry.filled_at = event_;
+  entry.from_unpublished = reader.read_unpublished;
+  pe.l2.insert(entry);
+  l1.insert(entry);
+  note_fill(pe_index, entry, walk_cycles);
+  return Translation{entry};
+}
+
+void Machine::check_visibility(unsigned pe, VirtAddr va, const TlbEntry& used) {
+  if (operation_open_ || options_.visibility == MachineOptions::Visibility::unchecked) return;
+  const std::optional<Translation> now = translate_truth(*pes_[pe]->context, va);
+  if (!now) {
+    report(ViolationKind::stale_translation, pe, va, used, std::nullopt,
+           fmt::format("PE {} used {} for {:#x}, which the tables no longer map", pe, describe(used), va));
+    return;
+  }
+  const PhysAddr used_pa = used.output + (va - used.input);
+  const PhysAddr now_pa = now->entry.output + (va - now->entry.input);
+  const bool more_access = (used.permissions & ~now->entry.permissions) != 0;
+  if (used_pa == now_pa && !more_access) return;
+  report(ViolationKind::stale_translation, pe, va, used, now->entry,
+         fmt::format("PE {} used {} for {:#x}; the tables say {}", pe, describe(used), va, describe(now->entry)));
+}
+
+Result<Access> Machine::access(unsigned pe, VirtAddr va, AccessKind kind, Privilege privilege) {
+  if (pe >= pes()) return Error{Errc::out_of_range, "no such PE"};
+  if (!pes_[pe]->context) return Error{Errc::invalid_argument, "the PE has no translation context"};
+  const WalkTarget t = target_of(*pes_[pe]->context);
+  if (va >= t.geometry->input_size()) return Error{Errc::out_of_range, "address beyond the input range"};
+  sync();
+  ++event_;
+  ++counters_.accesses;
+  ServedBy served = ServedBy::walk;
+  const std::optional<Translation> tr = translate(pe, va, kind, served);
+  Access a;
+  a.served_by = served;
+  if (!tr) {
+    ++counters_.translation_faults;
+    a.outcome = AccessOutcome::translation_fault;
+    return a;
+  }
+  a.pa = tr->entry.output + (va - tr->entry.input);
+  check_visibility(pe, va, tr->entry);
+  if ((tr->entry.permissions & needed_permission(kind, privilege)) == 0) {
+    ++counters_.permission_faults;
+    a.outcome = AccessOutcome::permission_fault;
+  }
+  return a;
+}
+
+// ---- refills ----------------------------------------------------------------
+
+void Machine::note_removed(unsigned pe, const TlbEntry& e) {
+  ++counters_.entries_invalidated;
+  if (e.kind != CachedKind::leaf) return;
+  const Descriptor* words = memory_.peek(e.descriptor_pa & ~(kPage - 1));
+  const bool stale =
+      words == nullptr || words[(e.descriptor_pa & (kPage - 1)) / sizeof(Descriptor)] != e.descriptor;
+  pes_[pe]->removed[refill_key(e)] = stale;
+}
+
+void Machine::note_fill(unsigned pe, const TlbEntry& e, std::uint64_t walk_cycles) {
+  auto& removed = pes_[pe]->removed;
+  const auto it = removed.find(refill_key(e));
+  if (it == removed.end()) return;
+  if (it->second) {
+    ++counters_.refills_needed;
+    counters_.refill_cycles_needed += walk_cycles;
+  } else {
+    ++counters_.refills_collateral;
+    counters_.refill_cycles_collateral += walk_cycles;
+  }
+  removed.erase(it);
+}
+
+// ---- maintenance ------------------------------------------------------------
+
+Status Machine::issue(unsigned pe_index, const arch::Op& op) {
+  if (pe_index >= pes()) return Error{Errc::out_of_range, "no such PE"};
+  sync();
+  ++event_;
+  Pe& pe = *pes_[pe_index];
+  const arch::InstrInfo& info = arch::info(op.instr);
+  switch (info.category) {
+    case arch::Category::tlbi: {
+      const bool broadcast = info.scope == arch::Scope::inner_shareable;
+      pe.pending.push_back(PendingTlbi{arch::decode(op), broadcast, event_});
+      if (broadcast) {
+        counters_.tlbi_broadcast += profile_.tlbi_repeat;
+        counters_.maintenance_cycles += profile_.tlbi_broadcast * profile_.tlbi_repeat;
+      } else {
+        ++counters_.tlbi_local;
+        counters_.maintenance_cycles += profile_.tlbi_local;
+      }
+      return ok_status();
+    }
+    case arch::Category::barrier: {
+      if (op.instr == Instr::isb) {
+        ++counters_.isb;
+        counters_.maintenance_cycles += profile_.isb;
+        return ok_status();
+      }
+      ++counters_.dsb;
+      if (writer_ && *writer_ == pe_index) publish();
+      if (!is_dsb(op.instr)) {  // DSB ISHST orders stores; it completes no TLBI
+        counters_.maintenance_cycles += profile_.dsb_local;
+        return ok_status();
+      }
+      // A DSB completes this PE's TLBIs (DSB NSH only its local ones): each
+      // removes, on its target PEs, what it matches — except entries a walk
+      // refilled after the TLBI from a table write that was not yet
+      // visible (no DSB ISHST before the TLBI: known bug 13).
+      bool waited_broadcast = false;
+      std::vector<PendingTlbi> still;
+      const TlbiContext context{pe.context ? pe.context->vmid : std::uint16_t{0}};
+      for (const PendingTlbi& t : pe.pending) {
+        if (t.broadcast && op.instr == Instr::dsb_nsh) {
+          still.push_back(t);
+          continue;
+        }
+        waited_broadcast = waited_broadcast || t.broadcast;
+        for (unsigned target = 0; target < pes(); ++target) {
+          if (!t.broadcast && target != pe_index) continue;
+          Pe& victim = *pes_[target];
+          for (Tlb* tlb : {&victim.l1i, &victim.l1d, &victim.l2}) {
+            std::vector<TlbEntry> removed;
+            tlb->invalidate(t.op, context, &removed);
+            for (const TlbEntry& e : removed) {
+              if (e.filled_at > t.issued_at && e.from_unpublished) {
+                tlb->insert(e);
+                continue;
+              }
+              note_removed(target, e);
+            }
+          }
+        }
+      }
+      pe.pending = std::move(still);
+      if (waited_broadcast) {
+        ++counters_.dsb_broadcast_waits;
+        counters_.maintenance_cycles += profile_.dsb_broadcast(pes()) * profile_.tlbi_repeat;
+      } else {
+        counters_.maintenance_cycles += profile_.dsb_local;
+      }
+      return ok_status();
+    }
+    case arch::Category::cache:
+      if (op.instr == Instr::dc_civac) {
+        ++counters_.dc;
+        counters_.maintenance_cycles += profile_.dc_line;
+      } else {
+        ++counters_.ic;
+        counters_.maintenance_cycles +=
+            info.scope == arch::Scope::inner_shareable ? profile_.ic_broadcast : profile_.tlbi_local;
+      }
+      return ok_status();
+  }
+  return ok_status();
+}
+
+Status Machine::execute(unsigned pe, const maint::Plan& plan) {
+  if (pe >= pes()) return Error{Errc::out_of_range, "no such PE"};
+  ++counters_.plans;
+  counters_.maintenance_cycles += profile_.request_round_trip;
+  for (const arch::Op& op : plan.ops()) {
+    const Status s = issue(pe, op);
+    if (!s.ok()) return s;
+  }
+  return ok_status();
+}
+
+}  // namespace tlbkit::sim

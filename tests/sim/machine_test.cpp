@@ -1,0 +1,459 @@
+// The simulated machine: translation through TLBs and walks, TLBI
+// completion by the issuer's DSB, and its three checkers, each shown to
+// catch a deliberately broken sequence and to stay quiet on a correct one.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "sim/machine.hpp"
+#include "tlbkit/arch/tlbi.hpp"
+#include "tlbkit/maint/gather.hpp"
+#include "tlbkit/maint/planner.hpp"
+#include "tlbkit/pt/table.hpp"
+
+namespace tlbkit::sim {
+namespace {
+
+using arch::Instr;
+
+constexpr std::uint64_t kPage = 0x1000;
+constexpr VirtAddr kVa = 0x4000'0000;
+constexpr PhysAddr kData = 0x40'0000'0000;
+
+arch::Op op(Instr i) { return *arch::make_op(i); }
+
+// A policy that issues nothing: the invalidation is simply forgotten.
+class ForgetfulPolicy final : public maint::Policy {
+ public:
+  Status plan(const maint::Pending&, const maint::AddressSpace&, const arch::CpuFeatures&,
+              maint::Plan&) const override {
+    return ok_status();
+  }
+};
+
+// Known bug 7 / 6: leaf-only ops even when a table was freed.
+class LeafOnlyPolicy final : public maint::Policy {
+ public:
+  Status plan(const maint::Pending& pending, const maint::AddressSpace& space, const arch::CpuFeatures&,
+              maint::Plan& plan) const override {
+    Status s = plan.append(op(Instr::dsb_ishst));
+    for (const maint::PendingRange& r : pending.ranges) {
+      for (VirtAddr va = r.va; va < r.va + r.size && s.ok(); va += kPage) {
+        s = plan.append(arch::encode_va(Instr::vale1is, arch::Asid{space.asid}, va, arch::kNoTtl));
+      }
+    }
+    if (s.ok()) s = plan.append(op(Instr::dsb_ish));
+    return s;
+  }
+};
+
+arch::Geometry geometry39() { return *arch::Geometry::stage1(arch::Granule::k4K, 39); }
+
+pt::Table make_table(PhysicalMemory& memory) {
+  return std::move(pt::Table::create(arch::Regime::el1_stage1, geometry39(), memory)).value();
+}
+
+arch::s1::Attributes rw() {
+  arch::s1::Attributes a;
+  a.scope = arch::s1::Scope::non_global;
+  return a;
+}
+
+struct MachineFixture : ::testing::Test {
+  PhysicalMemory memory;
+  Machine machine{memory, *find_profile("mobile-8"), MachineOptions{2}};
+  pt::Table table = make_table(memory);
+  maint::AddressSpace space = [] {
+    maint::AddressSpace s;
+    s.asid = 5;
+    return s;
+  }();
+  arch::CpuFeatures features = [] {
+    arch::CpuFeatures f;
+    f.processing_elements = 2;
+    return f;
+  }();
+  maint::Planner planner;
+  ForgetfulPolicy forgetful;
+
+  void SetUp() override {
+    PeContext ctx;
+    ctx.asid = 5;
+    ctx.stage1 = geometry39();
+    ctx.stage1_root = table.root();
+    ASSERT_TRUE(machine.set_context(0, ctx).ok());
+    ASSERT_TRUE(machine.set_context(1, ctx).ok());
+  }
+
+  // Maps `pages` pages at kVa -> kData on PE 0 with a gather.
+  void map(std::uint64_t pages) {
+    machine.begin_operation(0, "map");
+    {
+      maint::Gather gather(space, features, planner, machine.executor(0), memory, &machine);
+      ASSERT_TRUE(table.map(kVa, kData, pages * kPage, rw(), gather).ok());
+    }
+    machine.end_operation();
+  }
+
+  // Unmaps on PE 0 with `policy`.
+  void unmap(VirtAddr va, std::uint64_t size, const maint::Policy& policy) {
+    machine.begin_operation(0, "unmap");
+    {
+      maint::Gather gather(space, features, policy, machine.executor(0), memory, &machine);
+      ASSERT_TRUE(table.unmap(va, size, gather).ok());
+    }
+    machine.end_operation();
+  }
+
+  Access read(unsigned pe, VirtAddr va) {
+    const Result<Access> a = machine.access(pe, va, AccessKind::read);
+    EXPECT_TRUE(a.ok());
+    return a.ok() ? *a : Access{};
+  }
+};
+
+TEST_F(MachineFixture, AnAccessWalksOnceThenHitsTheL1) {
+  map(1);
+  const Access first = read(1, kVa + 0x10);
+  EXPECT_EQ(first.outcome, AccessOutcome::ok);
+  EXPECT_EQ(first.served_by, ServedBy::walk);
+  EXPECT_EQ(first.pa, kData + 0x10);
+  const Access second = read(1, kVa + 0x20);
+  EXPECT_EQ(second.served_by, ServedBy::l1);
+  EXPECT_EQ(second.pa, kData + 0x20);
+  // 39-bit: three levels, three descriptor reads for the one walk.
+  EXPECT_EQ(machine.counters().walks, 1u);
+  EXPECT_EQ(machine.counters().descriptor_reads, 3u);
+  EXPECT_TRUE(machine.violations().empty());
+}
+
+TEST_F(MachineFixture, ANeighbourPageWalksFromTheWalkCache) {
+  map(2);
+  (void)read(1, kVa);
+  (void)read(1, kVa + kPage);
+  // The second walk starts at level 3 from the cached level-2 table entry.
+  EXPECT_EQ(machine.counters().walk_cache_hits, 1u);
+  EXPECT_EQ(machine.counters().descriptor_reads, 3u + 1u);
+}
+
+TEST_F(MachineFixture, WritingWithoutPermissionFaults) {
+  machine.begin_operation(0, "map ro");
+  {
+    maint::Gather gather(space, features, planner, machine.executor(0), memory, &machine);
+    arch::s1::Attributes ro = rw();
+    ro.access = arch::s1::Access::el1_ro;
+    ASSERT_TRUE(table.map(kVa, kData, kPage, ro, gather).ok());
+  }
+  machine.end_operation();
+  const Result<Access> w = machine.access(1, kVa, AccessKind::write);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->outcome, AccessOutcome::permission_fault);
+  EXPECT_EQ(machine.counters().permission_faults, 1u);
+}
+
+TEST_F(MachineFixture, UnmapWithThePlannerLeavesNoStaleTranslation) {
+  map(1);
+  (void)read(1, kVa);
+  unmap(kVa, kPage, planner);
+  EXPECT_EQ(read(1, kVa).outcome, AccessOutcome::translation_fault);
+  EXPECT_TRUE(machine.violations().empty()) << machine.violations().front().message;
+}
+
+TEST_F(MachineFixture, AForgottenInvalidationIsAStaleTranslationOnTheCachingPe) {
+  map(2);
+  (void)read(1, kVa);
+  unmap(kVa, kPage, ForgetfulPolicy{});
+  const Access a = read(1, kVa);
+  EXPECT_EQ(a.outcome, AccessOutcome::ok) << "the stale entry still translates";
+  ASSERT_FALSE(machine.violations().empty());
+  const Violation& v = machine.violations().front();
+  EXPECT_EQ(v.kind, ViolationKind::stale_translation);
+  EXPECT_EQ(v.pe, 1u);
+  EXPECT_EQ(v.va, kVa);
+  ASSERT_TRUE(v.stale.has_value());
+  EXPECT_EQ(v.stale->output, kData);
+  EXPECT_FALSE(v.current.has_value());
+}
+
+TEST_F(MachineFixture, ATlbiIsCompleteOnlyAfterTheIssuersOwnDsb) {
+  // Known bug 8: PE 1's DSB does not complete PE 0's TLBI.
+  map(2);  // two pages: the unmap of one empties no table
+  (void)read(1, kVa);
+  machine.begin_operation(0, "unmap by hand");
+  {
+    maint::Gather gather(space, features, forgetful, machine.executor(0), memory, &machine);
+    ASSERT_TRUE(table.unmap(kVa, kPage, gather).ok());
+  }
+  const arch::Op tlbi = *arch::encode_va(Instr::vae1is, arch::Asid{5}, kVa, arch::kNoTtl);
+  ASSERT_TRUE(machine.issue(0, op(Instr::dsb_ishst)).ok());
+  ASSERT_TRUE(machine.issue(0, tlbi).ok());
+  ASSERT_TRUE(machine.issue(1, op(Instr::dsb_ish)).ok());  // the wrong PE
+  machine.end_operation();
+  (void)read(1, kVa);
+  ASSERT_EQ(machine.violations().size(), 1u);
+  EXPECT_EQ(machine.violations()[0].kind, ViolationKind::stale_translation);
+  // The issuer's DSB completes it.
+  ASSERT_TRUE(machine.issue(0, op(Instr::dsb_ish)).ok());
+  EXPECT_EQ(read(1, kVa).outcome, AccessOutcome::translation_fault);
+  EXPECT_EQ(machine.violations().size(), 1u);
+}
+
+TEST_F(MachineFixture, ALocalTlbiLeavesOtherPesStale) {
+  // Known bug 11: VAE1 (no IS) on an SMP system.
+  map(2);
+  (void)read(1, kVa);
+  machine.begin_operation(0, "unmap, local TLBI");
+  {
+    maint::Gather gather(space, features, forgetful, machine.executor(0), memory, &machine);
+    ASSERT_TRUE(table.unmap(kVa, kPage, gather).ok());
+  }
+  ASSERT_TRUE(machine.issue(0, op(Instr::dsb_ishst)).ok());
+  ASSERT_TRUE(machine.issue(0, *arch::encode_va(Instr::vae1, arch::Asid{5}, kVa, arch::kNoTtl)).ok());
+  ASSERT_TRUE(machine.issue(0, op(Instr::dsb_ish)).ok());
+  machine.end_operation();
+  (void)read(1, kVa);
+  ASSERT_EQ(machine.violations().size(), 1u);
+  EXPECT_EQ(machine.violations()[0].pe, 1u);
+}
+
+// Known bug 13: without DSB ISHST the TLBI can run before the table write
+// is visible, and another PE refills the old entry after it.
+void unmap_racing_a_refill(MachineFixture& f, bool store_barrier) {
+  f.map(2);
+  (void)f.read(1, kVa);
+  f.machine.begin_operation(0, "unmap");
+  {
+    maint::Gather gather(f.space, f.features, f.forgetful, f.machine.executor(0), f.memory, &f.machine);
+    ASSERT_TRUE(f.table.unmap(kVa, kPage, gather).ok());
+  }
+  if (store_barrier) {
+    ASSERT_TRUE(f.machine.issue(0, op(Instr::dsb_ishst)).ok());
+  }
+  ASSERT_TRUE(f.machine.issue(0, *arch::encode_va(Instr::vae1is, arch::Asid{5}, kVa, arch::kNoTtl)).ok());
+  // PE 1 loses its entry to eviction pressure here and walks again.
+  ASSERT_TRUE(f.machine.issue(1, *arch::encode_va(Instr::vae1, arch::Asid{5}, kVa, arch::kNoTtl)).ok());
+  ASSERT_TRUE(f.machine.issue(1, op(Instr::dsb_nsh)).ok());
+  (void)f.read(1, kVa);
+  ASSERT_TRUE(f.machine.issue(0, op(Instr::dsb_ish)).ok());
+  f.machine.end_operation();
+  (void)f.read(1, kVa);
+}
+
+TEST_F(MachineFixture, WithoutAStoreBarrierAnotherPeRefillsTheOldEntry) {
+  unmap_racing_a_refill(*this, false);
+  ASSERT_FALSE(machine.violations().empty());
+  EXPECT_EQ(machine.violations().back().kind, ViolationKind::stale_translation);
+}
+
+TEST_F(MachineFixture, WithAStoreBarrierTheRefillSeesTheNewTable) {
+  unmap_racing_a_refill(*this, true);
+  EXPECT_TRUE(machine.violations().empty()) << machine.violations().front().message;
+}
+
+TEST_F(MachineFixture, FreeingATableStillInAWalkCacheIsAUseAfterFree) {
+  // Known bug 7: leaf-only TLBIs spare the walk cache, the table is freed.
+  map(1);
+  (void)read(1, kVa);
+  unmap(kVa, kPage, LeafOnlyPolicy{});
+  bool found = false;
+  for (const Violation& v : machine.violations()) {
+    if (v.kind != ViolationKind::use_after_free) continue;
+    found = true;
+    ASSERT_TRUE(v.stale.has_value());
+    EXPECT_EQ(v.stale->kind, CachedKind::walk);
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(MachineFixture, ThePlannerFreesTheTableOnlyAfterTheWalkCacheIsClean) {
+  map(1);
+  (void)read(1, kVa);
+  unmap(kVa, kPage, planner);
+  EXPECT_TRUE(machine.violations().empty()) << machine.violations().front().message;
+  EXPECT_GT(memory.counters().frees, 0u) << "the unmap did free its emptied table";
+}
+
+TEST_F(MachineFixture, ReleasingADataPageStillTranslatedIsAUseAfterFree) {
+  map(2);
+  (void)read(1, kVa);
+  machine.begin_operation(0, "unmap and free");
+  {
+    maint::Gather gather(space, features, forgetful, machine.executor(0), memory, &machine);
+    ASSERT_TRUE(table.unmap(kVa, kPage, gather).ok());
+    ASSERT_TRUE(gather.free_after_flush(kData, kPage).ok());
+  }
+  machine.end_operation();
+  ASSERT_EQ(machine.violations().size(), 1u);
+  EXPECT_EQ(machine.violations().front().kind, ViolationKind::use_after_free);
+  EXPECT_EQ(machine.violations().front().pe, 1u);
+  EXPECT_EQ(machine.violations().front().stale->output, kData);
+}
+
+TEST_F(MachineFixture, ReleasingADataPageAfterThePlannersFlushIsClean) {
+  map(1);
+  (void)read(1, kVa);
+  machine.begin_operation(0, "unmap and free");
+  {
+    maint::Gather gather(space, features, planner, machine.executor(0), memory, &machine);
+    ASSERT_TRUE(table.unmap(kVa, kPage, gather).ok());
+    ASSERT_TRUE(gather.free_after_flush(kData, kPage).ok());
+  }
+  machine.end_operation();
+  EXPECT_TRUE(machine.violations().empty()) << machine.violations().front().message;
+}
+
+// Writes `value` into the level-2 slot of kVa directly (a broken editor).
+void write_level2_slot(MachineFixture& f, Descriptor value) {
+  // Level-1 table entry -> level-2 table; slot index of kVa at level 2.
+  const arch::Geometry g = geometry39();
+  const Descriptor* root = f.memory.peek(f.table.root());
+  const PhysAddr l2 = arch::output_address(root[g.index(kVa, 1)]);
+  f.memory.descriptors(l2)[g.index(kVa, 2)] = value;
+}
+
+TEST_F(MachineFixture, ReplacingACachedTableEntryWithABlockInPlaceBreaksBbm) {
+  // Known bug 14: a live table entry replaced by a block without BBM.
+  map(1);
+  (void)read(1, kVa);
+  machine.begin_operation(0, "collapse without BBM");
+  const Descriptor block = arch::make_leaf_descriptor(kData, *arch::s1::encode(rw()), 2);
+  write_level2_slot(*this, block);
+  (void)machine.access(0, kVa, AccessKind::read);  // any sync point
+  machine.end_operation();
+  ASSERT_FALSE(machine.violations().empty());
+  EXPECT_EQ(machine.violations().front().kind, ViolationKind::break_before_make);
+  ASSERT_TRUE(machine.violations().front().stale.has_value());
+  EXPECT_EQ(machine.violations().front().stale->kind, CachedKind::walk);
+}
+
+TEST(MachineBbm, FeatBbmLevel2AllowsASizeOnlyChange) {
+  PhysicalMemory memory;
+  MachineOptions options{2, arch::BbmLevel::level2};
+  Machine machine(memory, *find_profile("mobile-8"), options);
+  pt::Table table = make_table(memory);
+  PeContext ctx;
+  ctx.asid = 5;
+  ctx.stage1 = geometry39();
+  ctx.stage1_root = table.root();
+  ASSERT_TRUE(machine.set_context(1, ctx).ok());
+  maint::AddressSpace space;
+  space.asid = 5;
+  const maint::Planner planner;
+  {
+    maint::Gather gather(space, {}, planner, machine.executor(0), memory, &machine);
+    ASSERT_TRUE(table.map(kVa, kData, kPage, rw(), gather).ok());
+  }
+  ASSERT_TRUE(machine.access(1, kVa, AccessKind::read).ok());
+  const arch::Geometry g = geometry39();
+  const PhysAddr l2 = arch::output_address(memory.peek(table.root())[g.index(kVa, 1)]);
+  memory.descriptors(l2)[g.index(kVa, 2)] = arch::make_leaf_descriptor(kData, *arch::s1::encode(rw()), 2);
+  ASSERT_TRUE(machine.access(1, kVa + 0x1000, AccessKind::read).ok());
+  for (const Violation& v : machine.violations()) EXPECT_NE(v.kind, ViolationKind::break_before_make);
+}
+
+TEST_F(MachineFixture, AnAsidWideFlushCountsTheRefillsOfUntouchedPagesAsCollateral) {
+  map(2);
+  (void)read(1, kVa);
+  (void)read(1, kVa + kPage);
+  machine.begin_operation(0, "flush the ASID");
+  ASSERT_TRUE(machine.issue(0, op(Instr::dsb_ishst)).ok());
+  ASSERT_TRUE(machine.issue(0, *arch::encode_asid(Instr::aside1is, arch::Asid{5})).ok());
+  ASSERT_TRUE(machine.issue(0, op(Instr::dsb_ish)).ok());
+  machine.end_operation();
+  (void)read(1, kVa);
+  (void)read(1, kVa + kPage);
+  EXPECT_EQ(machine.counters().refills_collateral, 2u);
+  EXPECT_EQ(machine.counters().refills_needed, 0u);
+  EXPECT_EQ(machine.counters().dsb_broadcast_waits, 1u);
+  // One broadcast TLBI (500) + DSB ISHST (20) + DSB waiting on 2 PEs (500 + 2 * 60).
+  EXPECT_EQ(machine.counters().maintenance_cycles, 500u + 20u + 620u);
+}
+
+TEST(MachineProfiles, TheErratumProfileRepeatsEveryBroadcastTlbiAndItsDsb) {
+  PhysicalMemory memory;
+  Machine machine(memory, *find_profile("erratum-repeat-tlbi"), MachineOptions{2});
+  ASSERT_TRUE(machine.issue(0, *arch::encode_asid(Instr::aside1is, arch::Asid{5})).ok());
+  ASSERT_TRUE(machine.issue(0, op(Instr::dsb_ish)).ok());
+  EXPECT_EQ(machine.counters().tlbi_broadcast, 2u);
+  EXPECT_EQ(machine.counters().maintenance_cycles, 2u * 500u + 2u * 620u);
+}
+
+TEST(MachineProfiles, TheShimProfilePaysARoundTripPerPlan) {
+  PhysicalMemory memory;
+  Machine machine(memory, *find_profile("hvf-shim"), MachineOptions{2});
+  maint::Plan plan;
+  ASSERT_TRUE(plan.append(op(Instr::isb)).ok());
+  ASSERT_TRUE(machine.execute(0, plan).ok());
+  EXPECT_EQ(machine.counters().maintenance_cycles, 5000u + 20u);
+  EXPECT_EQ(machine.counters().plans, 1u);
+}
+
+TEST(MachineProfiles, EveryNamedProfileExists) {
+  for (const char* name : {"mobile-8", "server-64", "hvf-shim", "erratum-repeat-tlbi"}) {
+    ASSERT_NE(find_profile(name), nullptr) << name;
+  }
+  EXPECT_EQ(find_profile("mobile-9"), nullptr);
+  EXPECT_EQ(find_profile("server-64")->pes, 64u);
+  EXPECT_GT(find_profile("server-64")->dsb_broadcast(64), find_profile("mobile-8")->dsb_broadcast(8));
+}
+
+TEST_F(MachineFixture, BadCallsAreRefusedAndChangeNothing) {
+  EXPECT_EQ(machine.access(2, kVa, AccessKind::read).error().code, Errc::out_of_range);
+  EXPECT_EQ(machine.access(0, std::uint64_t{1} << 39, AccessKind::read).error().code, Errc::out_of_range);
+  EXPECT_EQ(machine.issue(7, op(Instr::isb)).error().code, Errc::out_of_range);
+  PeContext none;
+  EXPECT_EQ(machine.set_context(0, none).error().code, Errc::invalid_argument);
+  PeContext wrong;
+  wrong.stage1 = *arch::Geometry::stage2(arch::Granule::k4K, 40, 1);
+  EXPECT_EQ(machine.set_context(0, wrong).error().code, Errc::invalid_argument);
+  PeContext both;
+  both.stage1 = geometry39();
+  both.stage2 = *arch::Geometry::stage2(arch::Granule::k4K, 40, 1);
+  EXPECT_EQ(machine.set_context(0, both).error().code, Errc::unsupported);
+  EXPECT_EQ(machine.counters(), SimCounters{});
+  EXPECT_EQ(machine.events(), 0u);
+  PhysicalMemory other;
+  Machine fresh(other, *find_profile("mobile-8"), MachineOptions{1});
+  EXPECT_EQ(fresh.access(0, 0, AccessKind::read).error().code, Errc::invalid_argument);
+}
+
+// The same calls twice give the same counters and violations.
+TEST(MachineDeterminism, EqualRunsGiveEqualResults) {
+  auto run = [] {
+    PhysicalMemory memory;
+    Machine machine(memory, *find_profile("server-64"), MachineOptions{4});
+    pt::Table table = make_table(memory);
+    PeContext ctx;
+    ctx.asid = 5;
+    ctx.stage1 = geometry39();
+    ctx.stage1_root = table.root();
+    maint::AddressSpace space;
+    space.asid = 5;
+    const maint::Planner planner;
+    for (unsigned pe = 0; pe < 4; ++pe) EXPECT_TRUE(machine.set_context(pe, ctx).ok());
+    {
+      maint::Gather gather(space, {}, planner, machine.executor(0), memory, &machine);
+      EXPECT_TRUE(table.map(kVa, kData, 64 * kPage, rw(), gather).ok());
+    }
+    for (unsigned i = 0; i < 256; ++i) (void)machine.access(i % 4, kVa + (i * 7 % 64) * kPage, AccessKind::read);
+    machine.begin_operation(1, "unmap");
+    {
+      const ForgetfulPolicy forgetful;
+      maint::Gather gather(space, {}, forgetful, machine.executor(1), memory, &machine);
+      EXPECT_TRUE(table.unmap(kVa, 8 * kPage, gather).ok());
+    }
+    machine.end_operation();
+    for (unsigned i = 0; i < 64; ++i) (void)machine.access(i % 4, kVa + (i % 16) * kPage, AccessKind::read);
+    std::vector<std::string> messages;
+    for (const Violation& v : machine.violations()) messages.push_back(v.message);
+    return std::make_pair(machine.counters(), messages);
+  };
+  const auto a = run();
+  const auto b = run();
+  EXPECT_EQ(a.first, b.first);
+  EXPECT_EQ(a.second, b.second);
+  EXPECT_FALSE(a.second.empty());
+}
+
+}  // namespace
+}  // namespace tlbkit::sim
