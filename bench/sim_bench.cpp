@@ -1,8 +1,9 @@
-// The simulator's hottest call: a TLB hit. Tlb::lookup on the hit path of
-// a 48-entry fully associative L1 (Cortex-A76 L1 D geometry) beside a
-// baseline in the same binary: a 64-entry direct-mapped array of
-// {tag, pa}, the cheapest TLB there is.
+// The simulator's hottest call, a TLB hit, and its throughput on whole
+// traces.
 //
+// Hit path. Tlb::lookup on the hit path of a 48-entry fully associative L1
+// (Cortex-A76 L1 D geometry) beside a baseline in the same binary: a
+// 64-entry direct-mapped array of {tag, pa}, the cheapest TLB there is.
 // Workload: 32 resident 4 KiB EL1&0 stage-1 pages of ASID 5, looked up in
 // turn (every lookup hits), each turned into a PA.
 // - BM_Baseline_DirectMappedLookup: the array lookup behind a call, as
@@ -10,6 +11,15 @@
 // - BM_Baseline_DirectMappedLookupInlined: the same, inlined into the loop
 //   (reported only: it shows what the call itself costs);
 // - BM_TlbLookupHit_FullyAssociative48: Tlb::lookup.
+// - BM_MachineAccessHit_{Unchecked,Checked}: the whole Machine::access of
+//   the same 32 pages, mapped by the table engine, all L1 hits: argument
+//   checks, pending-maintenance sync, permission check, and (Checked) the
+//   visibility checker's comparison with the tables (reported only).
+//
+// Trace replay. workload::simulate of built-in scenarios' traces (8 PEs,
+// 64 reads per PE after each batch) under the planner on mobile-8: items
+// are trace events (batches and accesses) per second, table edits,
+// planning and maintenance included.
 //
 // Run: build/bench/tlbkit_bench_sim   (ratios are printed after the table)
 #include <benchmark/benchmark.h>
@@ -18,7 +28,16 @@
 #include <cstdint>
 
 #include "ratio_reporter.hpp"
+#include "sim/machine.hpp"
+#include "sim/physical_memory.hpp"
+#include "sim/profile.hpp"
 #include "sim/tlb.hpp"
+#include "tlbkit/maint/gather.hpp"
+#include "tlbkit/maint/planner.hpp"
+#include "tlbkit/pt/table.hpp"
+#include "workload/scenario.hpp"
+#include "workload/sim_replay.hpp"
+#include "workload/sim_trace.hpp"
 
 namespace {
 
@@ -132,9 +151,97 @@ void BM_TlbLookupHit_FullyAssociative48(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kPages));
 }
 
+// The working set mapped by the engine on a 1-PE mobile-8 machine, every
+// page translated once so that each later access hits the L1.
+void machine_access_hit(benchmark::State& state, sim::MachineOptions::Visibility visibility) {
+  const std::array<std::uint64_t, kPages> vas = working_set();
+  sim::PhysicalMemory memory;
+  sim::MachineOptions options;
+  options.pes = 1;
+  options.visibility = visibility;
+  sim::Machine machine(memory, *sim::find_profile("mobile-8"), options);
+  const arch::Geometry geometry = *arch::Geometry::stage1(arch::Granule::k4K, 48);
+  pt::Table table = std::move(pt::Table::create(arch::Regime::el1_stage1, geometry, memory)).value();
+  maint::AddressSpace space;
+  space.asid = kAsid;
+  const maint::Planner planner;
+  arch::s1::Attributes rw;
+  rw.scope = arch::s1::Scope::non_global;
+  {
+    maint::Gather gather(space, arch::CpuFeatures{}, planner, machine.executor(0), memory, &machine);
+    for (const std::uint64_t va : vas) {
+      if (!table.map(va & ~kPageMask, pa_of_page(va), std::uint64_t{1} << kPageShift, rw, gather).ok()) {
+        state.SkipWithError("map failed");
+        return;
+      }
+    }
+  }
+  sim::PeContext ctx;
+  ctx.asid = kAsid;
+  ctx.stage1 = geometry;
+  ctx.stage1_root = table.root();
+  if (!machine.set_context(0, ctx).ok()) {
+    state.SkipWithError("no context");
+    return;
+  }
+  for (const std::uint64_t va : vas) (void)machine.access(0, va, sim::AccessKind::read);
+  for (auto _ : state) {
+    for (const std::uint64_t va : vas) {
+      const Result<sim::Access> a = machine.access(0, va, sim::AccessKind::read);
+      std::uint64_t pa = a.ok() ? a->pa : 0;
+      benchmark::DoNotOptimize(pa);
+    }
+  }
+  if (machine.counters().walks != kPages) state.SkipWithError("an access missed the L1");
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kPages));
+}
+
+void BM_MachineAccessHit_Unchecked(benchmark::State& state) {
+  machine_access_hit(state, sim::MachineOptions::Visibility::unchecked);
+}
+void BM_MachineAccessHit_Checked(benchmark::State& state) {
+  machine_access_hit(state, sim::MachineOptions::Visibility::checked);
+}
+
+// One built-in scenario's trace replayed whole per iteration.
+void BM_TraceReplay(benchmark::State& state, const char* scenario) {
+  workload::AccessPattern pattern;
+  pattern.pes = 8;
+  const std::optional<workload::Scenario> s = workload::find_builtin(scenario);
+  if (!s) {
+    state.SkipWithError("no such scenario");
+    return;
+  }
+  const Result<workload::Trace> trace = workload::trace_from_scenario(*s, pattern);
+  if (!trace.ok()) {
+    state.SkipWithError("no trace");
+    return;
+  }
+  workload::SimOptions options;
+  options.features.ttl = arch::Presence::present;
+  options.features.tlbi_range = arch::Presence::present;
+  const maint::Planner planner;
+  const sim::Profile& profile = *sim::find_profile("mobile-8");
+  for (auto _ : state) {
+    const workload::SimRun run = workload::simulate(*trace, planner, profile, options);
+    if (!run.ok()) {
+      state.SkipWithError("the replay was not clean");
+      return;
+    }
+    benchmark::DoNotOptimize(run.counters.accesses);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * trace->events.size()));
+}
+
 BENCHMARK(BM_Baseline_DirectMappedLookup);
 BENCHMARK(BM_Baseline_DirectMappedLookupInlined);
 BENCHMARK(BM_TlbLookupHit_FullyAssociative48);
+BENCHMARK(BM_MachineAccessHit_Unchecked);
+BENCHMARK(BM_MachineAccessHit_Checked);
+BENCHMARK_CAPTURE(BM_TraceReplay, madvise_dontneed_page, "madvise-dontneed-page")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_TraceReplay, fork_cow_wrprotect, "fork-cow-wrprotect")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_TraceReplay, kvm_dirty_log_eager_split, "kvm-dirty-log-eager-split")
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 
@@ -143,6 +250,7 @@ int main(int argc, char** argv) {
   return tlbkit::bench::run_with_ratios(
       argc, argv,
       {RatioSpec{"BM_TlbLookupHit_FullyAssociative48", "BM_Baseline_DirectMappedLookup", 3.0},
-       RatioSpec{"BM_TlbLookupHit_FullyAssociative48", "BM_Baseline_DirectMappedLookupInlined",
-                 0.0}});
+       RatioSpec{"BM_TlbLookupHit_FullyAssociative48", "BM_Baseline_DirectMappedLookupInlined", 0.0},
+       RatioSpec{"BM_MachineAccessHit_Unchecked", "BM_Baseline_DirectMappedLookup", 0.0},
+       RatioSpec{"BM_MachineAccessHit_Checked", "BM_Baseline_DirectMappedLookup", 0.0}});
 }

@@ -40,3 +40,13 @@ operand="$(sed -E 's/.*x0=(0x[0-9a-f]{16}).*/\1/' <<<"$line")"
 echo
 echo "--- decoding the first TLBI of the suite: tlbkit tlbi decode $op $operand"
 "$tlbkit" tlbi decode "$op" "$operand"
+
+# The same scenarios on the simulated 8-PE machine: the planner against
+# Linux's policy, each checked (exit 1 on a stale translation, a
+# break-before-make or a use-after-free), with the hindsight oracle.
+echo
+echo "--- the suite on the simulated machine: tlbkit sim --oracle"
+"$tlbkit" sim --oracle
+echo
+echo "--- the same under Linux's policy: tlbkit sim --policy linux"
+"$tlbkit" sim --policy linux

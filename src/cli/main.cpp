@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "cli/plan_command.hpp"
+#include "cli/sim_command.hpp"
 #include "cli/suite_command.hpp"
 #include "cli/tlbi_command.hpp"
 #include "cli/usage_error.hpp"
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   tlbkit::cli::add_tlbi_command(app);
   tlbkit::cli::add_suite_command(app);
   tlbkit::cli::add_plan_command(app);
+  tlbkit::cli::add_sim_command(app);
 
   try {
     app.parse(argc, argv);

@@ -144,8 +144,13 @@ Shape Planner::choose(const Pending& pending, const AddressSpace& space, const a
 
 Status Planner::plan(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
                      Plan& plan) const {
+  return plan_as(choose(pending, space, features), pending, space, features, plan);
+}
+
+Status Planner::plan_as(Shape shape, const Pending& pending, const AddressSpace& space,
+                        const arch::CpuFeatures& features, Plan& plan) const {
   if (pending.needs_invalidation()) {
-    const Status s = append_shape(choose(pending, space, features), pending, space, features, plan);
+    const Status s = append_shape(shape, pending, space, features, plan);
     if (!s.ok()) return s;
   }
   const Status cleaned = detail::append_clean(pending, space, features, plan);

@@ -199,7 +199,9 @@ json scenario_json(const ScenarioResult& r) {
       {"ok", r.ok()}};
 }
 
-json features_json(const arch::CpuFeatures& f) {
+}  // namespace
+
+nlohmann::json features_json(const arch::CpuFeatures& f) {
   json names = json::array();
   const std::string text = features_text(f);
   if (text == "none") return names;
@@ -212,8 +214,6 @@ json features_json(const arch::CpuFeatures& f) {
   }
   return names;
 }
-
-}  // namespace
 
 nlohmann::json suite_json(const std::vector<ScenarioResult>& results, const RunLabel& label) {
   json scenarios = json::array();

@@ -46,6 +46,9 @@ std::string summary_table(const std::vector<workload::ScenarioResult>& results);
 // op repeated count times, the operand advancing by stride.
 nlohmann::json suite_json(const std::vector<workload::ScenarioResult>& results, const RunLabel& label);
 
+// The features as an array of their names (features_text's order).
+nlohmann::json features_json(const arch::CpuFeatures& features);
+
 // The scenarios' names and descriptions: one line each, or a JSON array of
 // {"name", "description", "regime", "batches", "steps"}.
 std::string list_text(const std::vector<workload::Scenario>& scenarios);

@@ -1,6 +1,7 @@
 #include "sim/machine.hpp"
 
 #include <algorithm>
+#include <array>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -44,8 +45,38 @@ std::vector<TlbEntry> distinct(std::vector<TlbEntry> all) {
 }
 
 std::string describe(const TlbEntry& e) {
-  return fmt::format("{:#x}+{:#x} -> {:#x} (level {}, perms {:#x})", e.input, e.size, e.output, e.level,
+  const char* what = e.stage == EntryStage::stage2 ? "stage-2 "
+                     : e.stage == EntryStage::combined ? "combined "
+                                                       : "";
+  return fmt::format("{}{:#x}+{:#x} -> {:#x} (level {}, perms {:#x})", what, e.input, e.size, e.output, e.level,
                      e.permissions);
+}
+
+// A combined leaf: it also holds the stage-2 leaf of its output.
+bool holds_stage2_leaf(const TlbEntry& e) {
+  return e.stage == EntryStage::combined && e.kind == CachedKind::leaf;
+}
+
+// One descriptor an entry was filled from.
+struct HeldDescriptor {
+  Regime regime;
+  unsigned level;
+  Descriptor value;
+  PhysAddr at;
+};
+
+// The descriptors `e` was filled from: its own, and a combined leaf's
+// stage-2 leaf.
+std::vector<HeldDescriptor> held_descriptors(const TlbEntry& e) {
+  std::vector<HeldDescriptor> out{{e.regime, e.level, e.descriptor, e.descriptor_pa}};
+  if (holds_stage2_leaf(e)) out.push_back({Regime::stage2, e.s2_level, e.s2_descriptor, e.s2_descriptor_pa});
+  return out;
+}
+
+// The physical table page a walk entry points at (combined walk entries
+// hold an IPA: the page it translated to when filled).
+PhysAddr walk_table_pa(const TlbEntry& e) {
+  return e.stage == EntryStage::combined ? e.table_pa : e.output;
 }
 
 // The permission an access needs.
@@ -155,7 +186,14 @@ Status Machine::set_context(unsigned pe, const PeContext& context) {
     return Error{Errc::invalid_argument, "the EL2 regime has no stage 2"};
   }
   if (context.stage1 && context.stage2) {
-    return Error{Errc::unsupported, "two-stage translation (stage 1 under stage 2) is not modelled yet"};
+    if (context.stage1_root >= context.stage2->input_size()) {
+      return Error{Errc::invalid_argument, "the stage-1 root IPA lies beyond the stage-2 input range"};
+    }
+    if (memory_.peek(context.stage2_root & ~(kPage - 1)) == nullptr) {
+      return Error{Errc::unsupported,
+                   "the stage-2 root is not a table page of the simulated memory (a walk there would be an "
+                   "external abort, which is not modelled)"};
+    }
   }
   pes_[pe]->context = context;
   return ok_status();
@@ -178,7 +216,7 @@ void Machine::after_allocate(PhysAddr base, unsigned pages) {
 
 void Machine::before_free(PhysAddr base, unsigned pages) {
   sync();
-  check_release(base, std::uint64_t{pages} * kPage, "table page");
+  check_release(base, std::uint64_t{pages} * kPage, Released::table_page);
   for (unsigned i = 0; i < pages; ++i) {
     const PhysAddr page = base + i * kPage;
     published_.erase(page);
@@ -188,6 +226,8 @@ void Machine::before_free(PhysAddr base, unsigned pages) {
 }
 
 void Machine::sync() {
+  // The common case on the access path: no table page written or watched.
+  if (watched_.empty() && !memory_.any_touched()) return;
   for (const PhysAddr page : memory_.take_touched()) watched_.insert(page);
   std::vector<DescriptorWrite> writes;  // in address order: watched_ is ordered
   for (const PhysAddr page : watched_) {
@@ -243,39 +283,58 @@ void Machine::check_descriptor_changes(const std::vector<DescriptorWrite>& write
                                      [](const DescriptorWrite& w, PhysAddr a) { return w.at < a; });
     return it != writes.end() && it->at == at ? &*it : nullptr;
   };
+  // A write of an invalid descriptor is the break: nothing is wrong yet.
+  const auto valid_write_at = [&](PhysAddr at) -> const DescriptorWrite* {
+    const DescriptorWrite* w = write_at(at);
+    return w != nullptr && (w->new_value & arch::kValidBit) != 0 ? w : nullptr;
+  };
   for (unsigned pe = 0; pe < pes(); ++pe) {
     std::vector<TlbEntry> rewritten;
     const Pe& p = *pes_[pe];
     for (const Tlb* t : {&p.l1i, &p.l1d, &p.l2}) {
       t->for_each([&](const TlbEntry& e) {
-        const DescriptorWrite* w = write_at(e.descriptor_pa);
-        // A write of an invalid descriptor is the break: nothing is wrong yet.
-        if (w != nullptr && (w->new_value & arch::kValidBit) != 0) rewritten.push_back(e);
+        if (valid_write_at(e.descriptor_pa) != nullptr ||
+            (holds_stage2_leaf(e) && valid_write_at(e.s2_descriptor_pa) != nullptr)) {
+          rewritten.push_back(e);
+        }
       });
     }
     for (const TlbEntry& e : distinct(std::move(rewritten))) {
-      const DescriptorWrite& w = *write_at(e.descriptor_pa);
-      if (arch::update_rule(e.regime, e.level, e.descriptor, w.new_value) != arch::UpdateRule::break_before_make) {
-        continue;
+      for (const HeldDescriptor& held : held_descriptors(e)) {
+        const DescriptorWrite* w = valid_write_at(held.at);
+        if (w == nullptr || arch::update_rule(held.regime, held.level, held.value, w->new_value) !=
+                                arch::UpdateRule::break_before_make) {
+          continue;
+        }
+        const bool size_only = arch::is_table(held.value, held.level) != arch::is_table(w->new_value, held.level);
+        if (size_only && options_.bbm == arch::BbmLevel::level2) continue;
+        report(ViolationKind::break_before_make, pe, e.input, e, std::nullopt,
+               fmt::format("{} descriptor at {:#x} rewritten {:#x} -> {:#x} without break-before-make while PE {} "
+                           "holds {}",
+                           held.regime == Regime::stage2 ? "stage-2" : "stage-1", w->at, w->old_value, w->new_value,
+                           pe, describe(e)));
+        break;  // one report per entry
       }
-      const bool size_only = arch::is_table(e.descriptor, e.level) != arch::is_table(w.new_value, e.level);
-      if (size_only && options_.bbm == arch::BbmLevel::level2) continue;
-      report(ViolationKind::break_before_make, pe, e.input, e, std::nullopt,
-             fmt::format("descriptor at {:#x} rewritten {:#x} -> {:#x} without break-before-make while PE {} "
-                         "holds {}",
-                         w.at, w.old_value, w.new_value, pe, describe(e)));
     }
   }
 }
 
-void Machine::check_release(PhysAddr base, std::uint64_t size, const char* what) {
+void Machine::check_release(PhysAddr base, std::uint64_t size, Released released) {
+  const char* what = released == Released::table_page ? "table page" : "data page";
   for (unsigned pe = 0; pe < pes(); ++pe) {
     std::vector<TlbEntry> into_it;
     const Pe& p = *pes_[pe];
     for (const Tlb* t : {&p.l1i, &p.l1d, &p.l2}) {
       t->for_each([&](const TlbEntry& e) {
-        const bool hit = e.kind == CachedKind::walk ? e.output - base < size
-                                                    : e.output < base + size && base < e.output + e.size;
+        bool hit = false;
+        if (e.kind == CachedKind::walk) {
+          hit = walk_table_pa(e) - base < size;
+        } else if (released == Released::data_page || e.stage == EntryStage::stage1) {
+          // A guest's table page is guest memory: stage 2 (and the guest's
+          // own combined mappings) may map it before and after the guest
+          // frees it as a table. Only walk entries make that free unsafe.
+          hit = e.output < base + size && base < e.output + e.size;
+        }
         if (hit) into_it.push_back(e);
       });
     }
@@ -289,7 +348,7 @@ void Machine::check_release(PhysAddr base, std::uint64_t size, const char* what)
 
 void Machine::release(PhysAddr pa, std::uint64_t size) {
   sync();
-  check_release(pa, size, "data page");
+  check_release(pa, size, Released::data_page);
 }
 
 void Machine::report(ViolationKind kind, unsigned pe, VirtAddr va, std::optional<TlbEntry> stale,
@@ -308,8 +367,16 @@ struct WalkTarget {
   PhysAddr root;
 };
 
+// What a PE's accesses look up and walk first: stage 1 (combined entries
+// when stage 2 is on too), or stage 2 alone.
 WalkTarget target_of(const PeContext& ctx) {
-  if (ctx.stage1) return {ctx.regime, EntryStage::stage1, &*ctx.stage1, ctx.stage1_root};
+  if (ctx.stage1) {
+    return {ctx.regime, ctx.stage2 ? EntryStage::combined : EntryStage::stage1, &*ctx.stage1, ctx.stage1_root};
+  }
+  return {Regime::stage2, EntryStage::stage2, &*ctx.stage2, ctx.stage2_root};
+}
+
+WalkTarget stage2_target(const PeContext& ctx) {
   return {Regime::stage2, EntryStage::stage2, &*ctx.stage2, ctx.stage2_root};
 }
 
@@ -325,6 +392,7 @@ LookupKey key_of(const PeContext& ctx, const WalkTarget& t, CachedKind kind, Vir
   return k;
 }
 
+// The leaf entry of one-stage walk `w` (stage 1 alone, or stage 2).
 TlbEntry entry_of(const PeContext& ctx, const WalkTarget& t, const Walk& w) {
   TlbEntry e;
   e.regime = t.regime;
@@ -344,14 +412,207 @@ TlbEntry entry_of(const PeContext& ctx, const WalkTarget& t, const Walk& w) {
   return e;
 }
 
+// The walk-cache entry of the table descriptor `s` a walk of `t` read for
+// `input` (its next table at `output`, the descriptor at `descriptor_pa`).
+TlbEntry walk_entry_of(const PeContext& ctx, const WalkTarget& t, VirtAddr input, const WalkStep& s,
+                       PhysAddr descriptor_pa) {
+  TlbEntry e;
+  e.regime = t.regime;
+  e.stage = t.stage;
+  e.kind = CachedKind::walk;
+  e.level = static_cast<std::uint8_t>(s.level);
+  e.vmid = t.regime == Regime::el2_stage1 ? 0 : ctx.vmid;
+  e.global = false;
+  e.asid = t.regime == Regime::el1_stage1 ? ctx.asid : 0;
+  e.size = t.geometry->level_size(s.level);
+  e.input = input & ~(e.size - 1);
+  e.output = arch::output_address(s.descriptor);
+  e.descriptor = s.descriptor;
+  e.descriptor_pa = descriptor_pa;
+  e.table_pa = e.output;
+  return e;
+}
+
+// The combined leaf for `va`: stage-1 walk `s1` (its leaf descriptor at
+// PA `s1_leaf_pa`) whose output IPA for `va` stage-2 leaf `s2` translates.
+// Size: the smaller leaf's; permissions: what both stages grant.
+TlbEntry combine(const PeContext& ctx, VirtAddr va, const Walk& s1, PhysAddr s1_leaf_pa, const TlbEntry& s2) {
+  TlbEntry e;
+  e.regime = Regime::el1_stage1;
+  e.stage = EntryStage::combined;
+  e.kind = CachedKind::leaf;
+  e.level = static_cast<std::uint8_t>(s1.level);
+  e.vmid = ctx.vmid;
+  e.global = s1.global;
+  e.asid = e.global ? 0 : ctx.asid;
+  e.size = std::min(s1.size, s2.size);
+  e.input = va & ~(e.size - 1);
+  const VirtAddr ipa = s1.output + (e.input - s1.input);
+  e.output = s2.output + (ipa - s2.input);
+  e.descriptor = s1.leaf;
+  e.descriptor_pa = s1_leaf_pa;
+  e.permissions = static_cast<std::uint8_t>(s1.permissions & s2.permissions);
+  e.s2_level = s2.level;
+  e.s2_descriptor = s2.descriptor;
+  e.s2_descriptor_pa = s2.descriptor_pa;
+  return e;
+}
+
 }  // namespace
+
+// Per nested walk: the reads of stage-2 walks already counted as refills
+// of their own (not counted again for the combined entry).
+struct Machine::WalkTally {
+  std::uint64_t refilled_reads = 0;
+};
+
+// Reads stage-1 tables under stage 2: each descriptor's IPA goes through
+// stage 2 first (the PE's stage-2 entries and walks, or for the truth the
+// tables alone), then `base` reads it at its PA. Records the PA of every
+// descriptor read, in order: pas[i] is where walk step i was read.
+class Machine::NestedReader final : public TableReader {
+ public:
+  NestedReader(Machine& machine, const PeContext& ctx, Reader& base, std::optional<unsigned> pe, WalkTally* tally)
+      : machine_(machine), ctx_(ctx), base_(base), pe_(pe), tally_(tally) {}
+
+  std::optional<Descriptor> read(PhysAddr table, unsigned index) override {
+    if (count == pas.size()) return std::nullopt;  // never: a walk reads at most 4
+    const VirtAddr ipa = table + std::uint64_t{index} * sizeof(Descriptor);
+    const std::optional<TlbEntry> s2 = pe_ ? machine_.stage2_for_walk(*pe_, ctx_, ipa, base_, *tally_)
+                                           : machine_.stage2_truth(ctx_, ipa, base_);
+    if (!s2) return std::nullopt;
+    const PhysAddr pa = s2->output + (ipa - s2->input);
+    const std::optional<Descriptor> d = base_.read(pa, 0);
+    if (d) pas[count++] = pa;
+    return d;
+  }
+
+  std::array<PhysAddr, 4> pas{};
+  unsigned count = 0;
+
+ private:
+  Machine& machine_;
+  const PeContext& ctx_;
+  Reader& base_;
+  std::optional<unsigned> pe_;  // nullopt: the truth
+  WalkTally* tally_;
+};
+
+std::optional<TlbEntry> Machine::stage2_truth(const PeContext& ctx, VirtAddr ipa, Reader& reader) {
+  const WalkTarget t = stage2_target(ctx);
+  if (ipa >= t.geometry->input_size()) return std::nullopt;
+  const Walk w = walk(t.regime, *t.geometry, ipa, WalkStart{t.geometry->start_level(), t.root}, reader);
+  if (w.outcome != WalkOutcome::translated) return std::nullopt;
+  return entry_of(ctx, t, w);
+}
 
 std::optional<Machine::Translation> Machine::translate_truth(const PeContext& ctx, VirtAddr va) {
   const WalkTarget t = target_of(ctx);
   Reader reader(*this, std::nullopt);
+  if (t.stage == EntryStage::combined) {
+    NestedReader nested(*this, ctx, reader, std::nullopt, nullptr);
+    const Walk s1 = walk(t.regime, *t.geometry, va, WalkStart{t.geometry->start_level(), t.root}, nested);
+    if (s1.outcome != WalkOutcome::translated) return std::nullopt;
+    const std::optional<TlbEntry> s2 = stage2_truth(ctx, s1.output + (va - s1.input), reader);
+    if (!s2) return std::nullopt;
+    return Translation{combine(ctx, va, s1, nested.pas[s1.step_count - 1], *s2)};
+  }
   const Walk w = walk(t.regime, *t.geometry, va, WalkStart{t.geometry->start_level(), t.root}, reader);
   if (w.outcome != WalkOutcome::translated) return std::nullopt;
   return Translation{entry_of(ctx, t, w)};
+}
+
+namespace {
+
+// Where a walk of `t` for `input` starts: below the deepest walk-cache
+// entry `l2` holds for it, else at the root. Counts a walk-cache hit.
+WalkStart walk_start(Tlb& l2, const PeContext& ctx, const WalkTarget& t, VirtAddr input, SimCounters& counters) {
+  for (int level = 2; level >= static_cast<int>(t.geometry->start_level()); --level) {
+    const auto l = static_cast<unsigned>(level);
+    if (const TlbEntry* w = l2.lookup(key_of(ctx, t, CachedKind::walk, input, l))) {
+      ++counters.walk_cache_hits;
+      return WalkStart{l + 1, w->output};
+    }
+  }
+  return WalkStart{t.geometry->start_level(), t.root};
+}
+
+}  // namespace
+
+std::optional<TlbEntry> Machine::stage2_for_walk(unsigned pe_index, const PeContext& ctx, VirtAddr ipa,
+                                                 Reader& reader, WalkTally& tally) {
+  Pe& pe = *pes_[pe_index];
+  const WalkTarget t = stage2_target(ctx);
+  if (ipa >= t.geometry->input_size()) return std::nullopt;  // a stage-2 fault: nothing to cache
+  if (const TlbEntry* hit = pe.l2.lookup(key_of(ctx, t, CachedKind::leaf, ipa, 0))) {
+    // A stage-2 entry filled from a not yet visible old value passes that
+    // on to what the walk fills with it.
+    if (hit->from_unpublished) reader.read_unpublished = true;
+    return *hit;
+  }
+  ++counters_.walks;
+  const WalkStart start = walk_start(pe.l2, ctx, t, ipa, counters_);
+  const std::uint64_t reads_before = reader.reads;
+  const bool unpublished_before = reader.read_unpublished;
+  reader.read_unpublished = false;
+  const Walk w = walk(t.regime, *t.geometry, ipa, start, reader);
+  const bool unpublished = reader.read_unpublished;
+  reader.read_unpublished = unpublished_before || unpublished;
+  const std::uint64_t reads = reader.reads - reads_before;
+  for (unsigned i = 0; i < w.step_count; ++i) {
+    const WalkStep& s = w.steps[i];
+    if (!arch::is_table(s.descriptor, s.level)) continue;
+    TlbEntry e = walk_entry_of(ctx, t, ipa, s, s.table + std::uint64_t{s.index} * sizeof(Descriptor));
+    e.filled_at = event_;
+    e.from_unpublished = unpublished;
+    pe.l2.insert(e);
+  }
+  if (w.outcome != WalkOutcome::translated) return std::nullopt;
+  TlbEntry entry = entry_of(ctx, t, w);
+  entry.filled_at = event_;
+  entry.from_unpublished = unpublished;
+  pe.l2.insert(entry);
+  if (note_fill(pe_index, entry, reads * profile_.descriptor_read)) tally.refilled_reads += reads;
+  return entry;
+}
+
+std::optional<Machine::Translation> Machine::walk_two_stages(unsigned pe_index, const PeContext& ctx, VirtAddr va,
+                                                             Tlb& l1) {
+  Pe& pe = *pes_[pe_index];
+  const WalkTarget t = target_of(ctx);
+  ++counters_.walks;
+  // The deepest stage-1 walk entry holds the next table's IPA.
+  const WalkStart start = walk_start(pe.l2, ctx, t, va, counters_);
+  Reader reader(*this, pe_index);
+  WalkTally tally;
+  NestedReader nested(*this, ctx, reader, pe_index, &tally);
+  const Walk s1 = walk(t.regime, *t.geometry, va, start, nested);
+  // Stage-1 table descriptors whose next table could be read (nested.pas
+  // has its PA); one whose table stage 2 does not map ended the walk.
+  for (unsigned i = 0; i + 1 < nested.count; ++i) {
+    const WalkStep& s = s1.steps[i];
+    if (!arch::is_table(s.descriptor, s.level)) continue;
+    TlbEntry e = walk_entry_of(ctx, t, va, s, nested.pas[i]);
+    e.table_pa = nested.pas[i + 1] & ~(kPage - 1);
+    e.filled_at = event_;
+    e.from_unpublished = reader.read_unpublished;
+    pe.l2.insert(e);
+  }
+  std::optional<TlbEntry> s2;
+  if (s1.outcome == WalkOutcome::translated) {
+    s2 = stage2_for_walk(pe_index, ctx, s1.output + (va - s1.input), reader, tally);
+  }
+  counters_.descriptor_reads += reader.reads;
+  const std::uint64_t walk_cycles = reader.reads * profile_.descriptor_read;
+  counters_.translation_cycles += walk_cycles;
+  if (!s2) return std::nullopt;
+  TlbEntry entry = combine(ctx, va, s1, nested.pas[s1.step_count - 1], *s2);
+  entry.filled_at = event_;
+  entry.from_unpublished = reader.read_unpublished;
+  pe.l2.insert(entry);
+  l1.insert(entry);
+  note_fill(pe_index, entry, (reader.reads - tally.refilled_reads) * profile_.descriptor_read);
+  return Translation{entry};
 }
 
 std::optional<Machine::Translation> Machine::translate(unsigned pe_index, VirtAddr va, AccessKind kind,
@@ -375,17 +636,10 @@ std::optional<Machine::Translation> Machine::translate(unsigned pe_index, VirtAd
     return Translation{entry};
   }
   served = ServedBy::walk;
+  if (t.stage == EntryStage::combined) return walk_two_stages(pe_index, ctx, va, l1);
   ++counters_.walks;
   // Start from the deepest walk-cache entry for `va`.
-  WalkStart start{t.geometry->start_level(), t.root};
-  for (int level = 2; level >= static_cast<int>(t.geometry->start_level()); --level) {
-    const auto l = static_cast<unsigned>(level);
-    if (const TlbEntry* w = pe.l2.lookup(key_of(ctx, t, CachedKind::walk, va, l))) {
-      start = WalkStart{l + 1, w->output};
-      ++counters_.walk_cache_hits;
-      break;
-    }
-  }
+  const WalkStart start = walk_start(pe.l2, ctx, t, va, counters_);
   Reader reader(*this, pe_index);
   const Walk w = walk(t.regime, *t.geometry, va, start, reader);
   counters_.descriptor_reads += reader.reads;
@@ -395,19 +649,7 @@ std::optional<Machine::Translation> Machine::translate(unsigned pe_index, VirtAd
   for (unsigned i = 0; i < w.step_count; ++i) {
     const WalkStep& s = w.steps[i];
     if (!arch::is_table(s.descriptor, s.level)) continue;
-    TlbEntry e;
-    e.regime = t.regime;
-    e.stage = t.stage;
-    e.kind = CachedKind::walk;
-    e.level = static_cast<std::uint8_t>(s.level);
-    e.vmid = t.regime == Regime::el2_stage1 ? 0 : ctx.vmid;
-    e.global = false;
-    e.asid = t.regime == Regime::el1_stage1 ? ctx.asid : 0;
-    e.size = t.geometry->level_size(s.level);
-    e.input = va & ~(e.size - 1);
-    e.output = arch::output_address(s.descriptor);
-    e.descriptor = s.descriptor;
-    e.descriptor_pa = s.table + std::uint64_t{s.index} * sizeof(Descriptor);
+    TlbEntry e = walk_entry_of(ctx, t, va, s, s.table + std::uint64_t{s.index} * sizeof(Descriptor));
     e.filled_at = event_;
     e.from_unpublished = reader.read_unpublished;
     pe.l2.insert(e);
@@ -469,16 +711,19 @@ Result<Access> Machine::access(unsigned pe, VirtAddr va, AccessKind kind, Privil
 void Machine::note_removed(unsigned pe, const TlbEntry& e) {
   ++counters_.entries_invalidated;
   if (e.kind != CachedKind::leaf) return;
-  const Descriptor* words = memory_.peek(e.descriptor_pa & ~(kPage - 1));
-  const bool stale =
-      words == nullptr || words[(e.descriptor_pa & (kPage - 1)) / sizeof(Descriptor)] != e.descriptor;
+  const auto changed = [&](PhysAddr at, Descriptor value) {
+    const Descriptor* words = memory_.peek(at & ~(kPage - 1));
+    return words == nullptr || words[(at & (kPage - 1)) / sizeof(Descriptor)] != value;
+  };
+  const bool stale = changed(e.descriptor_pa, e.descriptor) ||
+                     (holds_stage2_leaf(e) && changed(e.s2_descriptor_pa, e.s2_descriptor));
   pes_[pe]->removed[refill_key(e)] = stale;
 }
 
-void Machine::note_fill(unsigned pe, const TlbEntry& e, std::uint64_t walk_cycles) {
+bool Machine::note_fill(unsigned pe, const TlbEntry& e, std::uint64_t walk_cycles) {
   auto& removed = pes_[pe]->removed;
   const auto it = removed.find(refill_key(e));
-  if (it == removed.end()) return;
+  if (it == removed.end()) return false;
   if (it->second) {
     ++counters_.refills_needed;
     counters_.refill_cycles_needed += walk_cycles;
@@ -487,6 +732,7 @@ void Machine::note_fill(unsigned pe, const TlbEntry& e, std::uint64_t walk_cycle
     counters_.refill_cycles_collateral += walk_cycles;
   }
   removed.erase(it);
+  return true;
 }
 
 // ---- maintenance ------------------------------------------------------------

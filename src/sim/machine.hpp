@@ -3,19 +3,30 @@
 // plans (a TLBI is pending until the issuing PE's DSB), checking what the
 // architecture forbids and counting what everything costs.
 //
+// Contexts: stage 1 only, stage 2 only, or stage 1 under stage 2 (EL1&0):
+// then every stage-1 table address is an IPA translated through stage 2,
+// and so is the stage-1 output; the PE caches stage-2 entries, stage-2
+// walk entries, stage-1 walk entries holding IPAs and combined VA -> PA
+// leaves (see tlb_entry.hpp). A fault in either stage is not cached.
+//
 // Checkers (each violation names the PE, the address, the stale and current
 // translations, the operation and the event index):
 // 1. visibility: after end_operation() an access served by a translation
 //    that differs from the current tables (another output, or more access
-//    than the tables now grant) is a violation; stricter stale permissions
-//    are not (they give a spurious fault, which is allowed);
+//    than the tables now grant; with two stages: than both stages now
+//    give) is a violation; stricter stale permissions are not (they give a
+//    spurious fault, which is allowed);
 // 2. break-before-make: a descriptor rewritten from one valid value to
 //    another that differs in output, size, memory type or nG 1->0 while a
 //    PE holds an entry filled from the old value (with FEAT_BBM level 2,
-//    block <-> table changes are allowed);
+//    block <-> table changes are allowed); a combined entry holds both its
+//    stage-1 leaf and the stage-2 leaf of its output;
 // 3. use-after-free: a table page or data page released while a TLB entry
-//    of any PE still references it (a walk entry pointing at the table, a
-//    leaf entry translating to the page).
+//    of any PE still references it (a walk entry pointing at the table —
+//    for a stage-1 walk entry under stage 2, the table page its IPA
+//    translated to when filled — a leaf entry translating to the page;
+//    stage-2 and combined leaves count for data pages only, since a guest
+//    frees its table pages without leaving the memory stage 2 gives it).
 //
 // Table writes are observed at sync points (every access, every op
 // executed, begin/end of an operation): writes made during an operation on
@@ -87,12 +98,16 @@ struct SimCounters {
   std::uint64_t accesses = 0;
   std::uint64_t l1_hits = 0;
   std::uint64_t l2_hits = 0;
+  // Walks, walk-cache hits and descriptor reads count every walk: a
+  // two-stage translation counts its stage-1 walk and each stage-2 walk it
+  // makes (up to 4 + 4 x 5 = 24 reads for 4 + 4 levels, all missing).
   std::uint64_t walks = 0;
   std::uint64_t walk_cache_hits = 0;  // walks that started below the root from a walk entry
   std::uint64_t descriptor_reads = 0;
   std::uint64_t translation_faults = 0;
   std::uint64_t permission_faults = 0;
-  // Refills: a walk that refilled a translation an invalidation removed.
+  // Refills: a walk that refilled a translation an invalidation removed
+  // (stage-2 entries filled by a nested walk included).
   std::uint64_t refills_needed = 0;      // the removed entry was stale
   std::uint64_t refills_collateral = 0;  // the removed entry was still correct
   std::uint64_t plans = 0;
@@ -129,14 +144,21 @@ class Machine final : public MemoryObserver, public maint::PageSink {
   unsigned pes() const { return static_cast<unsigned>(pes_.size()); }
 
   // Sets `pe`'s translation context (a context switch: nothing is
-  // invalidated, entries are tagged).
+  // invalidated, entries are tagged). With both stages, stage1_root is an
+  // IPA: when stage 2 does not map it, accesses take a translation fault.
   // # Errors
   // out_of_range: no such PE. invalid_argument: no stage at all, stage 2
-  // for the EL2 regime, or a geometry of the wrong stage.
+  // for the EL2 regime, a geometry of the wrong stage, or (both stages) a
+  // stage-1 root IPA beyond the stage-2 input range. unsupported (both
+  // stages): a stage-2 root that is not a live table page of the memory
+  // (a walk there would be an external abort, which is not modelled).
+  // On error the PE's context is unchanged.
   Status set_context(unsigned pe, const PeContext& context);
 
-  // One access by `pe` like the CPU makes it: L1, L2, walk caches, walk;
-  // only valid translations are cached.
+  // One access by `pe` like the CPU makes it: L1, L2, walk caches, walk
+  // (with two stages a nested walk: each stage-1 table address and the
+  // output IPA through the L2's stage-2 entries or a stage-2 walk); only
+  // valid translations are cached.
   // # Errors
   // out_of_range: no such PE, or `va` beyond the input range.
   // invalid_argument: the PE has no context.
@@ -178,12 +200,21 @@ class Machine final : public MemoryObserver, public maint::PageSink {
   struct Pe;
   class PeExecutor;
   class Reader;
+  class NestedReader;
   struct Translation;
+  struct WalkTally;
 
   void sync();
   void publish();
   std::optional<Translation> translate_truth(const PeContext& ctx, VirtAddr va);
   std::optional<Translation> translate(unsigned pe, VirtAddr va, AccessKind kind, ServedBy& served);
+  std::optional<Translation> walk_two_stages(unsigned pe, const PeContext& ctx, VirtAddr va, Tlb& l1);
+  // The stage-2 leaf for `ipa` during a walk of `pe`: its L2's stage-2
+  // entries, else a stage-2 walk (counted and cached). nullopt: a fault.
+  std::optional<TlbEntry> stage2_for_walk(unsigned pe, const PeContext& ctx, VirtAddr ipa, Reader& reader,
+                                          WalkTally& tally);
+  // The stage-2 leaf for `ipa` as the tables say (nothing cached or counted).
+  std::optional<TlbEntry> stage2_truth(const PeContext& ctx, VirtAddr ipa, Reader& reader);
   void check_visibility(unsigned pe, VirtAddr va, const TlbEntry& used);
   struct DescriptorWrite {
     PhysAddr at;
@@ -192,9 +223,15 @@ class Machine final : public MemoryObserver, public maint::PageSink {
   };
   // Break-before-make: `writes` (in address order) against every entry.
   void check_descriptor_changes(const std::vector<DescriptorWrite>& writes);
-  void check_release(PhysAddr base, std::uint64_t size, const char* what);
+  // Use-after-free: entries still referencing [base, base + size). A table
+  // page is referenced by walk entries pointing at it (and by stage-1-only
+  // leaves translating into it); a data page by every leaf translating
+  // into it.
+  enum class Released : std::uint8_t { table_page, data_page };
+  void check_release(PhysAddr base, std::uint64_t size, Released released);
   void note_removed(unsigned pe, const TlbEntry& entry);
-  void note_fill(unsigned pe, const TlbEntry& entry, std::uint64_t walk_cycles);
+  // Whether the fill was a refill (counted).
+  bool note_fill(unsigned pe, const TlbEntry& entry, std::uint64_t walk_cycles);
   void report(ViolationKind kind, unsigned pe, VirtAddr va, std::optional<TlbEntry> stale,
               std::optional<TlbEntry> current, std::string message);
 

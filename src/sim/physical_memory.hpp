@@ -100,6 +100,8 @@ class PhysicalMemory final : public pt::TableMemory {
   // Pages handed out by descriptors() (so possibly written) since the last
   // call, in address order; the list is emptied.
   std::vector<PhysAddr> take_touched();
+  // Whether take_touched() would return any page.
+  bool any_touched() const { return !touched_.empty(); }
 
   // Inspection: no misuse is recorded, nothing changes.
   // The 512 descriptors of a live page, or nullptr.

@@ -159,6 +159,22 @@ bool in_address_op_regime(TlbRegime regime, const TlbiContext& ctx, const TlbEnt
   }
 }
 
+// Whether an address-based TLBI of [start, start + size) reaches `e`. A
+// combined leaf smaller than the stage-1 leaf it came from (a stage-1 block
+// over stage-2 pages, cached in pieces) is retired by any address of that
+// stage-1 block, as the block itself would be: the invalidation of a block
+// must remove every piece of it (4 KiB granule: the level gives the size).
+bool reaches(const TlbEntry& e, std::uint64_t start, std::uint64_t size) {
+  if (e.stage == EntryStage::combined && e.kind == CachedKind::leaf && e.level <= arch::kMaxLevel) {
+    const std::uint64_t block = std::uint64_t{1} << (12 + 9 * (arch::kMaxLevel - e.level));
+    if (block > e.size) {
+      const VirtAddr base = e.input & ~(block - 1);
+      return start - base < block || base - start < size;
+    }
+  }
+  return intersects(e, start, size);
+}
+
 // By VA, by IPA and the range forms.
 bool address_op_removes(const arch::InstrInfo& info, const arch::DecodedOp& op,
                         const TlbiContext& ctx, const TlbEntry& e) {
@@ -169,7 +185,7 @@ bool address_op_removes(const arch::InstrInfo& info, const arch::DecodedOp& op,
   if (info.leaf_only && e.kind == CachedKind::walk) return false;
   const std::optional<unsigned> level = hinted_level(op, info.operand);
   if (level && e.level != *level) return false;
-  return intersects(e, op.start, op.size);
+  return reaches(e, op.start, op.size);
 }
 
 // The ops without an operand: VMALLE1, VMALLS12E1, ALLE1, ALLE2.

@@ -48,7 +48,10 @@ struct TlbiContext {
 // - by-VA ops remove entries whose range contains the address (a block is
 //   retired by any address inside it), of the operand's ASID or global, of
 //   the context's VMID, stage-1 and combined entries; non-"L" forms also
-//   walk-cache entries covering it (walk entries count as non-global);
+//   walk-cache entries covering it (walk entries count as non-global); a
+//   combined leaf smaller than its stage-1 leaf (a stage-1 block fractured
+//   by stage-2 pages) is retired by any address of the stage-1 block, and a
+//   TTL hint names its stage-1 level;
 // - the "L" (leaf-only) forms may spare walk-cache entries: the model
 //   spares them (the strict reading catches plans that rely on them);
 // - a TTL hint names the level of the entry to remove: entries at any other

@@ -1,7 +1,6 @@
 #include "workload/runner.hpp"
 
 #include <utility>
-#include <variant>
 
 #include <fmt/format.h>
 
@@ -10,38 +9,6 @@
 
 namespace tlbkit::workload {
 namespace {
-
-pt::LeafAttributes leaf_attributes(const StepAttributes& attributes) {
-  return std::visit([](const auto& typed) { return pt::LeafAttributes(typed); }, attributes);
-}
-
-// Runs one step on `table`, reporting to `sink`.
-Status apply(pt::Table& table, const Step& step, maint::ChangeSink& sink) {
-  const bool needs_attributes = step.kind == StepKind::map || step.kind == StepKind::protect;
-  if (needs_attributes && !step.attributes) {
-    return Error{Errc::invalid_argument, "step needs attributes"};
-  }
-  switch (step.kind) {
-    case StepKind::map:
-      return table.map(step.va, step.pa, step.size, leaf_attributes(*step.attributes), sink,
-                       pt::MapOptions{step.blocks});
-    case StepKind::unmap: return table.unmap(step.va, step.size, sink);
-    case StepKind::protect:
-      return table.protect(step.va, step.size, pt::AttributeChange::to(leaf_attributes(*step.attributes)), sink);
-    case StepKind::split: return table.split(step.va, step.size, step.level, sink);
-    case StepKind::promote: return table.promote(step.va, step.level, sink);
-  }
-  return Error{Errc::invalid_argument, "unknown step kind"};
-}
-
-// What the table engine must know of the CPU: FEAT_BBM level and, for
-// stage 2, whether FWB is on (it decides data-cache maintenance).
-pt::TableOptions table_options(const arch::CpuFeatures& features) {
-  pt::TableOptions t;
-  t.bbm = features.bbm;
-  t.fwb = features.fwb == arch::Presence::present ? arch::s2::Fwb::enabled : arch::s2::Fwb::disabled;
-  return t;
-}
 
 // What one Gather's lifetime produced.
 struct Observed {
@@ -92,7 +59,7 @@ BatchResult run_batch(pt::Table& table, const Scenario& scenario, std::size_t in
   Observed seen = observe(scenario.space, policy, options, memory, problems, where, [&](ChangeLog& log) {
     for (std::size_t i = 0; i < batch.steps.size(); ++i) {
       log.begin_step(i);
-      const Status s = apply(table, batch.steps[i], log);
+      const Status s = apply_step(table, batch.steps[i], log);
       StepOutcome outcome;
       if (!s.ok()) {
         outcome.error = s.error();

@@ -1,6 +1,7 @@
 #include "workload/scenario.hpp"
 
 #include <utility>
+#include <variant>
 
 namespace tlbkit::workload {
 
@@ -84,6 +85,42 @@ std::optional<Scenario> find_builtin(const std::string& name) {
     if (s.name == name) return std::move(s);
   }
   return std::nullopt;
+}
+
+}  // namespace tlbkit::workload
+
+namespace tlbkit::workload {
+namespace {
+
+pt::LeafAttributes leaf_attributes(const StepAttributes& attributes) {
+  return std::visit([](const auto& typed) { return pt::LeafAttributes(typed); }, attributes);
+}
+
+}  // namespace
+
+Status apply_step(pt::Table& table, const Step& step, maint::ChangeSink& sink) {
+  const bool needs_attributes = step.kind == StepKind::map || step.kind == StepKind::protect;
+  if (needs_attributes && !step.attributes) {
+    return Error{Errc::invalid_argument, "step needs attributes"};
+  }
+  switch (step.kind) {
+    case StepKind::map:
+      return table.map(step.va, step.pa, step.size, leaf_attributes(*step.attributes), sink,
+                       pt::MapOptions{step.blocks});
+    case StepKind::unmap: return table.unmap(step.va, step.size, sink);
+    case StepKind::protect:
+      return table.protect(step.va, step.size, pt::AttributeChange::to(leaf_attributes(*step.attributes)), sink);
+    case StepKind::split: return table.split(step.va, step.size, step.level, sink);
+    case StepKind::promote: return table.promote(step.va, step.level, sink);
+  }
+  return Error{Errc::invalid_argument, "unknown step kind"};
+}
+
+pt::TableOptions table_options(const arch::CpuFeatures& features) {
+  pt::TableOptions t;
+  t.bbm = features.bbm;
+  t.fwb = features.fwb == arch::Presence::present ? arch::s2::Fwb::enabled : arch::s2::Fwb::disabled;
+  return t;
 }
 
 }  // namespace tlbkit::workload

@@ -67,6 +67,16 @@ struct Step {
   static Step promote(VirtAddr va, unsigned level, std::string note);
 };
 
+// Runs `step` on `table`, reporting its changes to `sink`.
+// # Errors
+// invalid_argument: a map or protect step without attributes; otherwise
+// those of the pt::Table operation (the table is then unchanged).
+Status apply_step(pt::Table& table, const Step& step, maint::ChangeSink& sink);
+
+// What the table engine must know of the CPU: its FEAT_BBM level and, for
+// stage 2, whether FWB is on (it decides data-cache maintenance).
+pt::TableOptions table_options(const arch::CpuFeatures& features);
+
 // Steps whose maintenance is gathered together and run once at the end.
 struct Batch {
   std::string label;  // what the batch stands for ("munmap", "fork: copy_page_range")

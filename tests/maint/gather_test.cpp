@@ -222,6 +222,22 @@ TEST_F(GatherFixture, MoreDisjointRangesThanFitCoverTheWholeAddressSpace) {
   EXPECT_EQ(executor.plans[0], expected);
 }
 
+TEST_F(GatherFixture, ATornDownSpaceIsInvalidatedWholeNotPerEntryUnderItsRoot) {
+  Gather gather(asid5(), {}, policy, executor, memory);
+  gather.cover_whole_space();
+  // A root entry of a 48-bit space: 2^27 pages under it.
+  Change root = leaf_change(0, 0x80'0000'0000, ChangeKind::unmap, 0);
+  root.entry = EntryKind::table;
+  gather.record(root);
+  EXPECT_EQ(gather.pending().coverage, Coverage::everything);
+  ASSERT_TRUE(gather.finish().ok());
+  const std::vector<Op> expected{
+      {Instr::dsb_ishst, 0}, {Instr::aside1is, 0x0005'0000'0000'0000}, {Instr::dsb_ish, 0}};
+  ASSERT_EQ(executor.plans.size(), 1u);
+  EXPECT_EQ(executor.plans[0], expected);
+  EXPECT_EQ(gather.pending().coverage, Coverage::exact) << "the next batch starts exact again";
+}
+
 TEST_F(GatherFixture, AFullRetiredListFlushesEarlyAndFreesOnlyAfterThatPlan) {
   std::vector<PhysAddr> pages;
   for (std::size_t i = 0; i <= Gather::kMaxRetired; ++i) pages.push_back(*memory.allocate(1));

@@ -406,6 +406,8 @@ TEST_F(MachineFixture, BadCallsAreRefusedAndChangeNothing) {
   PeContext wrong;
   wrong.stage1 = *arch::Geometry::stage2(arch::Granule::k4K, 40, 1);
   EXPECT_EQ(machine.set_context(0, wrong).error().code, Errc::invalid_argument);
+  // Two stages whose stage-2 root (0 here) is no table page of the
+  // simulated memory: a walk there would be an external abort, not modelled.
   PeContext both;
   both.stage1 = geometry39();
   both.stage2 = *arch::Geometry::stage2(arch::Granule::k4K, 40, 1);

@@ -71,6 +71,12 @@ class Gather final : public ChangeSink {
     open_end_ = change.va + change.size;
     open_key_ = key;
   }
+  // The whole address space is going away (call before Table::release()):
+  // what is pending becomes the policy's space-wide invalidation, as a
+  // teardown does everywhere (Linux's fullmm mmu_gather flushes the ASID once
+  // tables are freed; KVM flushes the VMID before destroying stage 2) rather
+  // than one op per page under every root entry.
+  void cover_whole_space() { coverage_ = Coverage::everything; }
   // Plans and executes the change's invalidation at once (break-before-make).
   void invalidate_now(const Change& change) override;
   // Keeps the table until finish(); when the list is full, finishes early.

@@ -57,6 +57,14 @@ class Planner final : public Policy {
   Status plan(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
               Plan& plan) const override;
 
+  // plan() with `shape` in place of the cheapest: its TLBIs, then the same
+  // data-cache and I-cache tail. For tools that compare shapes (the
+  // simulator's hindsight oracle).
+  // # Errors
+  // unsupported: the shape is illegal here; out_of_range: the plan is full.
+  Status plan_as(Shape shape, const Pending& pending, const AddressSpace& space,
+                 const arch::CpuFeatures& features, Plan& plan) const;
+
   // Costs every candidate for `pending` and says which plan() would choose.
   Explanation explain(const Pending& pending, const AddressSpace& space,
                       const arch::CpuFeatures& features) const;

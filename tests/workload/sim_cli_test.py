@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `tlbkit sim`: sim_cli_test.py <tlbkit> <group>."""
+import json
+import subprocess
+import sys
+
+tlbkit = sys.argv[1]
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+
+
+def run(args):
+    return subprocess.run([tlbkit, *args], capture_output=True, text=True, timeout=600)
+
+
+def scenario_names():
+    p = run(["suite", "--list", "--json"])
+    check(p.returncode == 0, f"suite --list --json exited {p.returncode}: {p.stderr}")
+    return [s["name"] for s in json.loads(p.stdout)]
+
+
+def sim_json(args):
+    p = run(["sim", "--json", *args])
+    check(p.returncode == 0, f"sim --json {args} exited {p.returncode}: {p.stderr}")
+    return p, json.loads(p.stdout) if p.stdout else {}
+
+
+def group_json():
+    names = scenario_names()
+    p, doc = sim_json([])
+    check([t["name"] for t in doc["traces"]] == names, "sim --json replays every scenario in order")
+    check(doc["ok"] is True and doc["totals"]["violations"] == 0, "the planner's runs are clean")
+    check(doc["policy"] == "tlbkit", f"policy {doc['policy']}")
+    check(doc["profile"]["name"] == "mobile-8" and doc["profile"]["pes"] == 8, f"profile {doc['profile']}")
+    check(doc["features"] == ["ttl", "tlbirange"], f"features {doc['features']}")
+    check(doc["pattern"] == {"accesses_per_pe": 64, "hot_pages": 64, "pes": 8, "seed": 1}, f"{doc['pattern']}")
+    total = 0
+    for t in doc["traces"]:
+        c = t["counters"]
+        check(t["pes"] == 8, f"{t['name']}: pes")
+        # 64 reads by each of 8 PEs before the first batch and after each one.
+        check(t["accesses"] == 8 * 64 * (t["batches"]), f"{t['name']}: {t['accesses']} accesses")
+        check(c["accesses"] == t["accesses"], f"{t['name']}: every access was made")
+        check(c["l1_hits"] + c["l2_hits"] + c["walks"] >= c["accesses"], f"{t['name']}: each access hit or walked")
+        check(t["cycles"]["total"] == t["cycles"]["maintenance"] + t["cycles"]["translation"],
+              f"{t['name']}: cycles add up")
+        check(c["refills_needed"] + c["refills_collateral"] <= c["walks"], f"{t['name']}: refills are walks")
+        check(t["violations"] == [] and t["problems"] == [] and t["ok"] is True, f"{t['name']}: clean")
+        check("oracle" not in t, f"{t['name']}: no oracle unless asked")
+        total += t["cycles"]["total"]
+    check(doc["totals"]["cycles"] == total, "the total is the sum of the traces")
+    again = run(["sim", "--json"])
+    check(again.stdout == p.stdout, "two runs give byte-identical JSON")
+    _, other = sim_json(["--seed", "2", "--scenario", names[0]])
+    _, first = sim_json(["--scenario", names[0]])
+    check(other["traces"][0]["counters"] != first["traces"][0]["counters"], "another seed, other reads")
+
+
+def group_policies():
+    # Every policy's plans are correct on the machine (the baselines model
+    # the systems after their fixes), in every profile.
+    for policy in ["linux", "linux-norange", "kvm", "kvm-deferred", "freebsd", "zircon", "hafnium",
+                   "hvf-runner-v1", "hvf-runner-v2", "simple"]:
+        _, doc = sim_json(["--policy", policy, "--accesses", "16"])
+        check(doc.get("ok") is True, f"--policy {policy}: not clean")
+    for profile in ["server-64", "hvf-shim", "erratum-repeat-tlbi"]:
+        _, doc = sim_json(["--profile", profile, "--accesses", "8"])
+        check(doc.get("ok") is True, f"--profile {profile}: not clean")
+        check(doc["profile"]["name"] == profile, f"--profile {profile}: header")
+    _, three = sim_json(["--pes", "3", "--scenario", "relro-mprotect"])
+    check(three["traces"][0]["pes"] == 3, "--pes overrides the profile's PE count")
+
+
+def group_oracle():
+    _, doc = sim_json(["--oracle", "--accesses", "32"])
+    for t in doc["traces"]:
+        o = t.get("oracle")
+        check(o is not None, f"{t['name']}: --oracle gave no oracle")
+        if o is None:
+            continue
+        check(o["planner_cycles"] == t["cycles"]["total"], f"{t['name']}: the planner's own cost")
+        check(o["total_cycles"] <= o["planner_cycles"], f"{t['name']}: the oracle is never dearer")
+        check(o["total_cycles"] == o["maintenance_cycles"] + o["translation_cycles"], f"{t['name']}: oracle sums")
+        check(o["simulations"] >= 1 + len(o["choices"]), f"{t['name']}: simulations")
+        for c in o["choices"]:
+            check(c["point"] < o["points"], f"{t['name']}: choice point in range")
+    # The oracle is computed from the planner's shapes whatever --policy is.
+    _, linux = sim_json(["--oracle", "--accesses", "32", "--policy", "linux"])
+    for mine, theirs in zip(doc["traces"], linux["traces"]):
+        check(mine["oracle"]["total_cycles"] == theirs["oracle"]["total_cycles"], f"{mine['name']}: same oracle")
+
+
+def group_text():
+    p = run(["sim", "--oracle", "--accesses", "8"])
+    check(p.returncode == 0, f"sim exited {p.returncode}: {p.stderr}")
+    check(p.stdout.startswith("tlbkit sim: policy tlbkit, profile mobile-8 (8 PEs), features ttl,tlbirange"),
+          f"header: {p.stdout[:100]!r}")
+    for name in scenario_names():
+        check(f"\n{name} " in p.stdout, f"text lacks a row for {name}")
+    check("\ntotal " in p.stdout, "total row")
+    lst = run(["sim", "--list-profiles"])
+    for profile in ["mobile-8", "server-64", "hvf-shim", "erratum-repeat-tlbi"]:
+        check(profile in lst.stdout, f"--list-profiles lacks {profile}")
+
+
+def expect_bad(args, needle):
+    p = run(args)
+    check(p.returncode == 2, f"{args}: exit {p.returncode}, expected 2")
+    check(p.stdout == "", f"{args}: printed to stdout")
+    check(needle in p.stderr, f"{args}: stderr lacks {needle!r}: {p.stderr!r}")
+
+
+def group_bad_input():
+    expect_bad(["sim", "--profile", "nope"], 'unknown profile "nope"')
+    expect_bad(["sim", "--pes", "0"], "--pes 0: give 1..64")
+    expect_bad(["sim", "--pes", "65"], "--pes 65: give 1..64")
+    expect_bad(["sim", "--pes", "x"], "not a non-negative number")
+    expect_bad(["sim", "--policy", "nope"], "unknown policy")
+    expect_bad(["sim", "--scenario", "nope"], 'unknown scenario "nope"')
+    expect_bad(["sim", "--features", "ttl,warp"], 'unknown feature "warp"')
+    expect_bad(["sim", "--accesses", "-1"], "")
+
+
+GROUPS = {"json": group_json, "policies": group_policies, "oracle": group_oracle, "text": group_text,
+          "bad_input": group_bad_input}
+
+if __name__ == "__main__":
+    GROUPS[sys.argv[2]]()
+    if failures:
+        print(f"{len(failures)} check(s) failed:")
+        for f in failures:
+            print("  -", f)
+        sys.exit(1)
+    print(f"OK: {sys.argv[2]}")
