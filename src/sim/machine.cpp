@@ -22,6 +22,9 @@ const char* violation_kind_name(ViolationKind kind) {
 
 namespace {
 
+// The leaf lookup key of a context's accesses, input 0 (defined below).
+LookupKey leaf_key_of(const PeContext& ctx);
+
 constexpr std::uint64_t kPage = PhysicalMemory::kPageSize;
 
 // The cached translation a refill replaces: same tags, same range.
@@ -119,6 +122,10 @@ class Machine::PeExecutor final : public exec::Executor {
 struct Machine::Pe {
   explicit Pe(const Profile& p) : l1i(p.l1i), l1d(p.l1d), l2(p.l2) {}
   std::optional<PeContext> context;
+  // The context's leaf lookup key, input 0: built once per set_context, so
+  // the access path only sets the input (a key assembled field by field
+  // just before Tlb::lookup reads it whole stalls store forwarding).
+  LookupKey leaf_key;
   Tlb l1i;
   Tlb l1d;
   Tlb l2;
@@ -196,6 +203,7 @@ Status Machine::set_context(unsigned pe, const PeContext& context) {
     }
   }
   pes_[pe]->context = context;
+  pes_[pe]->leaf_key = leaf_key_of(context);
   return ok_status();
 }
 
@@ -391,6 +399,8 @@ LookupKey key_of(const PeContext& ctx, const WalkTarget& t, CachedKind kind, Vir
   k.level = static_cast<std::uint8_t>(level);
   return k;
 }
+
+LookupKey leaf_key_of(const PeContext& ctx) { return key_of(ctx, target_of(ctx), CachedKind::leaf, 0, 0); }
 
 // The leaf entry of one-stage walk `w` (stage 1 alone, or stage 2).
 TlbEntry entry_of(const PeContext& ctx, const WalkTarget& t, const Walk& w) {
@@ -615,18 +625,14 @@ std::optional<Machine::Translation> Machine::walk_two_stages(unsigned pe_index, 
   return Translation{entry};
 }
 
-std::optional<Machine::Translation> Machine::translate(unsigned pe_index, VirtAddr va, AccessKind kind,
+std::optional<Machine::Translation> Machine::translate_past_l1(unsigned pe_index, VirtAddr va, AccessKind kind,
                                                        ServedBy& served) {
   Pe& pe = *pes_[pe_index];
   const PeContext& ctx = *pe.context;
   const WalkTarget t = target_of(ctx);
   Tlb& l1 = kind == AccessKind::fetch ? pe.l1i : pe.l1d;
-  const LookupKey key = key_of(ctx, t, CachedKind::leaf, va, 0);
-  if (const TlbEntry* hit = l1.lookup(key)) {
-    served = ServedBy::l1;
-    ++counters_.l1_hits;
-    return Translation{*hit};
-  }
+  LookupKey key = pe.leaf_key;
+  key.input = va;
   if (const TlbEntry* hit = pe.l2.lookup(key)) {
     served = ServedBy::l2;
     ++counters_.l2_hits;
@@ -665,7 +671,6 @@ std::optional<Machine::Translation> Machine::translate(unsigned pe_index, VirtAd
 }
 
 void Machine::check_visibility(unsigned pe, VirtAddr va, const TlbEntry& used) {
-  if (operation_open_ || options_.visibility == MachineOptions::Visibility::unchecked) return;
   const std::optional<Translation> now = translate_truth(*pes_[pe]->context, va);
   if (!now) {
     report(ViolationKind::stale_translation, pe, va, used, std::nullopt,
@@ -688,22 +693,34 @@ Result<Access> Machine::access(unsigned pe, VirtAddr va, AccessKind kind, Privil
   sync();
   ++event_;
   ++counters_.accesses;
-  ServedBy served = ServedBy::walk;
-  const std::optional<Translation> tr = translate(pe, va, kind, served);
-  Access a;
-  a.served_by = served;
-  if (!tr) {
-    ++counters_.translation_faults;
-    a.outcome = AccessOutcome::translation_fault;
-    return a;
+  // The hit path: the L1 entry is used in place. The Access is built whole
+  // at the end (filled field by field on the stack, it was read back as one
+  // vector before its stores could be forwarded).
+  Pe& p = *pes_[pe];
+  LookupKey key = p.leaf_key;
+  key.input = va;
+  const TlbEntry* used = (kind == AccessKind::fetch ? p.l1i : p.l1d).lookup(key);
+  ServedBy served = ServedBy::l1;
+  std::optional<Translation> below;
+  if (used != nullptr) {
+    ++counters_.l1_hits;
+  } else {
+    below = translate_past_l1(pe, va, kind, served);
+    if (!below) {
+      ++counters_.translation_faults;
+      return Access{AccessOutcome::translation_fault, served, 0};
+    }
+    used = &below->entry;
   }
-  a.pa = tr->entry.output + (va - tr->entry.input);
-  check_visibility(pe, va, tr->entry);
-  if ((tr->entry.permissions & needed_permission(kind, privilege)) == 0) {
+  if (!operation_open_ && options_.visibility == MachineOptions::Visibility::checked) {
+    check_visibility(pe, va, *used);
+  }
+  AccessOutcome outcome = AccessOutcome::ok;
+  if ((used->permissions & needed_permission(kind, privilege)) == 0) {
     ++counters_.permission_faults;
-    a.outcome = AccessOutcome::permission_fault;
+    outcome = AccessOutcome::permission_fault;
   }
-  return a;
+  return Access{outcome, served, used->output + (va - used->input)};
 }
 
 // ---- refills ----------------------------------------------------------------

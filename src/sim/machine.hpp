@@ -207,7 +207,9 @@ class Machine final : public MemoryObserver, public maint::PageSink {
   void sync();
   void publish();
   std::optional<Translation> translate_truth(const PeContext& ctx, VirtAddr va);
-  std::optional<Translation> translate(unsigned pe, VirtAddr va, AccessKind kind, ServedBy& served);
+  // An access's translation once its L1 missed: the L2, else a walk (which
+  // fills the L2 and the L1). nullopt: a translation fault.
+  std::optional<Translation> translate_past_l1(unsigned pe, VirtAddr va, AccessKind kind, ServedBy& served);
   std::optional<Translation> walk_two_stages(unsigned pe, const PeContext& ctx, VirtAddr va, Tlb& l1);
   // The stage-2 leaf for `ipa` during a walk of `pe`: its L2's stage-2
   // entries, else a stage-2 walk (counted and cached). nullopt: a fault.
@@ -215,6 +217,8 @@ class Machine final : public MemoryObserver, public maint::PageSink {
                                           WalkTally& tally);
   // The stage-2 leaf for `ipa` as the tables say (nothing cached or counted).
   std::optional<TlbEntry> stage2_truth(const PeContext& ctx, VirtAddr ipa, Reader& reader);
+  // Checker 1 for an access served by `used` (call only outside an
+  // operation, with visibility checked).
   void check_visibility(unsigned pe, VirtAddr va, const TlbEntry& used);
   struct DescriptorWrite {
     PhysAddr at;
