@@ -21,7 +21,9 @@
 // are trace events (batches and accesses) per second, table edits,
 // planning and maintenance included.
 //
-// Run: build/bench/tlbkit_bench_sim   (ratios are printed after the table)
+// Run (ratios are printed after the table; interleave, see docs/BENCHMARKS.md):
+//   build/bench/tlbkit_bench_sim --benchmark_repetitions=15 --benchmark_min_time=0.05
+//     --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
 #include <array>

@@ -204,6 +204,7 @@ Status Machine::set_context(unsigned pe, const PeContext& context) {
   }
   pes_[pe]->context = context;
   pes_[pe]->leaf_key = leaf_key_of(context);
+  truth_.clear();
   return ok_status();
 }
 
@@ -670,19 +671,48 @@ std::optional<Machine::Translation> Machine::translate_past_l1(unsigned pe_index
   return Translation{entry};
 }
 
+std::size_t Machine::TruthHash::operator()(const TruthKey& k) const {
+  constexpr std::uint64_t kMul = 0x9E37'79B9'7F4A'7C15;
+  std::uint64_t h = k.page * kMul;
+  h = (h ^ k.stage1_root) * kMul;
+  h = (h ^ k.stage2_root) * kMul;
+  h ^= std::uint64_t{k.asid} << 32 | std::uint64_t{k.vmid} << 16 | std::uint64_t{k.stages} << 8 |
+       static_cast<std::uint8_t>(k.regime);
+  return static_cast<std::size_t>(h * kMul >> 16);
+}
+
+const std::optional<TlbEntry>& Machine::current_truth(const PeContext& ctx, VirtAddr va) {
+  if (memory_.generation() != truth_generation_) {
+    truth_.clear();
+    truth_generation_ = memory_.generation();
+  }
+  TruthKey key;
+  key.stage1_root = ctx.stage1 ? ctx.stage1_root : 0;
+  key.stage2_root = ctx.stage2 ? ctx.stage2_root : 0;
+  key.page = va >> 12;
+  key.asid = ctx.asid;
+  key.vmid = ctx.vmid;
+  key.stages = static_cast<std::uint8_t>((ctx.stage1 ? 1 : 0) | (ctx.stage2 ? 2 : 0));
+  key.regime = ctx.regime;
+  const auto it = truth_.find(key);
+  if (it != truth_.end()) return it->second;
+  const std::optional<Translation> now = translate_truth(ctx, va);
+  return truth_.emplace(key, now ? std::optional<TlbEntry>(now->entry) : std::nullopt).first->second;
+}
+
 void Machine::check_visibility(unsigned pe, VirtAddr va, const TlbEntry& used) {
-  const std::optional<Translation> now = translate_truth(*pes_[pe]->context, va);
+  const std::optional<TlbEntry>& now = current_truth(*pes_[pe]->context, va);
   if (!now) {
     report(ViolationKind::stale_translation, pe, va, used, std::nullopt,
            fmt::format("PE {} used {} for {:#x}, which the tables no longer map", pe, describe(used), va));
     return;
   }
   const PhysAddr used_pa = used.output + (va - used.input);
-  const PhysAddr now_pa = now->entry.output + (va - now->entry.input);
-  const bool more_access = (used.permissions & ~now->entry.permissions) != 0;
+  const PhysAddr now_pa = now->output + (va - now->input);
+  const bool more_access = (used.permissions & ~now->permissions) != 0;
   if (used_pa == now_pa && !more_access) return;
-  report(ViolationKind::stale_translation, pe, va, used, now->entry,
-         fmt::format("PE {} used {} for {:#x}; the tables say {}", pe, describe(used), va, describe(now->entry)));
+  report(ViolationKind::stale_translation, pe, va, used, *now,
+         fmt::format("PE {} used {} for {:#x}; the tables say {}", pe, describe(used), va, describe(*now)));
 }
 
 Result<Access> Machine::access(unsigned pe, VirtAddr va, AccessKind kind, Privilege privilege) {

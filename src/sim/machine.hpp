@@ -43,6 +43,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "sim/hw_walker.hpp"
@@ -259,6 +260,28 @@ class Machine final : public MemoryObserver, public maint::PageSink {
   std::vector<Violation> violations_;
   SimCounters counters_;
   std::uint64_t event_ = 0;
+
+  // What the tables say now, per context and page, for the visibility
+  // checker: valid while memory_.generation() equals truth_generation_ and
+  // no context was set since (then it is emptied). Only looked up, never
+  // iterated, so results stay deterministic.
+  struct TruthKey {
+    PhysAddr stage1_root = 0;
+    PhysAddr stage2_root = 0;
+    std::uint64_t page = 0;  // input address >> 12
+    std::uint16_t asid = 0;
+    std::uint16_t vmid = 0;
+    std::uint8_t stages = 0;  // bit 0: stage 1 on, bit 1: stage 2 on
+    arch::Regime regime = arch::Regime::el1_stage1;
+    friend bool operator==(const TruthKey&, const TruthKey&) = default;
+  };
+  struct TruthHash {
+    std::size_t operator()(const TruthKey& k) const;
+  };
+  std::unordered_map<TruthKey, std::optional<TlbEntry>, TruthHash> truth_;
+  std::uint64_t truth_generation_ = 0;
+  // The current translation of `va` for `ctx` (nullopt: none), from truth_.
+  const std::optional<TlbEntry>& current_truth(const PeContext& ctx, VirtAddr va);
 };
 
 }  // namespace tlbkit::sim

@@ -74,6 +74,7 @@ Result<PhysAddr> PhysicalMemory::allocate(unsigned pages) {
     const bool overlaps = it->first + it->second * kPageSize > *run;
     it = overlaps ? freed_.erase(it) : std::next(it);
   }
+  ++generation_;
   Allocation& a = live_[*run];
   a.pages = pages;
   a.words.assign(static_cast<std::size_t>(pages) * kEntries, 0);
@@ -96,6 +97,7 @@ void PhysicalMemory::free(PhysAddr table, unsigned pages) {
     return;
   }
   if (observer_ != nullptr) observer_->before_free(table, pages);
+  ++generation_;
   freed_[table] = pages;
   live_.erase(it);
   ++counters_.frees;
@@ -123,6 +125,7 @@ Descriptor* PhysicalMemory::descriptors(PhysAddr table) {
     scratch_.assign(kEntries, 0);
     return scratch_.data();
   }
+  ++generation_;
   if (touched_.empty() || touched_.back() != table) touched_.push_back(table);
   return a->words.data() + offset;
 }

@@ -102,6 +102,9 @@ class PhysicalMemory final : public pt::TableMemory {
   std::vector<PhysAddr> take_touched();
   // Whether take_touched() would return any page.
   bool any_touched() const { return !touched_.empty(); }
+  // Grows at every descriptors(), allocation and free: while it stands
+  // still, no table content can have changed.
+  std::uint64_t generation() const { return generation_; }
 
   // Inspection: no misuse is recorded, nothing changes.
   // The 512 descriptors of a live page, or nullptr.
@@ -138,6 +141,7 @@ class PhysicalMemory final : public pt::TableMemory {
   MemoryCounters counters_;
   MemoryObserver* observer_ = nullptr;
   std::vector<PhysAddr> touched_;  // unsorted, may repeat
+  std::uint64_t generation_ = 0;
 };
 
 }  // namespace tlbkit::sim

@@ -1,5 +1,12 @@
 // Known bugs 1, 2, 3, 4, 5, 6, 9, 10 and 12 of REFERENCE.md section 8 on the
-// simulated machine (bugs 7, 8, 11, 13 and 14 are in machine_test.cpp).
+// simulated machine. The other five are in machine_test.cpp:
+//   7  FreeingATableStillInAWalkCacheIsAUseAfterFree (leaf-only ops after a
+//      table was freed) / ThePlannerFreesTheTableOnlyAfterTheWalkCacheIsClean
+//   8  ATlbiIsCompleteOnlyAfterTheIssuersOwnDsb
+//   11 ALocalTlbiLeavesOtherPesStale
+//   13 WithoutAStoreBarrierAnotherPeRefillsTheOldEntry /
+//      WithAStoreBarrierTheRefillSeesTheNewTable
+//   14 ReplacingACachedTableEntryWithABlockInPlaceBreaksBbm
 //
 // Each bug is reproduced as a deliberately broken policy, executor, table
 // memory or building block driving a real sim::Machine: tables written by

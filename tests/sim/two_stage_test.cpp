@@ -2,8 +2,10 @@
 // machine: nested walks and what they cache (vectors computed by hand), the
 // TLBIs that remove stage-2, combined and stage-1 walk entries, the KVM
 // rule (IPAS2E1IS spares combined entries: VMALLE1IS must follow), the
-// checkers on stage-2 descriptors and pages, bad contexts, and a property:
-// the planner keeps random stage-2 workloads under running guests clean.
+// checkers on stage-2 descriptors and pages, bad contexts, and two
+// properties: the planner keeps random stage-2 workloads under running
+// guests clean, and dropping any one TLBI or DSB of its plans is caught
+// whenever it leaves a wrong entry that the plan targeted cached.
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
@@ -912,16 +914,26 @@ rc::Gen<HostWorkload> host_workloads() {
 }
 
 // Runs plans op by op on one PE; after every TLBI every other PE touches
-// the guest VAs of the operation's IPAs (refilling whatever it finds).
+// the guest VAs of the operation's IPAs (refilling whatever it finds);
+// optionally drops the n-th TLBI or DSB of the whole operation.
 class RefillingExecutor final : public exec::Executor {
  public:
-  RefillingExecutor(Machine& machine, unsigned pe, VirtAddr va, std::uint64_t size)
-      : machine_(machine), pe_(pe), va_(va), size_(size) {}
+  RefillingExecutor(Machine& machine, unsigned pe, VirtAddr va, std::uint64_t size,
+                    std::optional<unsigned> drop = std::nullopt)
+      : machine_(machine), pe_(pe), va_(va), size_(size), drop_(drop) {}
 
   void execute(const maint::Plan& plan) override {
     for (const arch::Op& o : plan.ops()) {
+      const bool tlbi = arch::info(o.instr).category == arch::Category::tlbi;
+      const bool droppable = tlbi || o.instr == Instr::dsb_ish || o.instr == Instr::dsb_ishst;
+      if (droppable && drop_ && seen_++ == *drop_) {
+        dropped_ = o;
+        if (tlbi) tlbis_.push_back(arch::decode(o));
+        continue;
+      }
+      if (tlbi) tlbis_.push_back(arch::decode(o));
       RC_ASSERT(machine_.issue(pe_, o).ok());
-      if (arch::info(o.instr).category != arch::Category::tlbi) continue;
+      if (!tlbi) continue;
       for (unsigned other = 0; other < machine_.pes(); ++other) {
         if (other == pe_) continue;
         for (VirtAddr a = va_; a < va_ + size_ && a < va_ + 8 * kPage; a += kPage) {
@@ -931,14 +943,58 @@ class RefillingExecutor final : public exec::Executor {
     }
   }
 
+  std::optional<arch::Op> dropped() const { return dropped_; }
+  // Every TLBI of the operation's plans, the dropped one included.
+  const std::vector<arch::DecodedOp>& tlbis() const { return tlbis_; }
+
  private:
   Machine& machine_;
   unsigned pe_;
   VirtAddr va_;
   std::uint64_t size_;
+  std::optional<unsigned> drop_;
+  unsigned seen_ = 0;
+  std::optional<arch::Op> dropped_;
+  std::vector<arch::DecodedOp> tlbis_;
 };
 
-std::vector<Violation> play(const HostWorkload& w) {
+// Whether using `e` now would be wrong where the guest can see it, by the
+// table engine's own queries (not the machine's walker): a leaf whose
+// input the tables no longer translate to the same place, or that grants a
+// write the tables now refuse (stage 2 decides that here: the guest's own
+// tables never change; a stale stage-2 write permission under a read-only
+// guest page is invisible); a walk entry whose table page was freed.
+bool wrong_now(Guest& g, const TlbEntry& e) {
+  if (e.kind == CachedKind::walk) {
+    const PhysAddr table = e.stage == EntryStage::combined ? e.table_pa : e.output;
+    return g.memory.peek(table & ~(kPage - 1)) == nullptr;
+  }
+  VirtAddr ipa = e.input;
+  bool guest_writes = true;
+  if (e.stage == EntryStage::combined) {
+    const Result<pt::Translation> s1 = g.s1.query(e.input);
+    if (!s1.ok()) return true;
+    ipa = s1->output;
+  } else {
+    // The guest VA that uses this stage-2 entry (none for the window).
+    const Result<pt::Translation> s1 = g.s1.query(e.input + kVaShift);
+    if (!s1.ok() || s1->output != e.input) return false;
+    guest_writes = arch::s1::decode(s1->descriptor).access == arch::s1::Access::el1_rw;
+  }
+  const Result<pt::Translation> s2 = g.s2.query(ipa);
+  if (!s2.ok() || s2->output != e.output) return true;
+  const bool writable_now = arch::s2::decode(s2->descriptor).access == arch::s2::Access::rw;
+  return guest_writes && (e.permissions & kEl1Write) != 0 && !writable_now;
+}
+
+struct HostRun {
+  std::vector<Violation> violations;
+  bool affected = false;  // the mutation left a wrong entry a TLBI of the operation targets cached
+};
+
+// Plays `w`; the operation `mutated` (if any) drops its `drop`-th TLBI or
+// DSB and is the last one played.
+HostRun play(const HostWorkload& w, std::optional<std::size_t> mutated = std::nullopt, unsigned drop = 0) {
   Guest g(w.pes, 0, arch::s2::Fwb::enabled);
   g.guest(0, g.planner, [&](maint::Gather& gather) {
     pt::MapOptions pages;
@@ -948,10 +1004,13 @@ std::vector<Violation> play(const HostWorkload& w) {
     RC_ASSERT(g.s1.map(kLargeIpa + kBlock + kVaShift, kLargeIpa + kBlock, kBlock, s1_attrs(false), gather, pages)
                   .ok());
   });
+  bool affected = false;
   for (std::size_t i = 0; i < w.ops.size(); ++i) {
     const HostOp& o = w.ops[i];
     const bool window = o.kind == HostOpKind::split_window;
-    RefillingExecutor executor(g.machine, o.pe, window ? kGuestVa : o.ipa + kVaShift, window ? 8 * kPage : o.size);
+    const bool mutate = mutated && *mutated == i;
+    RefillingExecutor executor(g.machine, o.pe, window ? kGuestVa : o.ipa + kVaShift, window ? 8 * kPage : o.size,
+                               mutate ? std::optional<unsigned>(drop) : std::nullopt);
     g.machine.begin_operation(o.pe, "host op " + std::to_string(i));
     {
       maint::Gather gather(host_space(), g.features, g.planner, executor, g.memory, &g.machine);
@@ -969,12 +1028,26 @@ std::vector<Violation> play(const HostWorkload& w) {
       }
     }
     g.machine.end_operation();
+    if (mutate && executor.dropped()) {
+      for (unsigned pe = 0; pe < w.pes; ++pe) {
+        for (const TlbEntry& e : g.machine.entries(pe)) {
+          if (!wrong_now(g, e)) continue;
+          for (const arch::DecodedOp& t : executor.tlbis()) {
+            if (tlbi_removes(t, TlbiContext{kVmid}, e)) affected = true;
+          }
+        }
+      }
+    }
     // Every PE uses what it holds and touches every page the guest maps
     // (the blocks at 16 points each).
     for (unsigned pe = 0; pe < w.pes; ++pe) {
       for (const TlbEntry& e : g.machine.entries(pe)) {
-        if (e.kind == CachedKind::leaf && e.stage == EntryStage::combined) {
-          (void)g.machine.access(pe, e.input, AccessKind::read);
+        if (e.kind != CachedKind::leaf) continue;
+        if (e.stage == EntryStage::combined) (void)g.machine.access(pe, e.input, AccessKind::read);
+        // A stage-2 leaf of guest RAM is used by a walk for its guest VA
+        // (the window holds tables only: no guest VA maps it).
+        if (e.stage == EntryStage::stage2 && e.input >= kRamIpa && e.input < kLargeIpa + 2 * kBlock) {
+          (void)g.machine.access(pe, e.input + kVaShift, AccessKind::read);
         }
       }
       for (VirtAddr a = kGuestVa; a < kGuestVa + 32 * kPage; a += kPage) {
@@ -984,14 +1057,30 @@ std::vector<Violation> play(const HostWorkload& w) {
         (void)g.machine.access(pe, a, AccessKind::read);
       }
     }
+    if (mutate) break;  // the mutated operation is the last one that matters
   }
-  return g.machine.violations();
+  return HostRun{g.machine.violations(), affected};
 }
 
 RC_GTEST_PROP(PlannerOnTwoStages, RandomStage2WorkloadsUnderRunningGuestsGiveNoViolation, ()) {
   const HostWorkload w = *host_workloads();
-  const std::vector<Violation> violations = play(w);
-  if (!violations.empty()) RC_FAIL(violations.front().message);
+  const HostRun run = play(w);
+  if (!run.violations.empty()) RC_FAIL(run.violations.front().message);
+}
+
+RC_GTEST_PROP(PlannerOnTwoStages, DroppingAnyTlbiOrDsbIsCaughtWheneverItLeavesAWrongTargetedEntryCached, ()) {
+  const HostWorkload w = *host_workloads();
+  // Mutate an operation that needs maintenance (maps need none).
+  std::vector<std::size_t> candidates;
+  for (std::size_t i = 0; i < w.ops.size(); ++i) {
+    if (w.ops[i].kind != HostOpKind::map) candidates.push_back(i);
+  }
+  RC_PRE(!candidates.empty());
+  const std::size_t mutated = *rc::gen::elementOf(candidates);
+  const unsigned drop = *rc::gen::inRange(0u, 6u);
+  const HostRun run = play(w, mutated, drop);
+  RC_CLASSIFY(run.affected, "a wrong targeted entry was cached");
+  if (run.affected) RC_ASSERT(!run.violations.empty());
 }
 
 }  // namespace
