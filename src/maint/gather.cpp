@@ -101,6 +101,7 @@ Status Gather::finish() {
   retired_.clear();
   held_.clear();
   ranges_.clear();
+  open_end_ = kNoOpenRange;
   clean_.clear();
   coverage_ = Coverage::exact;
   exec_ = ExecGain::no;

@@ -132,6 +132,12 @@ Shape Planner::choose(const Pending& pending, const AddressSpace& space, const a
     // With one range, merging is rounding that range: range_merged costs
     // what range_rounded does and loses the tie, so it is not costed.
     if (shape == Shape::range_merged && pending.ranges.size() <= 1) continue;
+    // A wide shape's collateral needs no op count; when it alone reaches
+    // the best total the shape cannot win (ties go to the earlier shape).
+    if (have_choice && (shape == Shape::space_wide || shape == Shape::full) &&
+        collateral(shape, pages, 0, model_, features) >= best_total) {
+      continue;
+    }
     const CandidateCost c = cost(shape, pending, pages, space, features);
     if (c.legal && (!have_choice || c.total() < best_total)) {
       best = shape;

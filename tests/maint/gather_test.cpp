@@ -93,6 +93,28 @@ TEST_F(GatherFixture, ChangesMergeOnlyWhenTheyContinueTheLastRangeAtItsLevelAndK
   EXPECT_EQ(gather.pending().ranges.back(), (PendingRange{0x1000'9000, 2 * kPage, 3, EntryKind::leaf}));
 }
 
+TEST_F(GatherFixture, AfterFinishAChangeAtTheOldEndStartsAFreshRange) {
+  Gather gather(asid5(), {}, policy, executor, memory);
+  gather.record(leaf_change(0x1000'0000, kPage, ChangeKind::unmap));
+  ASSERT_TRUE(gather.finish().ok());
+  gather.record(leaf_change(0x1000'1000, kPage, ChangeKind::unmap));
+  const Pending p = gather.pending();
+  ASSERT_EQ(p.ranges.size(), 1u);
+  EXPECT_EQ(p.ranges[0], (PendingRange{0x1000'1000, kPage, 3, EntryKind::leaf}));
+}
+
+TEST_F(GatherFixture, OnceEverythingIsCoveredTheRangesSoFarStayAsTheyWere) {
+  Gather gather(asid5(), {}, policy, executor, memory);
+  gather.record(leaf_change(0x1000'0000, kPage, ChangeKind::unmap));
+  gather.record(leaf_change(0x1000'1000, kPage, ChangeKind::unmap));
+  gather.cover_whole_space();
+  gather.record(leaf_change(0x1000'2000, kPage, ChangeKind::unmap));  // would have continued the range
+  const Pending p = gather.pending();
+  EXPECT_EQ(p.coverage, Coverage::everything);
+  ASSERT_EQ(p.ranges.size(), 1u);
+  EXPECT_EQ(p.ranges[0], (PendingRange{0x1000'0000, 2 * kPage, 3, EntryKind::leaf}));
+}
+
 // Records each release with how many plans had executed by then.
 struct CountingPageSink final : PageSink {
   explicit CountingPageSink(const HookedExecutor& e) : executor(e) {}

@@ -51,19 +51,28 @@ class Gather final : public ChangeSink {
   // when that is full the pending work is finished early.
   // Inline: it runs once per changed run of descriptors.
   void record(const Change& change) override {
-    if (change.exec == ExecGain::yes) exec_ = ExecGain::yes;
+    // A branch, not an OR into exec_: exec_ lives in memory, and a
+    // read-modify-write there every call chains the calls through store
+    // forwarding.
+    if (change.exec == ExecGain::yes) [[unlikely]] exec_ = ExecGain::yes;
     if (change.cmo == CacheMaintenance::clean_invalidate) [[unlikely]]
       note_clean(change.output, change.size);
-    if (!arch::needs_invalidation(change.kind) || coverage_ == Coverage::everything) return;
-    // The adjacency test reads scalars of their own, not the range just
-    // stored (a load spanning several smaller stores cannot be forwarded).
+    // The common case first: the change continues the open range. Never
+    // true without an open range (open_end_ is then kNoOpenRange, which no
+    // page address equals) or for a change needing no invalidation (its key
+    // lacks kInvalidates). The test reads scalars of their own, not the
+    // range just stored (a load spanning several smaller stores cannot be
+    // forwarded).
+    // The new end is computed from the change, not as open_end_ + size: no
+    // chain of loads and stores of open_end_ runs from call to call.
     const std::uint16_t key = range_key(change);
-    if (!ranges_.empty() && change.va == open_end_ && key == open_key_) {
-      open_end_ += change.size;
+    if (change.va == open_end_ && key == open_key_) {
+      open_end_ = change.va + change.size;
       return;
     }
+    if (!arch::needs_invalidation(change.kind) || coverage_ == Coverage::everything) return;
     if (ranges_.full()) [[unlikely]] {
-      coverage_ = Coverage::everything;
+      cover_whole_space();
       return;
     }
     close_open_range();
@@ -76,7 +85,11 @@ class Gather final : public ChangeSink {
   // teardown does everywhere (Linux's fullmm mmu_gather flushes the ASID once
   // tables are freed; KVM flushes the VMID before destroying stage 2) rather
   // than one op per page under every root entry.
-  void cover_whole_space() { coverage_ = Coverage::everything; }
+  void cover_whole_space() {
+    close_open_range();
+    open_end_ = kNoOpenRange;
+    coverage_ = Coverage::everything;
+  }
   // Plans and executes the change's invalidation at once (break-before-make).
   void invalidate_now(const Change& change) override;
   // Keeps the table until finish(); when the list is full, finishes early.
@@ -117,20 +130,25 @@ class Gather final : public ChangeSink {
 
   // Changes merge into the last range when they continue it at its level
   // and entry kind.
+  // kInvalidates marks changes that need invalidation: only they open ranges.
+  static constexpr std::uint16_t kInvalidates = 0x8000;
   static std::uint16_t range_key(const Change& c) {
-    return static_cast<std::uint16_t>(c.level | static_cast<unsigned>(c.entry) << 8);
+    return static_cast<std::uint16_t>(c.level | static_cast<unsigned>(c.entry) << 8 |
+                                      (arch::needs_invalidation(c.kind) ? kInvalidates : 0u));
   }
+  // open_end_ when no range is open (odd: never a page address).
+  static constexpr VirtAddr kNoOpenRange = ~VirtAddr{0};
 
   // Writes the open range's size into ranges_.back().
   void close_open_range() const {
-    if (!ranges_.empty()) ranges_.back().size = open_end_ - ranges_.back().va;
+    if (open_end_ != kNoOpenRange) ranges_.back().size = open_end_ - ranges_.back().va;
   }
 
   // The last range is open: while changes continue it only open_end_ grows
   // (a scalar the compiler keeps in a register); its size in ranges_ is
   // written when it is closed, by the next range or by pending().
   mutable FixedList<PendingRange, kMaxRanges> ranges_;
-  VirtAddr open_end_ = 0;       // end of the open range
+  VirtAddr open_end_ = kNoOpenRange;  // end of the open range
   std::uint16_t open_key_ = 0;  // range_key of the open range
   Coverage coverage_ = Coverage::exact;
   ExecGain exec_ = ExecGain::no;
