@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/feature_list.hpp"
+#include "cli/named.hpp"
 #include "cli/usage_error.hpp"
 #include "policies/registry.hpp"
 #include "text/ops_json.hpp"
@@ -134,22 +135,17 @@ void run(const PlanOptions& o) {
   if (pes == 0 || pes > 4096) throw UsageError(fmt::format("--pes {}: give 1..4096", pes));
   features.processing_elements = static_cast<unsigned>(pes);
 
-  const policies::PolicyEntry* entry = policies::find(o.policy);
-  if (entry == nullptr) {
-    std::string names;
-    for (const auto& e : policies::all()) names += (names.empty() ? "" : ", ") + std::string(e.name);
-    throw UsageError(fmt::format("--policy: unknown policy \"{}\" (known: {})", o.policy, names));
-  }
+  const policies::PolicyEntry& entry = policy_named(o.policy);
 
   maint::Pending pending;
   pending.ranges = ranges;
   pending.clean = clean;
   pending.exec = o.exec ? maint::ExecGain::yes : maint::ExecGain::no;
   maint::Plan plan;
-  const Status made = entry->policy.plan(pending, space, features, plan);
+  const Status made = entry.policy.plan(pending, space, features, plan);
   if (!made.ok()) throw UsageError(fmt::format("policy {}: {}", o.policy, made.error().message));
 
-  const maint::Planner* planner = entry->planner;
+  const maint::Planner* planner = entry.planner;
   if (o.explain && planner == nullptr) {
     throw UsageError(fmt::format("--explain: policy \"{}\" considers no alternatives", o.policy));
   }

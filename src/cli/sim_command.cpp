@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 
 #include "cli/feature_list.hpp"
+#include "cli/named.hpp"
+#include "cli/stdout.hpp"
 #include "cli/usage_error.hpp"
 #include "policies/registry.hpp"
 #include "report/sim_report.hpp"
@@ -53,32 +55,16 @@ const sim::Profile& profile_named(const std::string& name) {
   throw UsageError(fmt::format("--profile: unknown profile \"{}\" (known: {})", name, names));
 }
 
-std::vector<workload::Scenario> chosen(const std::vector<std::string>& names) {
-  if (names.empty()) return workload::builtin_suite();
-  std::vector<workload::Scenario> out;
-  for (const std::string& name : names) {
-    std::optional<workload::Scenario> s = workload::find_builtin(name);
-    if (!s) throw UsageError(fmt::format("unknown scenario \"{}\" (`tlbkit suite --list` shows them)", name));
-    out.push_back(std::move(*s));
-  }
-  return out;
-}
-
-void write(const std::string& out) {
-  std::fwrite(out.data(), 1, out.size(), stdout);
-  std::fflush(stdout);
-}
-
 void list_profiles(bool json) {
   if (json) {
     nlohmann::json out = nlohmann::json::array();
     for (const sim::Profile& p : sim::profiles()) {
       out.push_back({{"name", std::string(p.name)}, {"pes", p.pes}, {"summary", std::string(p.summary)}});
     }
-    write(out.dump(2) + "\n");
+    write_stdout(out.dump(2) + "\n");
     return;
   }
-  for (const sim::Profile& p : sim::profiles()) write(fmt::format("{:<22} {:>3} PEs  {}\n", p.name, p.pes, p.summary));
+  for (const sim::Profile& p : sim::profiles()) write_stdout(fmt::format("{:<22} {:>3} PEs  {}\n", p.name, p.pes, p.summary));
 }
 
 void run_sim_command(const SimCommandOptions& o) {
@@ -96,17 +82,12 @@ void run_sim_command(const SimCommandOptions& o) {
   label.pattern.accesses_per_pe = static_cast<unsigned>(number("--accesses", o.accesses, 0, 1u << 20));
   label.pattern.hot_pages = number("--hot-pages", o.hot_pages, 0, 1u << 16);
   label.pattern.seed = number("--seed", o.seed, 0, UINT64_MAX);
-  const policies::PolicyEntry* entry = policies::find(o.policy);
-  if (entry == nullptr) {
-    std::string names;
-    for (const auto& e : policies::all()) names += (names.empty() ? "" : ", ") + std::string(e.name);
-    throw UsageError(fmt::format("--policy: unknown policy \"{}\" (known: {})", o.policy, names));
-  }
+  const policies::PolicyEntry& entry = policy_named(o.policy);
   const policies::PolicyEntry* tlbkit = policies::find("tlbkit");
   if (o.oracle && (tlbkit == nullptr || tlbkit->planner == nullptr)) {
     throw std::logic_error("the tlbkit planner is not registered");
   }
-  const std::vector<workload::Scenario> scenarios = chosen(o.scenarios);
+  const std::vector<workload::Scenario> scenarios = scenarios_named(o.scenarios);
 
   workload::SimOptions options;
   options.features = label.features;
@@ -117,14 +98,14 @@ void run_sim_command(const SimCommandOptions& o) {
       throw UsageError(fmt::format("scenario {}: {}", scenario.name, trace.error().message));
     }
     report::SimEntry e{std::move(*trace), {}, std::nullopt};
-    e.run = workload::simulate(e.trace, entry->policy, profile, options);
+    e.run = workload::simulate(e.trace, entry.policy, profile, options);
     if (o.oracle) {
       Result<workload::HindsightResult> h = workload::hindsight(e.trace, *tlbkit->planner, profile, options);
       if (h.ok()) e.oracle = std::move(*h);
     }
     entries.push_back(std::move(e));
   }
-  write(o.json ? report::sim_json(entries, label).dump(2) + "\n" : report::sim_text(entries, label));
+  write_stdout(o.json ? report::sim_json(entries, label).dump(2) + "\n" : report::sim_text(entries, label));
 
   std::size_t failed = 0;
   for (const report::SimEntry& e : entries) failed += e.run.ok() ? 0 : 1;

@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 
 #include "cli/feature_list.hpp"
+#include "cli/named.hpp"
+#include "cli/stdout.hpp"
 #include "cli/usage_error.hpp"
 #include "policies/registry.hpp"
 #include "report/suite_report.hpp"
@@ -42,23 +44,6 @@ unsigned parse_threshold(const std::string& text) {
   return static_cast<unsigned>(*n);
 }
 
-std::vector<workload::Scenario> chosen(const std::vector<std::string>& names) {
-  std::vector<workload::Scenario> all = workload::builtin_suite();
-  if (names.empty()) return all;
-  std::vector<workload::Scenario> out;
-  for (const std::string& name : names) {
-    std::optional<workload::Scenario> s = workload::find_builtin(name);
-    if (!s) throw UsageError(fmt::format("unknown scenario \"{}\" (`tlbkit suite --list` shows them)", name));
-    out.push_back(std::move(*s));
-  }
-  return out;
-}
-
-void write(const std::string& out) {
-  std::fwrite(out.data(), 1, out.size(), stdout);
-  std::fflush(stdout);
-}
-
 void run_suite_command(const SuiteOptions& o) {
   // Validate everything before running or printing anything.
   const arch::CpuFeatures features = parse_features(o.features);
@@ -66,27 +51,23 @@ void run_suite_command(const SuiteOptions& o) {
   if (!o.threshold.empty() && o.policy != "simple") {
     throw UsageError("--threshold applies to --policy simple only");
   }
-  const std::vector<workload::Scenario> scenarios = chosen(o.scenarios);
+  const std::vector<workload::Scenario> scenarios = scenarios_named(o.scenarios);
 
   if (o.list) {
-    write(o.json ? report::list_json(scenarios).dump(2) + "\n" : report::list_text(scenarios));
+    write_stdout(o.json ? report::list_json(scenarios).dump(2) + "\n" : report::list_text(scenarios));
     return;
   }
   const maint::SimplePolicy simple(threshold);
   const maint::Policy* policy = &simple;
   report::RunLabel label{o.policy, simple.threshold(), features};
   if (o.policy != "simple") {
-    const policies::PolicyEntry* entry = policies::find(o.policy);
-    if (entry == nullptr) {
-      throw UsageError(fmt::format("--policy: unknown policy \"{}\" (`tlbkit plan --help` lists them)", o.policy));
-    }
-    policy = &entry->policy;
+    policy = &policy_named(o.policy).policy;
     label.threshold.reset();
   }
   workload::RunOptions options;
   options.features = features;
   const std::vector<workload::ScenarioResult> results = workload::run_suite(scenarios, *policy, options);
-  write(o.json ? report::suite_json(results, label).dump(2) + "\n" : report::suite_text(results, label));
+  write_stdout(o.json ? report::suite_json(results, label).dump(2) + "\n" : report::suite_text(results, label));
 
   std::size_t failed = 0;
   for (const workload::ScenarioResult& r : results) failed += r.ok() ? 0 : 1;

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/stdout.hpp"
 #include "cli/usage_error.hpp"
 #include "text/ops_json.hpp"
 #include "text/ops_text.hpp"
@@ -79,11 +80,6 @@ unsigned small(const std::string& flag, const std::string& text) {
 [[noreturn]] void refuse(arch::Instr instr, tlbkit::Error error) {
   throw UsageError(
       fmt::format("{}: {}: {}", arch::mnemonic(instr), errc_name(error.code), error.message));
-}
-
-void write(const std::string& out) {
-  std::fwrite(out.data(), 1, out.size(), stdout);
-  std::fflush(stdout);
 }
 
 // ---- encode from flags ---------------------------------------------------------
@@ -261,7 +257,7 @@ void run_encode_from_json(const EncodeOptions& o) {
   } else {
     for (const arch::Op& op : ops) out += text::to_asm(op) + "\n";
   }
-  write(out);
+  write_stdout(out);
 }
 
 void run_encode(const EncodeOptions& o) {
@@ -270,7 +266,7 @@ void run_encode(const EncodeOptions& o) {
   const arch::Instr instr = instr_named(join(o.words, o.words.size()));
   const tlbkit::Result<arch::Op> op = arch::encode(instr, fields_from_flags(instr, o));
   if (!op) refuse(instr, op.error());
-  write(o.json ? text::to_json(*op).dump(2) + "\n" : text::to_asm(*op) + "\n");
+  write_stdout(o.json ? text::to_json(*op).dump(2) + "\n" : text::to_asm(*op) + "\n");
 }
 
 // ---- decode --------------------------------------------------------------------------
@@ -299,7 +295,7 @@ void run_decode(const DecodeOptions& o) {
         "{} {}: {}: {} (--allow-reserved shows its fields anyway)", arch::mnemonic(op.instr),
         text::hex64(op.operand), errc_name(checked.error().code), checked.error().message));
   }
-  write(o.json ? text::to_json(op).dump(2) + "\n" : text::to_asm(op) + "\n");
+  write_stdout(o.json ? text::to_json(op).dump(2) + "\n" : text::to_asm(op) + "\n");
 }
 
 }  // namespace
@@ -335,7 +331,7 @@ void add_tlbi_command(CLI::App& app) {
   CLI::App* list = tlbi->add_subcommand("list", "List the catalogue");
   list->add_flag("--json", *list_json, "Print JSON");
   list->callback([list_json] {
-    write(*list_json ? text::catalogue_json().dump(2) + "\n" : text::catalogue_table());
+    write_stdout(*list_json ? text::catalogue_json().dump(2) + "\n" : text::catalogue_table());
   });
 }
 

@@ -14,19 +14,16 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import cli_check  # noqa: E402  (tests/support, put on sys.path above)
+from cli_check import check  # noqa: E402
+
 TLBKIT = sys.argv[1]
-failures = []
 
 
 def run(args, stdin=None):
     p = subprocess.run([TLBKIT, *args], input=stdin, capture_output=True, text=True, timeout=60)
     return p.returncode, p.stdout, p.stderr
-
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
-    return condition
 
 
 def ok(args, stdin=None):
@@ -41,7 +38,7 @@ def ok_json(args, stdin=None):
     try:
         return json.loads(out)
     except json.JSONDecodeError:
-        failures.append(f"{args}: stdout is not JSON: {out!r}")
+        cli_check.failures.append(f"{args}: stdout is not JSON: {out!r}")
         return None
 
 
@@ -299,10 +296,4 @@ GROUPS = {
 }
 
 if __name__ == "__main__":
-    GROUPS[sys.argv[2]]()
-    if failures:
-        print(f"{len(failures)} check(s) failed:")
-        for f in failures:
-            print("  -", f)
-        sys.exit(1)
-    print(f"OK: {sys.argv[2]}")
+    cli_check.main(GROUPS)

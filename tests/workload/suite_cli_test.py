@@ -1,26 +1,26 @@
 #!/usr/bin/env python3
 """End-to-end tests of `tlbkit suite`: suite_cli_test.py <tlbkit> <group>."""
 import json
-import subprocess
+import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import cli_check  # noqa: E402  (tests/support, put on sys.path above)
+from cli_check import check  # noqa: E402
+
 tlbkit = sys.argv[1]
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
 
 
 def run(args):
-    return subprocess.run([tlbkit, *args], capture_output=True, text=True, timeout=300)
+    return cli_check.run(tlbkit, args)
 
 
 def scenario_names():
-    p = run(["suite", "--list", "--json"])
-    check(p.returncode == 0, f"suite --list --json exited {p.returncode}: {p.stderr}")
-    return [s["name"] for s in json.loads(p.stdout)]
+    return cli_check.scenario_names(tlbkit)
+
+
+def expect_bad(args, needle):
+    cli_check.expect_bad(tlbkit, args, needle)
 
 
 def group_json():
@@ -69,13 +69,6 @@ def group_text():
     check("FAILED" not in p.stdout, "a scenario failed")
 
 
-def expect_bad(args, needle):
-    p = run(args)
-    check(p.returncode == 2, f"{args}: exit {p.returncode}, expected 2")
-    check(p.stdout == "", f"{args}: printed to stdout")
-    check(needle in p.stderr, f"{args}: stderr lacks {needle!r}: {p.stderr!r}")
-
-
 def group_bad_input():
     expect_bad(["suite", "--scenario", "nope"], 'unknown scenario "nope"')
     expect_bad(["suite", "--scenario", "relro-mprotect", "--scenario", "nope"], "unknown scenario")
@@ -93,10 +86,4 @@ def group_bad_input():
 GROUPS = {"json": group_json, "list": group_list, "text": group_text, "bad_input": group_bad_input}
 
 if __name__ == "__main__":
-    GROUPS[sys.argv[2]]()
-    if failures:
-        print(f"{len(failures)} check(s) failed:")
-        for f in failures:
-            print("  -", f)
-        sys.exit(1)
-    print(f"OK: {sys.argv[2]}")
+    cli_check.main(GROUPS)
