@@ -53,7 +53,7 @@ struct Scripted {
   std::vector<Point> points;
 };
 
-Scripted replay(const Trace& trace, const maint::Planner& planner, const sim::Profile& profile,
+Scripted replay_scripted(const Trace& trace, const maint::Planner& planner, const sim::Profile& profile,
                 const SimOptions& options, const std::vector<std::optional<maint::Shape>>& script) {
   ScriptedPlanner policy(planner, script);
   Scripted out;
@@ -67,7 +67,7 @@ Scripted replay(const Trace& trace, const maint::Planner& planner, const sim::Pr
 Result<HindsightResult> hindsight(const Trace& trace, const maint::Planner& planner, const sim::Profile& profile,
                                   const SimOptions& options) {
   std::vector<std::optional<maint::Shape>> script;
-  Scripted reference = replay(trace, planner, profile, options, script);
+  Scripted reference = replay_scripted(trace, planner, profile, options, script);
   if (!reference.run.ok()) {
     return Error{Errc::invalid_argument, "the trace does not run cleanly under the planner alone"};
   }
@@ -90,7 +90,7 @@ Result<HindsightResult> hindsight(const Trace& trace, const maint::Planner& plan
       // win (per-VA loops over a released tree would issue millions).
       if (point.ops[i] * cheapest_tlbi > best.total_cycles()) continue;
       script[k] = shape;
-      Scripted tried = replay(trace, planner, profile, options, script);
+      Scripted tried = replay_scripted(trace, planner, profile, options, script);
       ++result.simulations;
       ++choice.runs;
       // Plans do not change the tables, so every replay meets the same
