@@ -45,8 +45,15 @@ test-tsan: deps
 	@cd $(TSAN_DIR) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 	  ctest --output-on-failure -j $(JOBS) -R '^(RequestSlots|DeferredFlush|DeferredFreeList|AsidAllocator)'
 
+# Interleaved repetitions put a noisy machine's slow spells on both sides
+# of every ratio (docs/BENCHMARKS.md).
+INTERLEAVED = --benchmark_repetitions=15 --benchmark_min_time=0.05 \
+  --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true
+
 bench: build
 	@$(BUILD_DIR)/bench/tlbkit_bench_pt --benchmark_counters_tabular=true
+	@$(BUILD_DIR)/bench/tlbkit_bench_planner $(INTERLEAVED)
+	@$(BUILD_DIR)/bench/tlbkit_bench_sim $(INTERLEAVED)
 
 clean:
 	@rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR)
