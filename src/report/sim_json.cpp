@@ -1,15 +1,14 @@
 // JSON rendering of simulator runs.
-#include <fmt/format.h>
-
 #include "report/sim_report.hpp"
 #include "report/suite_report.hpp"
+#include "text/parse.hpp"
 
 namespace tlbkit::report {
 namespace {
 
 using nlohmann::json;
 
-std::string hex(std::uint64_t v) { return fmt::format("{:#x}", v); }
+using text::hex;
 
 const char* stage_name(sim::EntryStage s) {
   switch (s) {

@@ -548,6 +548,28 @@ WalkStart walk_start(Tlb& l2, const PeContext& ctx, const WalkTarget& t, VirtAdd
   return WalkStart{t.geometry->start_level(), t.root};
 }
 
+// Caches in `l2` what one-stage walk `w` of `t` for `input` went through:
+// its table descriptors as walk entries (only valid ones) and, when it
+// translated, its leaf, which it returns. Every entry is stamped with
+// `event` and whether the walk read a not yet visible value.
+std::optional<TlbEntry> cache_walk(Tlb& l2, std::uint64_t event, const PeContext& ctx, const WalkTarget& t,
+                                   VirtAddr input, const Walk& w, bool unpublished) {
+  const auto stamped = [&](TlbEntry e) {
+    e.filled_at = event;
+    e.from_unpublished = unpublished;
+    return e;
+  };
+  for (unsigned i = 0; i < w.step_count; ++i) {
+    const WalkStep& s = w.steps[i];
+    if (!arch::is_table(s.descriptor, s.level)) continue;
+    l2.insert(stamped(walk_entry_of(ctx, t, input, s, s.table + std::uint64_t{s.index} * sizeof(Descriptor))));
+  }
+  if (w.outcome != WalkOutcome::translated) return std::nullopt;
+  const TlbEntry leaf = stamped(entry_of(ctx, t, w));
+  l2.insert(leaf);
+  return leaf;
+}
+
 }  // namespace
 
 std::optional<TlbEntry> Machine::stage2_for_walk(unsigned pe_index, const PeContext& ctx, VirtAddr ipa,
@@ -570,20 +592,8 @@ std::optional<TlbEntry> Machine::stage2_for_walk(unsigned pe_index, const PeCont
   const bool unpublished = reader.read_unpublished;
   reader.read_unpublished = unpublished_before || unpublished;
   const std::uint64_t reads = reader.reads - reads_before;
-  for (unsigned i = 0; i < w.step_count; ++i) {
-    const WalkStep& s = w.steps[i];
-    if (!arch::is_table(s.descriptor, s.level)) continue;
-    TlbEntry e = walk_entry_of(ctx, t, ipa, s, s.table + std::uint64_t{s.index} * sizeof(Descriptor));
-    e.filled_at = event_;
-    e.from_unpublished = unpublished;
-    pe.l2.insert(e);
-  }
-  if (w.outcome != WalkOutcome::translated) return std::nullopt;
-  TlbEntry entry = entry_of(ctx, t, w);
-  entry.filled_at = event_;
-  entry.from_unpublished = unpublished;
-  pe.l2.insert(entry);
-  if (note_fill(pe_index, entry, reads * profile_.descriptor_read)) tally.refilled_reads += reads;
+  const std::optional<TlbEntry> entry = cache_walk(pe.l2, event_, ctx, t, ipa, w, unpublished);
+  if (entry && note_fill(pe_index, *entry, reads * profile_.descriptor_read)) tally.refilled_reads += reads;
   return entry;
 }
 
@@ -626,14 +636,11 @@ std::optional<Machine::Translation> Machine::walk_two_stages(unsigned pe_index, 
   return Translation{entry};
 }
 
-std::optional<Machine::Translation> Machine::translate_past_l1(unsigned pe_index, VirtAddr va, AccessKind kind,
-                                                       ServedBy& served) {
+std::optional<Machine::Translation> Machine::translate_past_l1(unsigned pe_index, VirtAddr va, Tlb& l1,
+                                                               const LookupKey& key, ServedBy& served) {
   Pe& pe = *pes_[pe_index];
   const PeContext& ctx = *pe.context;
   const WalkTarget t = target_of(ctx);
-  Tlb& l1 = kind == AccessKind::fetch ? pe.l1i : pe.l1d;
-  LookupKey key = pe.leaf_key;
-  key.input = va;
   if (const TlbEntry* hit = pe.l2.lookup(key)) {
     served = ServedBy::l2;
     ++counters_.l2_hits;
@@ -652,23 +659,11 @@ std::optional<Machine::Translation> Machine::translate_past_l1(unsigned pe_index
   counters_.descriptor_reads += reader.reads;
   const std::uint64_t walk_cycles = reader.reads * profile_.descriptor_read;
   counters_.translation_cycles += walk_cycles;
-  // Cache the table descriptors the walk went through (only valid ones).
-  for (unsigned i = 0; i < w.step_count; ++i) {
-    const WalkStep& s = w.steps[i];
-    if (!arch::is_table(s.descriptor, s.level)) continue;
-    TlbEntry e = walk_entry_of(ctx, t, va, s, s.table + std::uint64_t{s.index} * sizeof(Descriptor));
-    e.filled_at = event_;
-    e.from_unpublished = reader.read_unpublished;
-    pe.l2.insert(e);
-  }
-  if (w.outcome != WalkOutcome::translated) return std::nullopt;
-  TlbEntry entry = entry_of(ctx, t, w);
-  entry.filled_at = event_;
-  entry.from_unpublished = reader.read_unpublished;
-  pe.l2.insert(entry);
-  l1.insert(entry);
-  note_fill(pe_index, entry, walk_cycles);
-  return Translation{entry};
+  const std::optional<TlbEntry> entry = cache_walk(pe.l2, event_, ctx, t, va, w, reader.read_unpublished);
+  if (!entry) return std::nullopt;
+  l1.insert(*entry);
+  note_fill(pe_index, *entry, walk_cycles);
+  return Translation{*entry};
 }
 
 std::size_t Machine::TruthHash::operator()(const TruthKey& k) const {
@@ -729,13 +724,14 @@ Result<Access> Machine::access(unsigned pe, VirtAddr va, AccessKind kind, Privil
   Pe& p = *pes_[pe];
   LookupKey key = p.leaf_key;
   key.input = va;
-  const TlbEntry* used = (kind == AccessKind::fetch ? p.l1i : p.l1d).lookup(key);
+  Tlb& l1 = kind == AccessKind::fetch ? p.l1i : p.l1d;
+  const TlbEntry* used = l1.lookup(key);
   ServedBy served = ServedBy::l1;
   std::optional<Translation> below;
   if (used != nullptr) {
     ++counters_.l1_hits;
   } else {
-    below = translate_past_l1(pe, va, kind, served);
+    below = translate_past_l1(pe, va, l1, key, served);
     if (!below) {
       ++counters_.translation_faults;
       return Access{AccessOutcome::translation_fault, served, 0};

@@ -208,9 +208,10 @@ class Machine final : public MemoryObserver, public maint::PageSink {
   void sync();
   void publish();
   std::optional<Translation> translate_truth(const PeContext& ctx, VirtAddr va);
-  // An access's translation once its L1 missed: the L2, else a walk (which
-  // fills the L2 and the L1). nullopt: a translation fault.
-  std::optional<Translation> translate_past_l1(unsigned pe, VirtAddr va, AccessKind kind, ServedBy& served);
+  // An access's translation once its L1 `l1` missed `key`: the L2, else a
+  // walk (which fills the L2 and `l1`). nullopt: a translation fault.
+  std::optional<Translation> translate_past_l1(unsigned pe, VirtAddr va, Tlb& l1, const LookupKey& key,
+                                               ServedBy& served);
   std::optional<Translation> walk_two_stages(unsigned pe, const PeContext& ctx, VirtAddr va, Tlb& l1);
   // The stage-2 leaf for `ipa` during a walk of `pe`: its L2's stage-2
   // entries, else a stage-2 walk (counted and cached). nullopt: a fault.

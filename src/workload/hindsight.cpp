@@ -54,7 +54,7 @@ struct Scripted {
 };
 
 Scripted replay_scripted(const Trace& trace, const maint::Planner& planner, const sim::Profile& profile,
-                const SimOptions& options, const std::vector<std::optional<maint::Shape>>& script) {
+                         const SimOptions& options, const std::vector<std::optional<maint::Shape>>& script) {
   ScriptedPlanner policy(planner, script);
   Scripted out;
   out.run = simulate(trace, policy, profile, options);

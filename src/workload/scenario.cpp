@@ -87,9 +87,6 @@ std::optional<Scenario> find_builtin(const std::string& name) {
   return std::nullopt;
 }
 
-}  // namespace tlbkit::workload
-
-namespace tlbkit::workload {
 namespace {
 
 pt::LeafAttributes leaf_attributes(const StepAttributes& attributes) {

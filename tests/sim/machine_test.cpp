@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sim/machine.hpp"
+#include "support/forgetful_policy.hpp"
 #include "tlbkit/arch/tlbi.hpp"
 #include "tlbkit/maint/gather.hpp"
 #include "tlbkit/maint/planner.hpp"
@@ -22,14 +23,7 @@ constexpr PhysAddr kData = 0x40'0000'0000;
 
 arch::Op op(Instr i) { return *arch::make_op(i); }
 
-// A policy that issues nothing: the invalidation is simply forgotten.
-class ForgetfulPolicy final : public maint::Policy {
- public:
-  Status plan(const maint::Pending&, const maint::AddressSpace&, const arch::CpuFeatures&,
-              maint::Plan&) const override {
-    return ok_status();
-  }
-};
+using test::ForgetfulPolicy;  // plans nothing: every invalidation is forgotten
 
 // Known bug 7 / 6: leaf-only ops even when a table was freed.
 class LeafOnlyPolicy final : public maint::Policy {

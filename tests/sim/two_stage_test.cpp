@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "sim/machine.hpp"
+#include "support/forgetful_policy.hpp"
 #include "tlbkit/arch/tlbi.hpp"
 #include "tlbkit/maint/baselines.hpp"
 #include "tlbkit/maint/gather.hpp"
@@ -117,13 +118,7 @@ void poke(PhysicalMemory& memory, PhysAddr at, Descriptor value) {
 }
 
 // Policies that get stage 2 wrong on purpose.
-class ForgetfulPolicy final : public maint::Policy {
- public:
-  Status plan(const maint::Pending&, const maint::AddressSpace&, const arch::CpuFeatures&,
-              maint::Plan&) const override {
-    return ok_status();
-  }
-};
+using test::ForgetfulPolicy;  // plans nothing: every invalidation is forgotten
 
 // Leaf-only IPA ops (they spare stage-2 walk entries) even when tables go.
 class LeafOnlyStage2Policy final : public maint::Policy {

@@ -12,6 +12,7 @@
 
 #include "report/sim_report.hpp"
 #include "sim/profile.hpp"
+#include "support/forgetful_policy.hpp"
 #include "tlbkit/maint/planner.hpp"
 #include "workload/hindsight.hpp"
 #include "workload/sim_replay.hpp"
@@ -222,15 +223,6 @@ TEST(TraceFromScenario, AScenarioTouchingEveryTwoMegabytesLeavesNoRoomForTheHotR
 
 // ---------------------------------------------------------------- replay
 
-// Plans nothing at all: every unmap leaves its translations cached.
-class NoMaintenance final : public maint::Policy {
- public:
-  Status plan(const maint::Pending&, const maint::AddressSpace&, const arch::CpuFeatures&,
-              maint::Plan&) const override {
-    return ok_status();
-  }
-};
-
 // PE 0 maps one page, PE 1 reads it, PE 0 unmaps it, PE 1 reads it again.
 Trace one_page_read_across_an_unmap() {
   Trace t;
@@ -255,7 +247,7 @@ TEST(Simulate, UnderThePlannerTheReadAfterTheUnmapFaultsAndNothingIsStale) {
 }
 
 TEST(Simulate, APolicyThatSkipsInvalidationIsCaughtServingTheUnmappedPageFromTheTlb) {
-  const NoMaintenance none;
+  const test::ForgetfulPolicy none;
   const SimRun run = simulate(one_page_read_across_an_unmap(), none, mobile8(), options_with({}));
   // The emptied tables are freed with no walk-cache invalidation either.
   const auto stale = std::find_if(run.violations.begin(), run.violations.end(), [](const sim::Violation& v) {

@@ -144,9 +144,9 @@ class Gather final : public ChangeSink {
     if (open_end_ != kNoOpenRange) ranges_.back().size = open_end_ - ranges_.back().va;
   }
 
-  // The last range is open: while changes continue it only open_end_ grows
-  // (a scalar the compiler keeps in a register); its size in ranges_ is
-  // written when it is closed, by the next range or by pending().
+  // The last range is open: while changes continue it only open_end_ moves
+  // (a scalar of its own); its size in ranges_ is written when it is
+  // closed, by the next range or by pending().
   mutable FixedList<PendingRange, kMaxRanges> ranges_;
   VirtAddr open_end_ = kNoOpenRange;  // end of the open range
   std::uint16_t open_key_ = 0;  // range_key of the open range
