@@ -26,9 +26,9 @@ using namespace tlbkit;
 constexpr std::size_t kBatch = 64;
 constexpr std::size_t kBatches = 64;
 
-class DroppingExecutor final : public exec::Executor {
+class DroppingExecutor final : public Executor {
  public:
-  void execute(const maint::Plan& plan) override { benchmark::DoNotOptimize(plan.size()); }
+  void execute(const Plan& plan) override { benchmark::DoNotOptimize(plan.size()); }
 };
 
 class NoMemory final : public pt::TableMemory {
@@ -41,11 +41,11 @@ class NoMemory final : public pt::TableMemory {
 enum class Layout { scattered, contiguous };
 
 // One-page unmaps: every third page (nothing merges) or adjacent pages.
-std::vector<maint::Change> workload(Layout layout = Layout::scattered) {
+std::vector<pt::Change> workload(Layout layout = Layout::scattered) {
   const std::uint64_t gap = layout == Layout::scattered ? 3 : 1;
-  std::vector<maint::Change> changes;
+  std::vector<pt::Change> changes;
   for (std::size_t i = 0; i < kBatch * kBatches; ++i) {
-    maint::Change c;
+    pt::Change c;
     c.va = 0x1000'0000 + i * gap * 0x1000;
     c.size = 0x1000;
     c.level = 3;
@@ -57,8 +57,8 @@ std::vector<maint::Change> workload(Layout layout = Layout::scattered) {
 }
 
 void BM_Baseline_AppendChangesToVector(benchmark::State& state) {
-  const std::vector<maint::Change> changes = workload();
-  std::vector<maint::Change> sink;
+  const std::vector<pt::Change> changes = workload();
+  std::vector<pt::Change> sink;
   sink.reserve(kBatch);
   for (auto _ : state) {
     for (std::size_t b = 0; b < kBatches; ++b) {
@@ -72,7 +72,7 @@ void BM_Baseline_AppendChangesToVector(benchmark::State& state) {
 }
 
 void gather_and_plan(benchmark::State& state, Layout layout) {
-  const std::vector<maint::Change> changes = workload(layout);
+  const std::vector<pt::Change> changes = workload(layout);
   const maint::Planner planner;
   DroppingExecutor executor;
   NoMemory memory;

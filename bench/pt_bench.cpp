@@ -49,11 +49,11 @@ class PoolMemory final : public pt::TableMemory {
 };
 
 // Counts records; frees retired tables when the (empty) maintenance is done.
-class CountingSink final : public maint::ChangeSink {
+class CountingSink final : public pt::ChangeSink {
  public:
   explicit CountingSink(pt::TableMemory& memory) : memory_(memory) { retired_.reserve(1024); }
-  void record(const maint::Change&) override { ++records_; }
-  void invalidate_now(const maint::Change&) override { ++records_; }
+  void record(const pt::Change&) override { ++records_; }
+  void invalidate_now(const pt::Change&) override { ++records_; }
   void retire_table(PhysAddr table, unsigned pages) override { retired_.push_back({table, pages}); }
   void finish() {
     for (const auto& [table, pages] : retired_) memory_.free(table, pages);

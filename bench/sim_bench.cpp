@@ -16,7 +16,7 @@
 //   checks, pending-maintenance sync, permission check, and (Checked) the
 //   visibility checker's comparison with the tables (reported only).
 //
-// Trace replay. workload::simulate of built-in scenarios' traces (8 PEs,
+// Trace replay. replay::simulate of built-in scenarios' traces (8 PEs,
 // 64 reads per PE after each batch) under the planner on mobile-8: items
 // are trace events (batches and accesses) per second, table edits,
 // planning and maintenance included.
@@ -30,16 +30,16 @@
 #include <cstdint>
 
 #include "ratio_reporter.hpp"
-#include "sim/machine.hpp"
-#include "sim/physical_memory.hpp"
-#include "sim/profile.hpp"
-#include "sim/tlb.hpp"
+#include "tlbkit/sim/machine.hpp"
+#include "tlbkit/sim/physical_memory.hpp"
+#include "tlbkit/sim/profile.hpp"
+#include "tlbkit/sim/tlb.hpp"
 #include "tlbkit/maint/gather.hpp"
 #include "tlbkit/maint/planner.hpp"
 #include "tlbkit/pt/table.hpp"
-#include "workload/scenario.hpp"
-#include "workload/sim_replay.hpp"
-#include "workload/sim_trace.hpp"
+#include "tlbkit/workload/scenario.hpp"
+#include "tlbkit/replay/simulate.hpp"
+#include "tlbkit/replay/trace.hpp"
 
 namespace {
 
@@ -207,25 +207,25 @@ void BM_MachineAccessHit_Checked(benchmark::State& state) {
 
 // One built-in scenario's trace replayed whole per iteration.
 void BM_TraceReplay(benchmark::State& state, const char* scenario) {
-  workload::AccessPattern pattern;
+  replay::AccessPattern pattern;
   pattern.pes = 8;
   const std::optional<workload::Scenario> s = workload::find_builtin(scenario);
   if (!s) {
     state.SkipWithError("no such scenario");
     return;
   }
-  const Result<workload::Trace> trace = workload::trace_from_scenario(*s, pattern);
+  const Result<replay::Trace> trace = replay::trace_from_scenario(*s, pattern);
   if (!trace.ok()) {
     state.SkipWithError("no trace");
     return;
   }
-  workload::SimOptions options;
+  replay::SimOptions options;
   options.features.ttl = arch::Presence::present;
   options.features.tlbi_range = arch::Presence::present;
   const maint::Planner planner;
   const sim::Profile& profile = *sim::find_profile("mobile-8");
   for (auto _ : state) {
-    const workload::SimRun run = workload::simulate(*trace, planner, profile, options);
+    const replay::SimRun run = replay::simulate(*trace, planner, profile, options);
     if (!run.ok()) {
       state.SkipWithError("the replay was not clean");
       return;

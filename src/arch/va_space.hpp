@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "tlbkit/arch/error.hpp"
+#include "tlbkit/core/error.hpp"
 #include "tlbkit/arch/granule.hpp"
 
 namespace tlbkit::arch {

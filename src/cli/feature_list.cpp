@@ -1,10 +1,10 @@
-#include "cli/feature_list.hpp"
+#include "feature_list.hpp"
 
 #include <fmt/format.h>
 
 #include <vector>
 
-#include "cli/usage_error.hpp"
+#include "usage_error.hpp"
 
 namespace tlbkit::cli {
 

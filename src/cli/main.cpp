@@ -8,11 +8,11 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "cli/plan_command.hpp"
-#include "cli/sim_command.hpp"
-#include "cli/suite_command.hpp"
-#include "cli/tlbi_command.hpp"
-#include "cli/usage_error.hpp"
+#include "plan_command.hpp"
+#include "sim_command.hpp"
+#include "suite_command.hpp"
+#include "tlbi_command.hpp"
+#include "usage_error.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"tlbkit: AArch64 translation tables and TLB maintenance", "tlbkit"};

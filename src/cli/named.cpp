@@ -1,15 +1,15 @@
-#include "cli/named.hpp"
+#include "named.hpp"
 
 #include <fmt/format.h>
 
-#include "cli/usage_error.hpp"
+#include "usage_error.hpp"
 
 namespace tlbkit::cli {
 
-const policies::PolicyEntry& policy_named(const std::string& name) {
-  if (const policies::PolicyEntry* entry = policies::find(name)) return *entry;
+const baselines::PolicyEntry& policy_named(const std::string& name) {
+  if (const baselines::PolicyEntry* entry = baselines::find_policy(name)) return *entry;
   std::string names;
-  for (const policies::PolicyEntry& e : policies::all()) names += (names.empty() ? "" : ", ") + std::string(e.name);
+  for (const baselines::PolicyEntry& e : baselines::all_policies()) names += (names.empty() ? "" : ", ") + std::string(e.name);
   throw UsageError(fmt::format("--policy: unknown policy \"{}\" (known: {})", name, names));
 }
 

@@ -5,14 +5,14 @@
 #include <string>
 #include <vector>
 
-#include "policies/registry.hpp"
-#include "workload/scenario.hpp"
+#include "tlbkit/baselines/registry.hpp"
+#include "tlbkit/workload/scenario.hpp"
 
 namespace tlbkit::cli {
 
 // The registered policy called `name` (the value of --policy).
 // Throws UsageError naming every known policy when there is none.
-const policies::PolicyEntry& policy_named(const std::string& name);
+const baselines::PolicyEntry& policy_named(const std::string& name);
 
 // The built-in scenarios called `names`, in that order; all of them when
 // `names` is empty. Throws UsageError for the first unknown name.

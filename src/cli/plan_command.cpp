@@ -1,4 +1,4 @@
-#include "cli/plan_command.hpp"
+#include "plan_command.hpp"
 
 #include <fmt/format.h>
 
@@ -7,19 +7,19 @@
 #include <string>
 #include <vector>
 
-#include "cli/feature_list.hpp"
-#include "cli/named.hpp"
-#include "cli/usage_error.hpp"
-#include "policies/registry.hpp"
-#include "text/ops_json.hpp"
-#include "text/ops_text.hpp"
-#include "text/parse.hpp"
+#include "feature_list.hpp"
+#include "named.hpp"
+#include "usage_error.hpp"
+#include "tlbkit/baselines/registry.hpp"
+#include "tlbkit/text/ops_json.hpp"
+#include "tlbkit/text/ops_text.hpp"
+#include "tlbkit/text/parse.hpp"
 #include "tlbkit/maint/planner.hpp"
 
 namespace tlbkit::cli {
 namespace {
 
-using maint::EntryKind;
+using pt::EntryKind;
 using maint::PendingRange;
 
 struct PlanOptions {
@@ -135,13 +135,13 @@ void run(const PlanOptions& o) {
   if (pes == 0 || pes > 4096) throw UsageError(fmt::format("--pes {}: give 1..4096", pes));
   features.processing_elements = static_cast<unsigned>(pes);
 
-  const policies::PolicyEntry& entry = policy_named(o.policy);
+  const baselines::PolicyEntry& entry = policy_named(o.policy);
 
   maint::Pending pending;
   pending.ranges = ranges;
   pending.clean = clean;
   pending.exec = o.exec ? maint::ExecGain::yes : maint::ExecGain::no;
-  maint::Plan plan;
+  Plan plan;
   const Status made = entry.policy.plan(pending, space, features, plan);
   if (!made.ok()) throw UsageError(fmt::format("policy {}: {}", o.policy, made.error().message));
 

@@ -1,5 +1,5 @@
 // `tlbkit sim`.
-#include "cli/sim_command.hpp"
+#include "sim_command.hpp"
 
 #include <cstdio>
 #include <memory>
@@ -10,18 +10,18 @@
 
 #include <fmt/format.h>
 
-#include "cli/feature_list.hpp"
-#include "cli/named.hpp"
-#include "cli/stdout.hpp"
-#include "cli/usage_error.hpp"
-#include "policies/registry.hpp"
-#include "report/sim_report.hpp"
-#include "sim/profile.hpp"
-#include "text/parse.hpp"
-#include "workload/hindsight.hpp"
-#include "workload/scenario.hpp"
-#include "workload/sim_replay.hpp"
-#include "workload/sim_trace.hpp"
+#include "feature_list.hpp"
+#include "named.hpp"
+#include "stdout.hpp"
+#include "usage_error.hpp"
+#include "tlbkit/baselines/registry.hpp"
+#include "tlbkit/report/sim_report.hpp"
+#include "tlbkit/sim/profile.hpp"
+#include "tlbkit/text/parse.hpp"
+#include "tlbkit/replay/hindsight.hpp"
+#include "tlbkit/workload/scenario.hpp"
+#include "tlbkit/replay/simulate.hpp"
+#include "tlbkit/replay/trace.hpp"
 
 namespace tlbkit::cli {
 namespace {
@@ -82,25 +82,25 @@ void run_sim_command(const SimCommandOptions& o) {
   label.pattern.accesses_per_pe = static_cast<unsigned>(number("--accesses", o.accesses, 0, 1u << 20));
   label.pattern.hot_pages = number("--hot-pages", o.hot_pages, 0, 1u << 16);
   label.pattern.seed = number("--seed", o.seed, 0, UINT64_MAX);
-  const policies::PolicyEntry& entry = policy_named(o.policy);
-  const policies::PolicyEntry* tlbkit = policies::find("tlbkit");
+  const baselines::PolicyEntry& entry = policy_named(o.policy);
+  const baselines::PolicyEntry* tlbkit = baselines::find_policy("tlbkit");
   if (o.oracle && (tlbkit == nullptr || tlbkit->planner == nullptr)) {
     throw std::logic_error("the tlbkit planner is not registered");
   }
   const std::vector<workload::Scenario> scenarios = scenarios_named(o.scenarios);
 
-  workload::SimOptions options;
+  replay::SimOptions options;
   options.features = label.features;
   std::vector<report::SimEntry> entries;
   for (const workload::Scenario& scenario : scenarios) {
-    Result<workload::Trace> trace = workload::trace_from_scenario(scenario, label.pattern);
+    Result<replay::Trace> trace = replay::trace_from_scenario(scenario, label.pattern);
     if (!trace.ok()) {
       throw UsageError(fmt::format("scenario {}: {}", scenario.name, trace.error().message));
     }
     report::SimEntry e{std::move(*trace), {}, std::nullopt};
-    e.run = workload::simulate(e.trace, entry.policy, profile, options);
+    e.run = replay::simulate(e.trace, entry.policy, profile, options);
     if (o.oracle) {
-      Result<workload::HindsightResult> h = workload::hindsight(e.trace, *tlbkit->planner, profile, options);
+      Result<replay::HindsightResult> h = replay::hindsight(e.trace, *tlbkit->planner, profile, options);
       if (h.ok()) e.oracle = std::move(*h);
     }
     entries.push_back(std::move(e));

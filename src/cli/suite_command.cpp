@@ -1,5 +1,5 @@
 // `tlbkit suite`.
-#include "cli/suite_command.hpp"
+#include "suite_command.hpp"
 
 #include <cstdio>
 #include <memory>
@@ -10,16 +10,16 @@
 
 #include <fmt/format.h>
 
-#include "cli/feature_list.hpp"
-#include "cli/named.hpp"
-#include "cli/stdout.hpp"
-#include "cli/usage_error.hpp"
-#include "policies/registry.hpp"
-#include "report/suite_report.hpp"
-#include "text/parse.hpp"
+#include "feature_list.hpp"
+#include "named.hpp"
+#include "stdout.hpp"
+#include "usage_error.hpp"
+#include "tlbkit/baselines/registry.hpp"
+#include "tlbkit/report/suite_report.hpp"
+#include "tlbkit/text/parse.hpp"
 #include "tlbkit/maint/simple_policy.hpp"
-#include "workload/runner.hpp"
-#include "workload/scenario.hpp"
+#include "tlbkit/workload/runner.hpp"
+#include "tlbkit/workload/scenario.hpp"
 
 namespace tlbkit::cli {
 namespace {

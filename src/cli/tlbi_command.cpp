@@ -1,5 +1,5 @@
 // `tlbkit tlbi encode | decode | list`.
-#include "cli/tlbi_command.hpp"
+#include "tlbi_command.hpp"
 
 #include <cstdio>
 #include <fstream>
@@ -13,11 +13,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "cli/stdout.hpp"
-#include "cli/usage_error.hpp"
-#include "text/ops_json.hpp"
-#include "text/ops_text.hpp"
-#include "text/parse.hpp"
+#include "stdout.hpp"
+#include "usage_error.hpp"
+#include "tlbkit/text/ops_json.hpp"
+#include "tlbkit/text/ops_text.hpp"
+#include "tlbkit/text/parse.hpp"
 #include "tlbkit/arch/tlbi.hpp"
 
 namespace tlbkit::cli {

@@ -60,7 +60,7 @@ constexpr std::array<IssueFn, arch::kInstrCount> kIssue =
 
 }  // namespace
 
-void NativeExecutor::execute(const maint::Plan& plan) {
+void NativeExecutor::execute(const Plan& plan) {
   for (const arch::Op& op : plan.ops()) {
     const auto index = static_cast<std::size_t>(op.instr);
     if (index >= kIssue.size()) __builtin_trap();

@@ -2,7 +2,7 @@
 
 namespace tlbkit::exec {
 
-void Recorder::execute(const maint::Plan& plan) {
+void Recorder::execute(const Plan& plan) {
   ++plans_;
   for (const arch::Op& op : plan.ops()) {
     if (recorded_ < storage_.size()) {

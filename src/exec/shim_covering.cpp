@@ -113,7 +113,7 @@ void note_tlbi(Needs& n, const arch::DecodedOp& d) {
   }
 }
 
-Result<Needs> needs_of(const maint::Plan& plan) {
+Result<Needs> needs_of(const Plan& plan) {
   Needs n;
   for (const Op& op : plan.ops()) {
     const arch::InstrInfo& i = arch::info(op.instr);
@@ -191,7 +191,7 @@ ShimRequest widen(const Needs& n) {
 
 }  // namespace
 
-Result<ShimRequest> shim_request_covering(const maint::Plan& plan) {
+Result<ShimRequest> shim_request_covering(const Plan& plan) {
   if (Result<ShimRequest> exact = encode_plan_for_shim(plan)) return exact;
   const Result<Needs> needs = needs_of(plan);
   if (!needs) return needs.error();

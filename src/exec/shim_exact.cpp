@@ -40,7 +40,7 @@ struct TlbiSummary {
   ShimICache icache = ShimICache::keep;
 };
 
-TlbiSummary summarize_tlbis(const maint::Plan& plan) {
+TlbiSummary summarize_tlbis(const Plan& plan) {
   TlbiSummary s;
   for (const Op& op : plan.ops()) {
     if (op.instr == Instr::ic_ialluis) s.icache = ShimICache::invalidate;
@@ -97,7 +97,7 @@ Result<ShimRequest> guess_range(const TlbiSummary& s, ShimRequest r) {
 }
 
 // The only request whose expansion could be `plan`, read off its first TLBIs.
-Result<ShimRequest> guess_request(const maint::Plan& plan) {
+Result<ShimRequest> guess_request(const Plan& plan) {
   const TlbiSummary s = summarize_tlbis(plan);
   ShimRequest r;
   r.icache = s.icache;
@@ -116,7 +116,7 @@ Result<ShimRequest> guess_request(const maint::Plan& plan) {
   }
 }
 
-bool same_ops(const maint::Plan& a, const maint::Plan& b) {
+bool same_ops(const Plan& a, const Plan& b) {
   if (a.size() != b.size()) return false;
   const auto a_ops = a.ops();
   auto next = a_ops.begin();
@@ -129,10 +129,10 @@ bool same_ops(const maint::Plan& a, const maint::Plan& b) {
 
 }  // namespace
 
-Result<ShimRequest> encode_plan_for_shim(const maint::Plan& plan) {
+Result<ShimRequest> encode_plan_for_shim(const Plan& plan) {
   const Result<ShimRequest> guess = guess_request(plan);
   if (!guess) return guess;
-  const Result<maint::Plan> again = expand(*guess);
+  const Result<Plan> again = expand(*guess);
   if (!again) return again.error();
   if (!same_ops(*again, plan)) return kNotAnExpansion;
   return guess;

@@ -130,7 +130,7 @@ Instr by_va_instr(const ShimRequest& r) {
 // The loop as one step: Plan::append never starts a loop from single ops,
 // so appending the TLBIs one by one would take a step each and overflow the
 // plan at about 60 of them.
-Status append_loop(const ShimRequest& r, maint::Plan& plan) {
+Status append_loop(const ShimRequest& r, Plan& plan) {
   const Result<arch::Op> first = arch::encode_va(by_va_instr(r), arch::Asid{r.asid}, r.start, by_va_ttl(r));
   if (!first) return first.error();
   // The operand holds VA >> 12 in its low bits and check_extent keeps the
@@ -140,7 +140,7 @@ Status append_loop(const ShimRequest& r, maint::Plan& plan) {
   return plan.append_repeated(*first, static_cast<std::uint32_t>(r.count), stride_bytes(r.stride) >> 12);
 }
 
-Status append_range(const ShimRequest& r, maint::Plan& plan) {
+Status append_range(const ShimRequest& r, Plan& plan) {
   const Result<arch::RangeDecomposition> pieces = arch::range_decompose(r.count);
   if (!pieces) return pieces.error();
   const Instr instr = r.levels == ShimLevels::leaf_only ? Instr::rvale1is : Instr::rvae1is;
@@ -155,7 +155,7 @@ Status append_range(const ShimRequest& r, maint::Plan& plan) {
   return plan.append(arch::encode_va(by_va_instr(r), arch::Asid{r.asid}, base, by_va_ttl(r)));
 }
 
-Status append_tlbis(const ShimRequest& r, maint::Plan& plan) {
+Status append_tlbis(const ShimRequest& r, Plan& plan) {
   switch (r.command) {
     case ShimCommand::none: return ok_status();
     case ShimCommand::broadcast: return plan.append(arch::make_op(Instr::vmalle1is));
@@ -166,7 +166,7 @@ Status append_tlbis(const ShimRequest& r, maint::Plan& plan) {
   return kUnknownCommand;
 }
 
-Status append_all(const ShimRequest& r, maint::Plan& plan) {
+Status append_all(const ShimRequest& r, Plan& plan) {
   if (r.command != ShimCommand::none) {
     if (Status s = plan.append(arch::make_op(Instr::dsb_ishst)); !s) return s;
     if (Status s = append_tlbis(r, plan); !s) return s;
@@ -229,9 +229,9 @@ Result<ShimRequest> decode_registers(const ShimRegisters& regs) {
   return r;
 }
 
-Result<maint::Plan> expand(const ShimRequest& request) {
+Result<Plan> expand(const ShimRequest& request) {
   if (Status s = check_shim_request(request); !s) return s.error();
-  maint::Plan plan;
+  Plan plan;
   if (Status s = append_all(request, plan); !s) return s.error();
   return plan;
 }

@@ -3,7 +3,7 @@
 namespace tlbkit::maint {
 
 Gather::Gather(const AddressSpace& space, const arch::CpuFeatures& features, const Policy& policy,
-               exec::Executor& executor, pt::TableMemory& memory, PageSink* pages)
+               Executor& executor, pt::TableMemory& memory, PageSink* pages)
     : space_(space),
       features_(features),
       policy_(policy),

@@ -1,6 +1,6 @@
 #include "plan_shapes.hpp"
 
-#include "tlbi_ops.hpp"
+#include "tlbkit/maint/tlbi_ops.hpp"
 
 namespace tlbkit::maint::detail {
 namespace {
@@ -26,12 +26,12 @@ unsigned hint_level(const Pending& pending, const arch::CpuFeatures& features) {
 Result<arch::Op> by_va_op(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
                           VirtAddr va, unsigned level) {
   const bool leaf = leaf_only(pending);
-  return detail::by_va_op(space, Form{leaf, false}, va, ttl_for(features, leaf, level));
+  return maint::by_va_op(space, Form{leaf, false}, va, ttl_for(features, leaf, level));
 }
 
 Result<arch::Op> range_op(const Pending& pending, const AddressSpace& space, unsigned ttl_level, VirtAddr base,
                           arch::RangePiece piece) {
-  return detail::range_op(space, Form{leaf_only(pending), false}, base, piece, ttl_level);
+  return maint::range_op(space, Form{leaf_only(pending), false}, base, piece, ttl_level);
 }
 
 // Where a shape's ops go: written into a Plan, or only counted (to cost a
@@ -161,44 +161,6 @@ bool is_range(Shape shape) {
   return shape == Shape::range_exact || shape == Shape::range_rounded || shape == Shape::range_merged;
 }
 
-}  // namespace
-
-std::uint64_t pending_pages(const Pending& pending) {
-  std::uint64_t pages = 0;
-  for (const PendingRange& r : pending.ranges) pages += r.size / kPage;
-  return pages;
-}
-
-std::uint64_t pending_entries(const Pending& pending) {
-  std::uint64_t entries = 0;
-  for (const PendingRange& r : pending.ranges) entries += (r.size + entry_bytes(r) - 1) / entry_bytes(r);
-  return entries;
-}
-
-std::string_view shape_forbidden(Shape shape, const Pending& pending, const AddressSpace& space,
-                                  const arch::CpuFeatures& features) {
-  const bool everything = pending.coverage == Coverage::everything;
-  switch (shape) {
-    case Shape::per_va:
-      return everything ? "the changes overflowed the gather: only space-wide ops cover them" : "";
-    case Shape::range_exact:
-    case Shape::range_rounded:
-    case Shape::range_merged:
-      if (features.tlbi_range != Presence::present) return "no FEAT_TLBIRANGE";
-      return everything ? "the changes overflowed the gather: only space-wide ops cover them" : "";
-    case Shape::space_wide:
-      if (space.regime == Regime::el1_stage1 && space.global == GlobalEntries::present) {
-        return "ASIDE1IS spares global entries, and the space holds some";
-      }
-      return "";
-    case Shape::full:
-      if (space.regime == Regime::el2_stage1) return "EL2 has no ASIDs: the space-wide op is already ALLE2IS";
-      return "";
-  }
-  return "unknown shape";
-}
-
-namespace {
 
 template <class Out>
 Status emit_tlbi_shape(Shape shape, const Pending& pending, const AddressSpace& space,

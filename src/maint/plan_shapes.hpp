@@ -1,20 +1,10 @@
-// Writing each candidate plan shape of the planner. Engine-internal.
+// Counting and writing each plan shape (tlbkit/maint/shapes.hpp). Internal
+// to maint: the planner costs candidates with count_tlbi_shape().
 #pragma once
 
-#include "tlbkit/maint/planner.hpp"
+#include "tlbkit/maint/shapes.hpp"
 
 namespace tlbkit::maint::detail {
-
-// Pages (4 KiB) whose entries `pending` names.
-std::uint64_t pending_pages(const Pending& pending);
-
-// TLB entries `pending` names: one per leaf entry, one per page under a
-// changed table entry (what a per-VA plan issues ops for).
-std::uint64_t pending_entries(const Pending& pending);
-
-// Why `shape` may not be used for `pending` here, or empty when it may.
-std::string_view shape_forbidden(Shape shape, const Pending& pending, const AddressSpace& space,
-                                  const arch::CpuFeatures& features);
 
 // How a shape's ops are costed: how many of each class it issues.
 enum class OpClass : std::uint8_t { by_va, range, wide, dsb_store, dsb_full };

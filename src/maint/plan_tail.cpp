@@ -1,8 +1,8 @@
-#include "plan_tail.hpp"
+#include "tlbkit/maint/plan_tail.hpp"
 
 #include "tlbkit/arch/tlbi.hpp"
 
-namespace tlbkit::maint::detail {
+namespace tlbkit::maint {
 
 using arch::Instr;
 
@@ -30,4 +30,4 @@ Status append_icache(const Pending& pending, Plan& plan) {
   return ok_status();
 }
 
-}  // namespace tlbkit::maint::detail
+}  // namespace tlbkit::maint

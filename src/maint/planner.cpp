@@ -1,7 +1,7 @@
 #include "tlbkit/maint/planner.hpp"
 
 #include "plan_shapes.hpp"
-#include "plan_tail.hpp"
+#include "tlbkit/maint/plan_tail.hpp"
 
 namespace tlbkit::maint {
 namespace {
@@ -47,23 +47,11 @@ std::uint64_t collateral(Shape shape, std::uint64_t pages, std::uint64_t covered
 
 }  // namespace
 
-std::string_view shape_name(Shape shape) {
-  switch (shape) {
-    case Shape::per_va: return "per-va";
-    case Shape::range_exact: return "range-exact";
-    case Shape::range_rounded: return "range-rounded";
-    case Shape::range_merged: return "range-merged";
-    case Shape::space_wide: return "space-wide";
-    case Shape::full: return "full";
-  }
-  return "?";
-}
-
 CandidateCost Planner::cost(Shape shape, const Pending& pending, std::uint64_t pages, const AddressSpace& space,
                             const arch::CpuFeatures& features) const {
   CandidateCost c;
   c.shape = shape;
-  c.why = detail::shape_forbidden(shape, pending, space, features);
+  c.why = shape_forbidden(shape, pending, space, features);
   if (!c.why.empty()) return c;
   if (!pending.needs_invalidation()) {
     c.why = "nothing to invalidate";
@@ -85,7 +73,7 @@ CandidateCost Planner::cost(Shape shape, const Pending& pending, std::uint64_t p
 Explanation Planner::explain(const Pending& pending, const AddressSpace& space,
                              const arch::CpuFeatures& features) const {
   Explanation e;
-  e.pages = detail::pending_pages(pending);
+  e.pages = pending_pages(pending);
   bool have_choice = false;
   for (std::size_t i = 0; i < kShapeCount; ++i) {
     CandidateCost& c = e.candidates[i];
@@ -98,24 +86,16 @@ Explanation Planner::explain(const Pending& pending, const AddressSpace& space,
   return e;
 }
 
-Status Planner::append_shape(Shape shape, const Pending& pending, const AddressSpace& space,
-                             const arch::CpuFeatures& features, Plan& plan) const {
-  const std::string_view why = detail::shape_forbidden(shape, pending, space, features);
-  if (!why.empty()) return Error{Errc::unsupported, why.data()};
-  std::uint64_t covered = 0;
-  return detail::append_tlbi_shape(shape, pending, space, features, plan, covered);
-}
-
 Shape Planner::choose(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features) const {
   if (pending.coverage == Coverage::everything) {
     // Overflowed batches are the common case under load: only the wide
     // shapes are legal and both issue the same ops, so the choice is the
     // one removing fewer unrelated entries (ties: space_wide) — exactly what
     // explain() finds, without costing the other shapes.
-    const bool space_ok = detail::shape_forbidden(Shape::space_wide, pending, space, features).empty();
-    const bool full_ok = detail::shape_forbidden(Shape::full, pending, space, features).empty();
+    const bool space_ok = shape_forbidden(Shape::space_wide, pending, space, features).empty();
+    const bool full_ok = shape_forbidden(Shape::full, pending, space, features).empty();
     if (space_ok && full_ok) {
-      const std::uint64_t pages = detail::pending_pages(pending);
+      const std::uint64_t pages = pending_pages(pending);
       return collateral(Shape::space_wide, pages, 0, model_, features) <=
                      collateral(Shape::full, pages, 0, model_, features)
                  ? Shape::space_wide
@@ -124,7 +104,7 @@ Shape Planner::choose(const Pending& pending, const AddressSpace& space, const a
     return space_ok ? Shape::space_wide : Shape::full;
   }
   // explain()'s loop, keeping only the best candidate.
-  const std::uint64_t pages = detail::pending_pages(pending);
+  const std::uint64_t pages = pending_pages(pending);
   Shape best = Shape::per_va;
   std::uint64_t best_total = 0;
   bool have_choice = false;
@@ -159,9 +139,9 @@ Status Planner::plan_as(Shape shape, const Pending& pending, const AddressSpace&
     const Status s = append_shape(shape, pending, space, features, plan);
     if (!s.ok()) return s;
   }
-  const Status cleaned = detail::append_clean(pending, space, features, plan);
+  const Status cleaned = append_clean(pending, space, features, plan);
   if (!cleaned.ok()) return cleaned;
-  return detail::append_icache(pending, plan);
+  return append_icache(pending, plan);
 }
 
 }  // namespace tlbkit::maint

@@ -1,6 +1,6 @@
-#include "tlbi_ops.hpp"
+#include "tlbkit/maint/tlbi_ops.hpp"
 
-namespace tlbkit::maint::detail {
+namespace tlbkit::maint {
 
 using arch::Instr;
 using arch::Regime;
@@ -82,4 +82,4 @@ arch::RangePiece rounded_piece(std::uint64_t pages) {
   return arch::RangePiece{arch::kMaxRangeScale, arch::kMaxRangeNum};
 }
 
-}  // namespace tlbkit::maint::detail
+}  // namespace tlbkit::maint

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "tlbkit/maint/change.hpp"
+#include "tlbkit/pt/change.hpp"
 
 namespace tlbkit::pt::detail {
 
@@ -12,9 +12,6 @@ using arch::ChangeKind;
 using arch::ExecGain;
 using arch::PhysAddr;
 using arch::VirtAddr;
-using maint::Change;
-using maint::ChangeSink;
-using maint::EntryKind;
 
 // What a record says besides its addresses.
 struct ChangeClass {
@@ -22,7 +19,7 @@ struct ChangeClass {
   EntryKind entry;
   ChangeKind kind;
   ExecGain exec;
-  maint::CacheMaintenance cmo = maint::CacheMaintenance::none;
+  pt::CacheMaintenance cmo = pt::CacheMaintenance::none;
 };
 
 class ChangeEmitter {

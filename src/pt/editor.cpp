@@ -41,7 +41,7 @@ void Editor::update_other(const Slot& slot, Descriptor old_desc, Descriptor new_
 }
 
 void Editor::replace_live(const Slot& slot, Descriptor new_desc, Preserving preserving, ExecGain exec,
-                          maint::CacheMaintenance cmo) {
+                          pt::CacheMaintenance cmo) {
   const Descriptor old_desc = read_entry(slot.entry);
   const ChangeClass what{level_byte(slot.level), entry_kind(old_desc, slot.level), ChangeKind::replace, exec, cmo};
   if (preserving == Preserving::yes && bbm_ == arch::BbmLevel::level2) {
@@ -56,18 +56,18 @@ void Editor::replace_live(const Slot& slot, Descriptor new_desc, Preserving pres
   write_entry(slot.entry, new_desc);
 }
 
-maint::CacheMaintenance Editor::cmo_for(Descriptor old_desc) const {
-  if (regime_ != Regime::stage2 || fwb_ == arch::s2::Fwb::enabled) return maint::CacheMaintenance::none;
+pt::CacheMaintenance Editor::cmo_for(Descriptor old_desc) const {
+  if (regime_ != Regime::stage2 || fwb_ == arch::s2::Fwb::enabled) return pt::CacheMaintenance::none;
   const auto memattr = static_cast<std::uint8_t>((old_desc & arch::s2::kMemAttrMask) >> 2);
-  return arch::s2::is_cacheable(memattr, fwb_) ? maint::CacheMaintenance::clean_invalidate
-                                               : maint::CacheMaintenance::none;
+  return arch::s2::is_cacheable(memattr, fwb_) ? pt::CacheMaintenance::clean_invalidate
+                                               : pt::CacheMaintenance::none;
 }
 
 void Editor::clear(const Slot& slot) {
   const Descriptor old_desc = read_entry(slot.entry);
   write_entry(slot.entry, arch::kInvalidDescriptor);
   const EntryKind entry = entry_kind(old_desc, slot.level);
-  const maint::CacheMaintenance cmo = entry == EntryKind::leaf ? cmo_for(old_desc) : maint::CacheMaintenance::none;
+  const pt::CacheMaintenance cmo = entry == EntryKind::leaf ? cmo_for(old_desc) : pt::CacheMaintenance::none;
   emitter_.record(slot.va, slot.size, {level_byte(slot.level), entry, ChangeKind::unmap, ExecGain::no, cmo},
                   arch::output_address(old_desc));
 }
@@ -177,8 +177,8 @@ void Editor::split_block(const Slot& slot, const SplitRule& rule) {
   }
   // Part of the block stops translating: like KVM, clean the whole block
   // (its record covers it) rather than report the holes one by one.
-  const maint::CacheMaintenance cmo =
-      rule.action == LeafAction::clear ? cmo_for(block) : maint::CacheMaintenance::none;
+  const pt::CacheMaintenance cmo =
+      rule.action == LeafAction::clear ? cmo_for(block) : pt::CacheMaintenance::none;
   replace_live(slot, arch::make_table_descriptor(table), preserving, exec, cmo);
   report_subtree(table, slot.level + 1, slot.va, attributes);
 }
@@ -196,7 +196,7 @@ void Editor::retire_subtree(PhysAddr table, unsigned level) {
 
 void Editor::collapse_table(const Slot& slot, Descriptor block) {
   const Descriptor old_desc = read_entry(slot.entry);
-  replace_live(slot, block, Preserving::yes, ExecGain::no, maint::CacheMaintenance::none);
+  replace_live(slot, block, Preserving::yes, ExecGain::no, pt::CacheMaintenance::none);
   retire_subtree(arch::output_address(old_desc), slot.level + 1);
 }
 

@@ -13,7 +13,6 @@
 namespace tlbkit::pt::detail {
 
 using arch::Regime;
-using maint::EntryKind;
 
 // What rewriting one valid descriptor into another means: the change kind
 // (none when nothing visible changes), how it must be written, and whether
@@ -105,7 +104,7 @@ class Editor {
   // size change in place.
   enum class Preserving : std::uint8_t { no, yes };
   void replace_live(const Slot& slot, Descriptor new_desc, Preserving preserving, arch::ExecGain exec,
-                    maint::CacheMaintenance cmo);
+                    pt::CacheMaintenance cmo);
   PhysAddr build_subtree(unsigned level, VirtAddr va, PhysAddr pa, Descriptor attributes, const SplitRule& rule,
                          Preserving& preserving);
   void report_subtree(PhysAddr table, unsigned level, VirtAddr va, Descriptor block_attributes);
@@ -113,7 +112,7 @@ class Editor {
 
   const Tree& tree_;
   // Data-cache maintenance owed when `old_desc` stops translating.
-  maint::CacheMaintenance cmo_for(Descriptor old_desc) const;
+  pt::CacheMaintenance cmo_for(Descriptor old_desc) const;
 
   Regime regime_;
   arch::BbmLevel bbm_;

@@ -1,10 +1,10 @@
-#include "report/describe.hpp"
+#include "tlbkit/report/describe.hpp"
 
 #include <variant>
 
 #include <fmt/format.h>
 
-#include "text/parse.hpp"
+#include "tlbkit/text/parse.hpp"
 
 namespace tlbkit::report {
 namespace {
@@ -131,8 +131,8 @@ std::string step_text(const workload::Step& step) {
   return "?";
 }
 
-std::string change_text(const maint::Change& c) {
-  return fmt::format("L{} {} {} {} oa {}{}", c.level, c.entry == maint::EntryKind::table ? "table" : "leaf",
+std::string change_text(const pt::Change& c) {
+  return fmt::format("L{} {} {} {} oa {}{}", c.level, c.entry == pt::EntryKind::table ? "table" : "leaf",
                      arch::change_kind_name(c.kind), range_text(c.va, c.size), text::hex(c.output),
                      c.exec == arch::ExecGain::yes ? " +exec" : "");
 }

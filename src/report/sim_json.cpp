@@ -1,7 +1,7 @@
 // JSON rendering of simulator runs.
-#include "report/sim_report.hpp"
-#include "report/suite_report.hpp"
-#include "text/parse.hpp"
+#include "tlbkit/report/sim_report.hpp"
+#include "tlbkit/report/suite_report.hpp"
+#include "tlbkit/text/parse.hpp"
 
 namespace tlbkit::report {
 namespace {
@@ -70,9 +70,9 @@ json counters_json(const sim::SimCounters& c) {
               {"refill_cycles_collateral", c.refill_cycles_collateral}};
 }
 
-json oracle_json(const workload::HindsightResult& h) {
+json oracle_json(const replay::HindsightResult& h) {
   json choices = json::array();
-  for (const workload::HindsightChoice& c : h.choices) {
+  for (const replay::HindsightChoice& c : h.choices) {
     choices.push_back(json{{"point", c.point},
                            {"planner", std::string(maint::shape_name(c.planner))},
                            {"chosen", std::string(maint::shape_name(c.chosen))},

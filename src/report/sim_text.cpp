@@ -3,8 +3,8 @@
 
 #include <fmt/format.h>
 
-#include "report/describe.hpp"
-#include "report/sim_report.hpp"
+#include "tlbkit/report/describe.hpp"
+#include "tlbkit/report/sim_report.hpp"
 
 namespace tlbkit::report {
 namespace {

@@ -1,10 +1,10 @@
 // JSON rendering of suite results.
 #include <variant>
 
-#include "report/describe.hpp"
-#include "report/suite_report.hpp"
-#include "text/ops_json.hpp"
-#include "text/parse.hpp"
+#include "tlbkit/report/describe.hpp"
+#include "tlbkit/report/suite_report.hpp"
+#include "tlbkit/text/ops_json.hpp"
+#include "tlbkit/text/parse.hpp"
 
 namespace tlbkit::report {
 namespace {
@@ -102,11 +102,11 @@ json step_json(const workload::Step& step, const workload::StepOutcome* outcome)
 }
 
 json change_json(const workload::ChangeRecord& r) {
-  const maint::Change& c = r.change;
+  const pt::Change& c = r.change;
   return json{{"step", r.step + 1},
               {"delivery", workload::delivery_name(r.delivery)},
               {"level", c.level},
-              {"entry", c.entry == maint::EntryKind::table ? "table" : "leaf"},
+              {"entry", c.entry == pt::EntryKind::table ? "table" : "leaf"},
               {"kind", arch::change_kind_name(c.kind)},
               {"va", text::hex(c.va)},
               {"size", text::hex(c.size)},
@@ -118,7 +118,7 @@ json plans_json(const std::vector<workload::ExecutedPlan>& plans) {
   json out = json::array();
   for (const workload::ExecutedPlan& p : plans) {
     json runs = json::array();
-    for (const maint::Step& run : p.plan.steps()) {
+    for (const Step& run : p.plan.steps()) {
       json j = text::to_json(run.first);
       j["count"] = run.count;
       j["stride"] = text::hex(run.stride);
@@ -127,7 +127,7 @@ json plans_json(const std::vector<workload::ExecutedPlan>& plans) {
     // A group repeats runs [first_run, first_run + runs) `times` times,
     // operands advancing by `advance` per repetition.
     json groups = json::array();
-    for (const maint::StepGroup& g : p.plan.groups()) {
+    for (const StepGroup& g : p.plan.groups()) {
       groups.push_back(json{{"first_run", g.first_step},
                             {"runs", g.steps},
                             {"times", g.times},

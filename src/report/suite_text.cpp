@@ -4,9 +4,9 @@
 
 #include <fmt/format.h>
 
-#include "report/describe.hpp"
-#include "report/suite_report.hpp"
-#include "text/ops_text.hpp"
+#include "tlbkit/report/describe.hpp"
+#include "tlbkit/report/suite_report.hpp"
+#include "tlbkit/text/ops_text.hpp"
 
 namespace tlbkit::report {
 namespace {
@@ -31,7 +31,7 @@ constexpr std::uint32_t kListedRun = 4;
 // One row of the summary table: name (padded to a width), then the columns.
 constexpr const char* kRow = "{:<{}} {:>7} {:>5} {:>7} {:>5} {:>3} {:>6} {:>5} {:>3} {:>4} {:>4} {:>4} {:>3} {:>3} {:>6} {:>5}  {}\n";
 
-void append_run(std::string& out, const maint::Step& run, const char* indent) {
+void append_run(std::string& out, const Step& run, const char* indent) {
   if (run.count <= kListedRun) {
     for (std::uint32_t i = 0; i < run.count; ++i) out += fmt::format("{}  {}\n", indent, text::to_asm(run.at(i)));
     return;
@@ -46,12 +46,12 @@ void append_plan(std::string& out, std::size_t number, const ExecutedPlan& plan,
   out += fmt::format("{}plan {} ({}", indent, number, workload::trigger_name(plan.trigger));
   if (plan.step) out += fmt::format(", in step {}", *plan.step + 1);
   out += fmt::format(", {} op{}):\n", plan.op_count(), plan.op_count() == 1 ? "" : "s");
-  const std::span<const maint::Step> runs = plan.plan.steps();
-  const std::span<const maint::StepGroup> groups = plan.plan.groups();
+  const std::span<const Step> runs = plan.plan.steps();
+  const std::span<const StepGroup> groups = plan.plan.groups();
   std::size_t group = 0;
   for (std::size_t i = 0; i < runs.size(); ++i) {
     if (group < groups.size() && i == groups[group].first_step) {
-      const maint::StepGroup& g = groups[group++];
+      const StepGroup& g = groups[group++];
       out += fmt::format("{}  {} times (operands += {:#x} each time):\n", indent, g.times, g.advance);
       const std::string body_indent = fmt::format("{}    ", indent);
       for (std::size_t j = i; j < i + g.steps; ++j) append_run(out, runs[j], body_indent.c_str());

@@ -2,7 +2,7 @@
 // descriptor bits itself (bits[1:0] and the OA field) rather than going
 // through arch::kind_of, so that reserved encodings stay distinguishable from
 // invalid ones, and it shares nothing with the library's walker.
-#include "sim/hw_walker.hpp"
+#include "tlbkit/sim/hw_walker.hpp"
 
 #include "tlbkit/arch/attributes.hpp"
 

@@ -1,4 +1,4 @@
-#include "sim/machine.hpp"
+#include "tlbkit/sim/machine.hpp"
 
 #include <algorithm>
 #include <array>
@@ -109,10 +109,10 @@ struct PendingTlbi {
   std::uint64_t issued_at = 0;
 };
 
-class Machine::PeExecutor final : public exec::Executor {
+class Machine::PeExecutor final : public Executor {
  public:
   PeExecutor(Machine& machine, unsigned pe) : machine_(machine), pe_(pe) {}
-  void execute(const maint::Plan& plan) override { (void)machine_.execute(pe_, plan); }
+  void execute(const Plan& plan) override { (void)machine_.execute(pe_, plan); }
 
  private:
   Machine& machine_;
@@ -208,7 +208,7 @@ Status Machine::set_context(unsigned pe, const PeContext& context) {
   return ok_status();
 }
 
-exec::Executor& Machine::executor(unsigned pe) { return *pes_[pe]->executor; }
+Executor& Machine::executor(unsigned pe) { return *pes_[pe]->executor; }
 
 std::vector<TlbEntry> Machine::entries(unsigned pe) const {
   std::vector<TlbEntry> out;
@@ -863,7 +863,7 @@ Status Machine::issue(unsigned pe_index, const arch::Op& op) {
   return ok_status();
 }
 
-Status Machine::execute(unsigned pe, const maint::Plan& plan) {
+Status Machine::execute(unsigned pe, const Plan& plan) {
   if (pe >= pes()) return Error{Errc::out_of_range, "no such PE"};
   ++counters_.plans;
   counters_.maintenance_cycles += profile_.request_round_trip;

@@ -1,4 +1,4 @@
-#include "sim/physical_memory.hpp"
+#include "tlbkit/sim/physical_memory.hpp"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "sim/profile.hpp"
+#include "tlbkit/sim/profile.hpp"
 
 #include <array>
 

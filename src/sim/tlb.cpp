@@ -6,7 +6,7 @@
 // that size, the ASID when it is compared), so one probe per entry size
 // present finds and verifies the candidates without reading the slots.
 // Sets and ways only decide placement and eviction.
-#include "sim/tlb.hpp"
+#include "tlbkit/sim/tlb.hpp"
 
 #include <algorithm>
 #include <bit>

@@ -1,5 +1,5 @@
 // JSON form of maintenance operations.
-#include "text/ops_json.hpp"
+#include "tlbkit/text/ops_json.hpp"
 
 #include <array>
 #include <string_view>
@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "text/parse.hpp"
+#include "tlbkit/text/parse.hpp"
 #include "tlbkit/arch/tlbi.hpp"
 
 namespace tlbkit::text {

@@ -1,9 +1,9 @@
 // Assembler-syntax rendering of maintenance operations.
-#include "text/ops_text.hpp"
+#include "tlbkit/text/ops_text.hpp"
 
 #include <fmt/format.h>
 
-#include "text/parse.hpp"
+#include "tlbkit/text/parse.hpp"
 #include "tlbkit/arch/tlbi.hpp"
 
 namespace tlbkit::text {

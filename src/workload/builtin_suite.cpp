@@ -5,7 +5,7 @@
 #include <string>
 #include <utility>
 
-#include "workload/scenario.hpp"
+#include "tlbkit/workload/scenario.hpp"
 
 namespace tlbkit::workload {
 namespace {

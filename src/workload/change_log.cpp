@@ -1,4 +1,4 @@
-#include "workload/change_log.hpp"
+#include "tlbkit/workload/change_log.hpp"
 
 namespace tlbkit::workload {
 
@@ -17,12 +17,12 @@ void ChangeLog::end_steps() {
   context_.trigger = Trigger::batch_end;
 }
 
-void ChangeLog::record(const maint::Change& change) {
+void ChangeLog::record(const pt::Change& change) {
   changes_.push_back(ChangeRecord{step_, Delivery::deferred, change});
   downstream_.record(change);
 }
 
-void ChangeLog::invalidate_now(const maint::Change& change) {
+void ChangeLog::invalidate_now(const pt::Change& change) {
   changes_.push_back(ChangeRecord{step_, Delivery::immediate, change});
   context_.trigger = Trigger::break_before_make;
   downstream_.invalidate_now(change);

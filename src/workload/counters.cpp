@@ -1,4 +1,4 @@
-#include "workload/counters.hpp"
+#include "tlbkit/workload/counters.hpp"
 
 namespace tlbkit::workload {
 
@@ -77,8 +77,8 @@ void count_ops(std::span<const arch::Op> ops, Counters& c) {
   for (const arch::Op& op : ops) count_op(op, 1, c);
 }
 
-void count_plan(const maint::Plan& plan, Counters& c) {
-  const std::span<const maint::Step> steps = plan.steps();
+void count_plan(const Plan& plan, Counters& c) {
+  const std::span<const Step> steps = plan.steps();
   for (std::size_t i = 0; i < steps.size(); ++i) count_op(steps[i].first, plan.runs_of(i), c);
 }
 

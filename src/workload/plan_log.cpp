@@ -1,4 +1,4 @@
-#include "workload/plan_log.hpp"
+#include "tlbkit/workload/plan_log.hpp"
 
 namespace tlbkit::workload {
 
@@ -18,7 +18,7 @@ std::vector<arch::Op> ExecutedPlan::ops() const {
   return out;
 }
 
-void PlanLog::execute(const maint::Plan& plan) {
+void PlanLog::execute(const Plan& plan) {
   plans_.push_back(ExecutedPlan{context_.trigger, context_.step, plan});
 }
 

@@ -1,4 +1,4 @@
-#include "workload/runner.hpp"
+#include "tlbkit/workload/runner.hpp"
 
 #include <utility>
 

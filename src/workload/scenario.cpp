@@ -1,4 +1,4 @@
-#include "workload/scenario.hpp"
+#include "tlbkit/workload/scenario.hpp"
 
 #include <utility>
 #include <variant>
@@ -95,7 +95,7 @@ pt::LeafAttributes leaf_attributes(const StepAttributes& attributes) {
 
 }  // namespace
 
-Status apply_step(pt::Table& table, const Step& step, maint::ChangeSink& sink) {
+Status apply_step(pt::Table& table, const Step& step, pt::ChangeSink& sink) {
   const bool needs_attributes = step.kind == StepKind::map || step.kind == StepKind::protect;
   if (needs_attributes && !step.attributes) {
     return Error{Errc::invalid_argument, "step needs attributes"};

@@ -115,18 +115,18 @@ bool has_icache_op(const std::vector<arch::Op>& ops) {
 
 }  // namespace
 
-std::vector<arch::Op> ops_of(const maint::Plan& plan) {
+std::vector<arch::Op> ops_of(const Plan& plan) {
   std::vector<arch::Op> out;
   for (const arch::Op& op : plan.ops()) out.push_back(op);
   return out;
 }
 
-maint::Plan plan_of(const std::vector<arch::Op>& ops) {
+Plan plan_of(const std::vector<arch::Op>& ops) {
   // Plan::append never starts a loop from single ops (it takes a step each,
   // and a plan holds kMaxSteps), so each run of one instruction with a
   // constant operand distance goes in as one step, the way a policy's
   // append_repeated puts it: the plan's ops are `ops`, whatever its steps.
-  maint::Plan plan;
+  Plan plan;
   for (std::size_t i = 0; i < ops.size();) {
     std::size_t end = i + 1;
     std::uint64_t stride = 0;

@@ -8,16 +8,16 @@
 #include <vector>
 
 #include "tlbkit/arch/ops.hpp"
-#include "tlbkit/maint/plan.hpp"
+#include "tlbkit/plan/plan.hpp"
 
 namespace tlbkit::exec::test {
 
 // The ops of `plan`, expanded, in order.
-std::vector<arch::Op> ops_of(const maint::Plan& plan);
+std::vector<arch::Op> ops_of(const Plan& plan);
 
 // A plan holding `ops` in order, each run of one instruction at a constant
 // operand distance as one step. Precondition: those steps fit.
-maint::Plan plan_of(const std::vector<arch::Op>& ops);
+Plan plan_of(const std::vector<arch::Op>& ops);
 
 // Empty when every entry some EL1&0 stage-1 TLBI of `original` must remove
 // is removed by a TLBI of `replacement` that is at least as wide (IS for an

@@ -24,7 +24,7 @@ const Op kIcIalluis{Instr::ic_ialluis, 0};
 const Op kIsb{Instr::isb, 0};
 
 std::vector<Op> expanded(const ShimRequest& r) {
-  const Result<maint::Plan> plan = expand(r);
+  const Result<Plan> plan = expand(r);
   EXPECT_TRUE(plan.ok()) << plan.error().message;
   return plan.ok() ? ops_of(*plan) : std::vector<Op>{};
 }

@@ -16,7 +16,7 @@ namespace {
 
 using arch::Instr;
 using arch::Op;
-using maint::EntryKind;
+using pt::EntryKind;
 using maint::PendingRange;
 using test::ops_of;
 using test::plan_of;
@@ -36,21 +36,21 @@ struct PolicyInput {
   unsigned threshold = maint::SimplePolicy::kDefaultThreshold;
 };
 
-maint::Plan simple_plan(const PolicyInput& in) {
+Plan simple_plan(const PolicyInput& in) {
   maint::Pending pending;
   pending.ranges = in.ranges;
   pending.exec = in.exec;
-  maint::Plan plan;
+  Plan plan;
   EXPECT_TRUE(maint::SimplePolicy(in.threshold).plan(pending, in.space, in.features, plan).ok());
   return plan;
 }
 
 // encode_plan_for_shim(plan) succeeds and expands back to `plan` exactly.
-ShimRequest exact(const maint::Plan& plan) {
+ShimRequest exact(const Plan& plan) {
   const Result<ShimRequest> r = encode_plan_for_shim(plan);
   EXPECT_TRUE(r.ok()) << r.error().message;
   if (!r.ok()) return {};
-  const Result<maint::Plan> again = expand(*r);
+  const Result<Plan> again = expand(*r);
   EXPECT_TRUE(again.ok());
   if (again.ok()) {
     EXPECT_EQ(ops_of(*again), ops_of(plan));
@@ -60,7 +60,7 @@ ShimRequest exact(const maint::Plan& plan) {
 
 // encode_plan_for_shim(plan) refuses with `code`; shim_request_covering
 // widens to a request whose expansion covers the plan.
-ShimRequest widened(const maint::Plan& plan, Errc code = Errc::unsupported) {
+ShimRequest widened(const Plan& plan, Errc code = Errc::unsupported) {
   const Result<ShimRequest> refused = encode_plan_for_shim(plan);
   EXPECT_FALSE(refused.ok());
   if (!refused.ok()) {
@@ -69,7 +69,7 @@ ShimRequest widened(const maint::Plan& plan, Errc code = Errc::unsupported) {
   const Result<ShimRequest> r = shim_request_covering(plan);
   EXPECT_TRUE(r.ok()) << r.error().message;
   if (!r.ok()) return {};
-  const Result<maint::Plan> expansion = expand(*r);
+  const Result<Plan> expansion = expand(*r);
   EXPECT_TRUE(expansion.ok());
   if (expansion.ok()) {
     EXPECT_EQ(uncovered(ops_of(plan), ops_of(*expansion)), "");
@@ -165,12 +165,12 @@ TEST(ShimFromPolicyPlan, ExecGainAloneIsNoneWithTheICacheFlag) {
   EXPECT_EQ(exact(simple_plan(in)), want);
 }
 
-TEST(ShimFromPolicyPlan, EmptyPlanIsNone) { EXPECT_EQ(exact(maint::Plan{}), ShimRequest{}); }
+TEST(ShimFromPolicyPlan, EmptyPlanIsNone) { EXPECT_EQ(exact(Plan{}), ShimRequest{}); }
 
 TEST(ShimFromPlan, RangePolicyShapeIsTheRangeCommand) {
   // What a FEAT_TLBIRANGE policy emits for 7 pages: the decomposition's one
   // op (6 pages) and a trailing by-VA page.
-  const maint::Plan plan = plan_of({kDsbIshst,
+  const Plan plan = plan_of({kDsbIshst,
                                     {Instr::rvae1is, 0x0005'4100'0001'0000},
                                     {Instr::vae1is, 0x0005'0000'0001'0006},
                                     kDsbIsh});
@@ -219,13 +219,13 @@ TEST(ShimFromPlan, MoreThanFiveHundredTwelvePerPageOpsAreOutOfRangeAndWidenToBro
 }
 
 TEST(ShimFromPlan, LocalOpsAreCoveredByTheirBroadcastForms) {
-  const maint::Plan plan = plan_of(
+  const Plan plan = plan_of(
       {kDsbIshst, *arch::encode_va(Instr::vae1, arch::Asid{4}, 0x2000, arch::kNoTtl), kDsbIsh});
   EXPECT_EQ(widened(plan), loop(0x2000, 1, 4));
 }
 
 TEST(ShimFromPlan, AllAsidOpsWidenToBroadcast) {
-  const maint::Plan plan = plan_of(
+  const Plan plan = plan_of(
       {kDsbIshst, *arch::encode_va_all_asid(Instr::vaae1is, 0x2000, arch::kNoTtl), kDsbIsh});
   EXPECT_EQ(widened(plan), simple(ShimCommand::broadcast));
 }
@@ -236,7 +236,7 @@ TEST(ShimFromPlan, TwoAsidsWidenToBroadcast) {
 }
 
 TEST(ShimFromPlan, AsidWideAndByVaOpsTogetherWidenToBroadcastBecauseOfGlobals) {
-  const maint::Plan plan =
+  const Plan plan =
       plan_of({kDsbIshst, *arch::encode_asid(Instr::aside1is, arch::Asid{1}), vae1is(1, 0x3000), kDsbIsh});
   EXPECT_EQ(widened(plan), simple(ShimCommand::broadcast));
 }
@@ -260,7 +260,7 @@ TEST(ShimFromPlan, IsbWithoutICacheNeedsNoFlagBecauseEretSynchronizes) {
 TEST(ShimFromPlan, IcIvauWidensToTheICacheFlag) {
   ShimRequest want = loop(0x2000, 1, 1);
   want.icache = ShimICache::invalidate;
-  const maint::Plan plan = plan_of({kDsbIshst, vae1is(1, 0x2000), kDsbIsh,
+  const Plan plan = plan_of({kDsbIshst, vae1is(1, 0x2000), kDsbIsh,
                                     *arch::encode_address(Instr::ic_ivau, 0x2040), kDsbIsh,
                                     {Instr::isb, 0}});
   EXPECT_EQ(widened(plan), want);
@@ -273,7 +273,7 @@ TEST(ShimFromPlan, SixteenKHintIsDroppedWhenWidening) {
 
 TEST(ShimFromPlan, RangeOpsWidenToARangeOverTheirBoundingBox) {
   // 6 pages at 0x1000_0000 and a page at 0x1001_0000: box of 17 pages.
-  const maint::Plan plan = plan_of(
+  const Plan plan = plan_of(
       {kDsbIshst, {Instr::rvae1is, 0x0005'4100'0001'0000}, vae1is(5, 0x1001'0000), kDsbIsh});
   ShimRequest want = loop(0x1000'0000, 17, 5);
   want.command = ShimCommand::range;
@@ -282,7 +282,7 @@ TEST(ShimFromPlan, RangeOpsWidenToARangeOverTheirBoundingBox) {
 
 TEST(ShimFromPlan, RangeOpsFurtherApartThanEightGigabytesWidenToBroadcast) {
   // Two 2-page range ops (TG 4K, NUM 0) 16 GiB apart.
-  const maint::Plan plan = plan_of({kDsbIshst,
+  const Plan plan = plan_of({kDsbIshst,
                                     {Instr::rvae1is, 0x0000'4000'0000'0000},
                                     {Instr::rvae1is, 0x0000'4000'0040'0000},
                                     kDsbIsh});
@@ -295,7 +295,7 @@ TEST(ShimFromPlan, StageTwoPlansAreUnsupportedEvenWidened) {
   PolicyInput in;
   in.ranges = {{0x1000'0000, kPage, 3, EntryKind::leaf}};
   in.space.regime = arch::Regime::stage2;
-  const maint::Plan plan = simple_plan(in);
+  const Plan plan = simple_plan(in);
   EXPECT_EQ(encode_plan_for_shim(plan).error().code, Errc::unsupported);
   EXPECT_EQ(shim_request_covering(plan).error().code, Errc::unsupported);
 }
@@ -305,20 +305,20 @@ TEST(ShimFromPlan, El2PlansAreUnsupportedEvenWidened) {
   in.ranges = {{0x1000'0000, kPage, 3, EntryKind::leaf}};
   in.space.regime = arch::Regime::el2_stage1;
   in.space.asid = 0;
-  const maint::Plan plan = simple_plan(in);
+  const Plan plan = simple_plan(in);
   EXPECT_EQ(encode_plan_for_shim(plan).error().code, Errc::unsupported);
   EXPECT_EQ(shim_request_covering(plan).error().code, Errc::unsupported);
 }
 
 TEST(ShimFromPlan, DataCacheMaintenanceIsUnsupportedEvenWidened) {
-  const maint::Plan plan = plan_of({*arch::encode_address(Instr::dc_civac, 0x8000), kDsbIsh});
+  const Plan plan = plan_of({*arch::encode_address(Instr::dc_civac, 0x8000), kDsbIsh});
   EXPECT_EQ(encode_plan_for_shim(plan).error().code, Errc::unsupported);
   EXPECT_EQ(shim_request_covering(plan).error().code, Errc::unsupported);
 }
 
 TEST(ShimFromPlan, MalformedTlbiOperandIsRefusedNotWidened) {
   // VAE1IS with TTL granule 00 and level 1: reserved.
-  const maint::Plan plan = plan_of({kDsbIshst, {Instr::vae1is, 0x0000'1000'0000'0002}, kDsbIsh});
+  const Plan plan = plan_of({kDsbIshst, {Instr::vae1is, 0x0000'1000'0000'0002}, kDsbIsh});
   EXPECT_EQ(encode_plan_for_shim(plan).error().code, Errc::unsupported);
   EXPECT_EQ(shim_request_covering(plan).error().code, Errc::invalid_argument);
 }

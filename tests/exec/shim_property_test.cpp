@@ -161,7 +161,7 @@ void check_exact_through_the_wire(const std::vector<Op>& ops) {
   const Result<ShimRequest> decoded = decode_registers(*regs);
   RC_ASSERT(decoded.ok());
   RC_ASSERT(*decoded == *request);
-  const Result<maint::Plan> expansion = expand(*decoded);
+  const Result<Plan> expansion = expand(*decoded);
   RC_ASSERT(expansion.ok());
   const std::vector<Op> again = ops_of(*expansion);
   RC_ASSERT(again == ops);
@@ -188,7 +188,7 @@ RC_GTEST_PROP(ShimProperty, SimplePolicyPlansForOneRunAreEncodedExactly, ()) {
   const arch::VirtAddr va = *gen_start(table ? kPage : entry, size + entry);
 
   maint::PendingRange range{va, size, static_cast<std::uint8_t>(level),
-                            table ? maint::EntryKind::table : maint::EntryKind::leaf};
+                            table ? pt::EntryKind::table : pt::EntryKind::leaf};
   maint::Pending pending;
   pending.ranges = std::span<const maint::PendingRange>(&range, 1);
   pending.exec = *rc::gen::arbitrary<bool>() ? maint::ExecGain::yes : maint::ExecGain::no;
@@ -199,7 +199,7 @@ RC_GTEST_PROP(ShimProperty, SimplePolicyPlansForOneRunAreEncodedExactly, ()) {
   features.ttl = *rc::gen::arbitrary<bool>() ? arch::Presence::present : arch::Presence::absent;
   const auto threshold = *rc::gen::inRange<unsigned>(1, maint::SimplePolicy::kMaxThreshold + 1);
 
-  maint::Plan plan;
+  Plan plan;
   RC_ASSERT(maint::SimplePolicy(threshold).plan(pending, space, features, plan).ok());
   check_exact_through_the_wire(ops_of(plan));
 }
@@ -268,7 +268,7 @@ RC_GTEST_PROP(ShimProperty, CoveringRequestRemovesEverythingAnyEl1PlanRemoves, (
   RC_TAG(static_cast<int>(request->command));
   const Result<ShimRegisters> regs = encode_registers(*request);
   RC_ASSERT(regs.ok());
-  const Result<maint::Plan> expansion = expand(*request);
+  const Result<Plan> expansion = expand(*request);
   RC_ASSERT(expansion.ok());
   const std::string gap = uncovered(ops, ops_of(*expansion));
   RC_ASSERT(gap.empty());
@@ -284,7 +284,7 @@ RC_GTEST_PROP(ShimProperty, CoveringSimplePolicyPlansOfManyRunsCoversThem, ()) {
     const std::uint64_t size = (table ? kPage : entry) * *rc::gen::inRange<std::uint64_t>(1, 4);
     const std::uint64_t slot = *rc::gen::inRange<std::uint64_t>(0, 64);
     ranges.push_back({0x4000'0000 + slot * entry, size, static_cast<std::uint8_t>(level),
-                      table ? maint::EntryKind::table : maint::EntryKind::leaf});
+                      table ? pt::EntryKind::table : pt::EntryKind::leaf});
   }
   maint::Pending pending;
   pending.ranges = ranges;
@@ -292,12 +292,12 @@ RC_GTEST_PROP(ShimProperty, CoveringSimplePolicyPlansOfManyRunsCoversThem, ()) {
   space.asid = 3;
   arch::CpuFeatures features;
   features.ttl = *rc::gen::arbitrary<bool>() ? arch::Presence::present : arch::Presence::absent;
-  maint::Plan plan;
+  Plan plan;
   RC_ASSERT(maint::SimplePolicy(maint::SimplePolicy::kMaxThreshold).plan(pending, space, features, plan).ok());
 
   const Result<ShimRequest> request = shim_request_covering(plan);
   RC_ASSERT(request.ok());
-  const Result<maint::Plan> expansion = expand(*request);
+  const Result<Plan> expansion = expand(*request);
   RC_ASSERT(expansion.ok());
   RC_ASSERT(uncovered(ops_of(plan), ops_of(*expansion)).empty());
 }

@@ -14,7 +14,7 @@ namespace {
 using arch::Instr;
 using arch::Op;
 using arch::Presence;
-using maint::EntryKind;
+using pt::EntryKind;
 using maint::PendingRange;
 
 constexpr std::uint64_t kPage = 0x1000;

@@ -21,7 +21,7 @@ using arch::Op;
 constexpr std::uint64_t kPage = 0x1000;
 
 // Records plans and calls a hook before each one "executes".
-class HookedExecutor final : public exec::Executor {
+class HookedExecutor final : public Executor {
  public:
   void execute(const Plan& plan) override {
     if (before) before();

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "policies/registry.hpp"
+#include "tlbkit/baselines/registry.hpp"
 #include "support/coverage_oracle.hpp"
 
 namespace tlbkit::maint {
@@ -74,7 +74,7 @@ RC_GTEST_PROP(PolicyPlans, EveryPolicyCoversEveryChangedEntryUnderEveryFeatureSe
   pending.clean = s.clean;
   pending.coverage = s.coverage;
   pending.exec = s.exec;
-  for (const policies::PolicyEntry& entry : policies::all()) {
+  for (const baselines::PolicyEntry& entry : baselines::all_policies()) {
     Plan plan;
     const Status made = entry.policy.plan(pending, s.space, s.features, plan);
     RC_ASSERT(made.ok());
@@ -114,7 +114,7 @@ RC_GTEST_PROP(PlannerChoice, PlanIsTheExplainedChoiceFollowedByTheTail, ()) {
   Plan explained;
   if (pending.needs_invalidation()) {
     const Explanation e = planner.explain(pending, s.space, s.features);
-    RC_ASSERT(planner.append_shape(e.chosen, pending, s.space, s.features, explained).ok());
+    RC_ASSERT(append_shape(e.chosen, pending, s.space, s.features, explained).ok());
   }
   RC_ASSERT(test::expand(planned) == test::expand(explained));
 }
@@ -135,7 +135,7 @@ RC_GTEST_PROP(PlannerChoice, CostedOpCountsAreThoseOfTheBuiltPlans, ()) {
   for (const CandidateCost& c : e.candidates) {
     if (!c.legal) continue;
     Plan plan;
-    RC_ASSERT(planner.append_shape(c.shape, pending, s.space, s.features, plan).ok());
+    RC_ASSERT(append_shape(c.shape, pending, s.space, s.features, plan).ok());
     std::uint64_t tlbis = 0;
     for (const arch::Op& op : plan.ops()) {
       if (arch::info(op.instr).category == arch::Category::tlbi) ++tlbis;

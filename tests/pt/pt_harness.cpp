@@ -197,7 +197,7 @@ Harness::Harness(const TreeConfig& config)
   if (!*table_) {
     throw std::runtime_error(config.name + ": Table::create failed: " + table_->error().message);
   }
-  sink_.set_invalidate_hook([this](const maint::Change& change) {
+  sink_.set_invalidate_hook([this](const pt::Change& change) {
     check_break_written(*memory_, table().root(), config_.walk, change, hook_problems_);
   });
   snapshot_ = take();
@@ -292,7 +292,7 @@ std::vector<std::string> Harness::apply(const Op& op, bool* failed_no_memory) {
     stats_.with_l2_block += l2 ? 1 : 0;
     for (const SinkEvent& e : sink_.events()) {
       if (e.type == SinkEvent::Type::invalidate_now) ++stats_.invalidate_now;
-      if (e.change.entry == maint::EntryKind::leaf && e.change.kind == arch::ChangeKind::replace &&
+      if (e.change.entry == pt::EntryKind::leaf && e.change.kind == arch::ChangeKind::replace &&
           e.change.level < 3) {
         const std::optional<Descriptor> now = after.slot(e.change.level, e.change.va);
         if (now && (*now & kWalkValid) != 0 && (*now & kWalkTypeBit) != 0) ++stats_.block_splits;

@@ -20,7 +20,7 @@
 #include "support/fake_memory.hpp"
 #include "tlbkit/arch/attributes.hpp"
 #include "tlbkit/arch/regime.hpp"
-#include "tlbkit/maint/change.hpp"
+#include "tlbkit/pt/change.hpp"
 #include "tlbkit/pt/table.hpp"
 
 namespace tlbkit::vectors {
@@ -31,8 +31,8 @@ using arch::ExecGain;
 using arch::PhysAddr;
 using arch::Regime;
 using arch::VirtAddr;
-using maint::Change;
-using maint::EntryKind;
+using pt::Change;
+using pt::EntryKind;
 using test::FakeMemory;
 
 inline constexpr std::uint64_t k4K = 0x1000;
@@ -78,7 +78,7 @@ inline std::ostream& operator<<(std::ostream& os, const Retired& r) {
 // (when attached) at the first and last page of the change, so tests can
 // check that the slot really read invalid while the old entry was being
 // invalidated, and it notes how many pages the memory had freed so far.
-class Recorder final : public maint::ChangeSink {
+class Recorder final : public pt::ChangeSink {
  public:
   explicit Recorder(const FakeMemory* memory = nullptr) : memory_(memory) {}
 

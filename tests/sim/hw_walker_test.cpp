@@ -13,8 +13,8 @@
 #include <utility>
 #include <vector>
 
-#include "sim/hw_walker.hpp"
-#include "sim/physical_memory.hpp"
+#include "tlbkit/sim/hw_walker.hpp"
+#include "tlbkit/sim/physical_memory.hpp"
 #include "support/fake_memory.hpp"
 #include "support/recording_sink.hpp"
 #include "support/reference_walker.hpp"

@@ -26,14 +26,14 @@
 #include <utility>
 #include <vector>
 
-#include "maint/broken_variants.hpp"
-#include "sim/machine.hpp"
+#include "percpu/broken_variants.hpp"
+#include "tlbkit/sim/machine.hpp"
 #include "tlbkit/arch/tlbi.hpp"
-#include "tlbkit/maint/baselines.hpp"
-#include "tlbkit/maint/deferred_flush.hpp"
+#include "tlbkit/baselines/policies.hpp"
+#include "tlbkit/percpu/deferred_flush.hpp"
 #include "tlbkit/maint/gather.hpp"
 #include "tlbkit/maint/planner.hpp"
-#include "tlbkit/maint/request_slots.hpp"
+#include "tlbkit/percpu/request_slots.hpp"
 #include "tlbkit/pt/table.hpp"
 
 namespace tlbkit::sim {
@@ -41,7 +41,7 @@ namespace {
 
 using arch::Instr;
 using arch::Presence;
-using maint::FlushTicket;
+using percpu::FlushTicket;
 
 constexpr std::uint64_t kPage = 0x1000;
 constexpr std::uint64_t kBlock = 0x20'0000;    // 2 MiB: a level-2 entry
@@ -54,7 +54,7 @@ arch::Op op(Instr i) { return *arch::make_op(i); }
 
 // DSB ISHST; TLBI ASIDE1IS; DSB ISH: what the test policies do when the
 // Gather's ranges overflowed (coverage "everything").
-Status flush_asid(const maint::AddressSpace& space, maint::Plan& plan) {
+Status flush_asid(const maint::AddressSpace& space, Plan& plan) {
   Status s = plan.append(op(Instr::dsb_ishst));
   if (s.ok()) s = plan.append(arch::encode_asid(Instr::aside1is, arch::Asid{space.asid}));
   if (s.ok()) s = plan.append(op(Instr::dsb_ish));
@@ -158,7 +158,7 @@ struct Stage1 {
   // Unmaps on PE 0: the Gather plans with `policy` and runs the plans on
   // `executor` (PE 0's own when null); data memory in `release` is handed
   // back through the Gather once its flush ran.
-  void unmap(VirtAddr va, std::uint64_t size, const maint::Policy& policy, exec::Executor* executor = nullptr,
+  void unmap(VirtAddr va, std::uint64_t size, const maint::Policy& policy, Executor* executor = nullptr,
              std::optional<maint::PhysRange> release = std::nullopt) {
     machine.begin_operation(0, "unmap");
     {
@@ -185,7 +185,7 @@ class ShapePolicy final : public maint::Policy {
  public:
   ShapePolicy(const maint::Planner& planner, maint::Shape shape) : planner_(planner), shape_(shape) {}
   Status plan(const maint::Pending& pending, const maint::AddressSpace& space, const arch::CpuFeatures& features,
-              maint::Plan& plan) const override {
+              Plan& plan) const override {
     return planner_.plan_as(shape_, pending, space, features, plan);
   }
 
@@ -195,17 +195,17 @@ class ShapePolicy final : public maint::Policy {
 };
 
 // Runs plans on the machine and keeps every op it ran.
-class RecordingExecutor final : public exec::Executor {
+class RecordingExecutor final : public Executor {
  public:
-  explicit RecordingExecutor(exec::Executor& inner) : inner_(inner) {}
-  void execute(const maint::Plan& plan) override {
+  explicit RecordingExecutor(Executor& inner) : inner_(inner) {}
+  void execute(const Plan& plan) override {
     for (const arch::Op& o : plan.ops()) ops.push_back(o);
     inner_.execute(plan);
   }
   std::vector<arch::Op> ops;
 
  private:
-  exec::Executor& inner_;
+  Executor& inner_;
 };
 
 // ---------------------------------------------------------------------------------------
@@ -239,7 +239,7 @@ class RangePolicy final : public maint::Policy {
  public:
   explicit RangePolicy(Decompose decompose) : decompose_(decompose) {}
   Status plan(const maint::Pending& pending, const maint::AddressSpace& space, const arch::CpuFeatures&,
-              maint::Plan& plan) const override {
+              Plan& plan) const override {
     if (pending.coverage == maint::Coverage::everything) return flush_asid(space, plan);
     Status s = plan.append(op(Instr::dsb_ishst));
     for (const maint::PendingRange& r : pending.ranges) {
@@ -338,11 +338,11 @@ TEST(KnownBugs, KnownBug01_TheRealEncoderCoversAllEightGigabytes) {
 // 4 KiB TG); each range op is replaced by exact ops over what that decoder
 // computes.
 
-class BuggyRangeDecoderExecutor final : public exec::Executor {
+class BuggyRangeDecoderExecutor final : public Executor {
  public:
-  explicit BuggyRangeDecoderExecutor(exec::Executor& inner) : inner_(inner) {}
-  void execute(const maint::Plan& plan) override {
-    maint::Plan out;
+  explicit BuggyRangeDecoderExecutor(Executor& inner) : inner_(inner) {}
+  void execute(const Plan& plan) override {
+    Plan out;
     for (const arch::Op& o : plan.ops()) {
       const arch::OperandKind kind = arch::operand_kind(o.instr);
       if (kind != arch::OperandKind::range && kind != arch::OperandKind::range_all_asid) {
@@ -380,7 +380,7 @@ class BuggyRangeDecoderExecutor final : public exec::Executor {
   }
 
  private:
-  exec::Executor& inner_;
+  Executor& inner_;
 };
 
 // 34 pages: one range op with NUM 16 (bit 43 set), SCALE 0.
@@ -389,7 +389,7 @@ constexpr VirtAddr kInsideRange = kVa + 20 * kPage;
 
 // Maps 64 pages, PE 1 caches page 20, PE 0 unmaps pages 0..33 with the
 // planner's exact range shape run through `executor`.
-void unmap_34_pages_with_a_range_op(Stage1& s, exec::Executor& executor) {
+void unmap_34_pages_with_a_range_op(Stage1& s, Executor& executor) {
   s.features.tlbi_range = Presence::present;
   s.map(kVa, kData, 64 * kPage);
   ASSERT_EQ(s.read(1, kInsideRange).outcome, AccessOutcome::ok);
@@ -436,11 +436,11 @@ constexpr unsigned kVcpuB = 1;
 
 // Stages what the table engine reports in `cpu`'s slot.
 template <class Slots>
-class StagingSink final : public maint::ChangeSink {
+class StagingSink final : public pt::ChangeSink {
  public:
   StagingSink(Slots& slots, unsigned cpu) : slots_(slots), cpu_(cpu) {}
-  void record(const maint::Change& change) override { EXPECT_TRUE(slots_.stage(cpu_, change).ok()); }
-  void invalidate_now(const maint::Change&) override { ADD_FAILURE() << "no break-before-make expected"; }
+  void record(const pt::Change& change) override { EXPECT_TRUE(slots_.stage(cpu_, change).ok()); }
+  void invalidate_now(const pt::Change&) override { ADD_FAILURE() << "no break-before-make expected"; }
   void retire_table(PhysAddr, unsigned) override { ADD_FAILURE() << "no table is emptied here"; }
 
  private:
@@ -461,12 +461,12 @@ void vcpu_b_drains_before_vcpu_a_returns(Stage1& s, Slots& slots, Access& a_at_e
     StagingSink<Slots> sink(slots, kVcpuA);
     ASSERT_TRUE(s.table.unmap(kVa, kPage, sink).ok());
   }
-  const maint::StagedRequest b_request = slots.drain(kVcpuB).value();
-  const maint::StagedRequest a_request = slots.drain(kVcpuA).value();
-  ASSERT_TRUE(maint::run_staged_request(a_request, s.space, s.features, s.planner, s.machine.executor(kVcpuA)).ok());
+  const percpu::StagedRequest b_request = slots.drain(kVcpuB).value();
+  const percpu::StagedRequest a_request = slots.drain(kVcpuA).value();
+  ASSERT_TRUE(percpu::run_staged_request(a_request, s.space, s.features, s.planner, s.machine.executor(kVcpuA)).ok());
   s.machine.end_operation();  // A's syscall is over: it returns to EL0
   a_at_el0 = s.read(kVcpuA, kVa, Privilege::el0);
-  ASSERT_TRUE(maint::run_staged_request(b_request, s.space, s.features, s.planner, s.machine.executor(kVcpuB)).ok());
+  ASSERT_TRUE(percpu::run_staged_request(b_request, s.space, s.features, s.planner, s.machine.executor(kVcpuB)).ok());
 }
 
 TEST(KnownBugs, KnownBug03_ASharedRequestSlotLetsVcpuBDrainVcpuAsRequestAndAUsesItsStaleEntry) {
@@ -482,7 +482,7 @@ TEST(KnownBugs, KnownBug03_ASharedRequestSlotLetsVcpuBDrainVcpuAsRequestAndAUses
 
 TEST(KnownBugs, KnownBug03_PerVcpuRequestSlotsKeepTheRequestWithItsOwner) {
   Stage1 s;
-  maint::RequestSlots<2> slots;
+  percpu::RequestSlots<2> slots;
   Access a_at_el0;
   vcpu_b_drains_before_vcpu_a_returns(s, slots, a_at_el0);
   EXPECT_EQ(a_at_el0.outcome, AccessOutcome::translation_fault);
@@ -495,19 +495,19 @@ TEST(KnownBugs, KnownBug03_PerVcpuRequestSlotsKeepTheRequestWithItsOwner) {
 // flush completed. The engine's change records are not needed: the flush
 // invalidates the whole ASID.
 
-class DeferredSink final : public maint::ChangeSink {
+class DeferredSink final : public pt::ChangeSink {
  public:
-  void record(const maint::Change&) override {}
-  void invalidate_now(const maint::Change&) override { ADD_FAILURE() << "no break-before-make expected"; }
+  void record(const pt::Change&) override {}
+  void invalidate_now(const pt::Change&) override { ADD_FAILURE() << "no break-before-make expected"; }
   void retire_table(PhysAddr, unsigned) override { ADD_FAILURE() << "no table is emptied here"; }
 };
 
 // Runs plans on `inner`; once, right after a plan that ends with DSB ISH
 // (a flush's completing barrier), calls `hook` before returning.
-class AfterCompletingDsb final : public exec::Executor {
+class AfterCompletingDsb final : public Executor {
  public:
-  AfterCompletingDsb(exec::Executor& inner, std::function<void()> hook) : inner_(inner), hook_(std::move(hook)) {}
-  void execute(const maint::Plan& plan) override {
+  AfterCompletingDsb(Executor& inner, std::function<void()> hook) : inner_(inner), hook_(std::move(hook)) {}
+  void execute(const Plan& plan) override {
     inner_.execute(plan);
     std::optional<arch::Op> last;
     for (const arch::Op& o : plan.ops()) last = o;
@@ -519,7 +519,7 @@ class AfterCompletingDsb final : public exec::Executor {
   bool fired = false;
 
  private:
-  exec::Executor& inner_;
+  Executor& inner_;
   std::function<void()> hook_;
 };
 
@@ -596,7 +596,7 @@ TEST(KnownBugs, KnownBug04_AFlushFlagClearedAfterFlushingLosesARequestAndFreesAP
 
 TEST(KnownBugs, KnownBug04_GenerationsKeepARequestMadeDuringAFlushForTheNextFlush) {
   Stage1 s;
-  maint::DeferredFlush real;
+  percpu::DeferredFlush real;
   Access user_touches_x2;
   request_between_flush_and_bookkeeping(s, real, user_touches_x2);
   EXPECT_TRUE(no_violation(s.machine));
@@ -614,13 +614,13 @@ TEST(KnownBugs, KnownBug05_ReadingTheActiveCpusBeforeTheBumpFreesAPageAPeStillMa
   Stage1 s;
   test::UnorderedDeferForTest broken;
   s.map(kVa, kData, 2 * kPage);
-  ASSERT_EQ(broken.activate(kUser, s.space, s.machine.executor(kUser)).value(), maint::CatchUp::none);
+  ASSERT_EQ(broken.activate(kUser, s.space, s.machine.executor(kUser)).value(), percpu::CatchUp::none);
   ASSERT_EQ(s.read(kUser, kVa).outcome, AccessOutcome::ok);
   ASSERT_TRUE(broken.deactivate(kUser).ok());  // switched out; its TLB keeps X
 
   unmap_deferred(s, kVa);
   const std::uint64_t seen = broken.read_active_cpus();  // satisfied before the bump is visible
-  EXPECT_EQ(broken.activate(kUser, s.space, s.machine.executor(kUser)).value(), maint::CatchUp::none)
+  EXPECT_EQ(broken.activate(kUser, s.space, s.machine.executor(kUser)).value(), percpu::CatchUp::none)
       << "the user's PE reads the old generation";
   const FlushTicket t = broken.bump(seen);
   ASSERT_TRUE(broken.is_complete(t)) << "nobody seemed active: complete at once";
@@ -637,14 +637,14 @@ TEST(KnownBugs, KnownBug05_ReadingTheActiveCpusBeforeTheBumpFreesAPageAPeStillMa
 // modelling that the PE cannot use the entry before its catch-up.)
 TEST(KnownBugs, KnownBug05_TheRealDeferSeesTheSwitchedInPeAndWaitsForItsFlush) {
   Stage1 s;
-  maint::DeferredFlush real;
+  percpu::DeferredFlush real;
   s.map(kVa, kData, 2 * kPage);
-  ASSERT_EQ(real.activate(kUser, s.space, s.machine.executor(kUser)).value(), maint::CatchUp::none);
+  ASSERT_EQ(real.activate(kUser, s.space, s.machine.executor(kUser)).value(), percpu::CatchUp::none);
   ASSERT_EQ(s.read(kUser, kVa).outcome, AccessOutcome::ok);
   ASSERT_TRUE(real.deactivate(kUser).ok());
 
   unmap_deferred(s, kVa);
-  EXPECT_EQ(real.activate(kUser, s.space, s.machine.executor(kUser)).value(), maint::CatchUp::none);
+  EXPECT_EQ(real.activate(kUser, s.space, s.machine.executor(kUser)).value(), percpu::CatchUp::none);
   const FlushTicket t = real.defer();
   EXPECT_FALSE(real.is_complete(t)) << "the user's PE is active: the page waits";
   ASSERT_TRUE(real.flush(kReclaimer, s.space, s.machine.executor(kReclaimer)).ok());
@@ -709,36 +709,36 @@ struct Stage2 {
 class KvmDeferringTableEntriesPolicy final : public maint::Policy {
  public:
   Status plan(const maint::Pending& pending, const maint::AddressSpace& space, const arch::CpuFeatures& features,
-              maint::Plan& plan) const override {
+              Plan& plan) const override {
     std::vector<maint::PendingRange> ranges(pending.ranges.begin(), pending.ranges.end());
-    for (maint::PendingRange& r : ranges) r.entry = maint::EntryKind::leaf;
+    for (maint::PendingRange& r : ranges) r.entry = pt::EntryKind::leaf;
     maint::Pending as_leaves = pending;
     as_leaves.ranges = ranges;
     return kvm_.plan(as_leaves, space, features, plan);
   }
 
  private:
-  maint::KvmPolicy kvm_{maint::KvmPolicy::Deferral::range_with_fwb};
+  baselines::KvmPolicy kvm_{baselines::KvmPolicy::Deferral::range_with_fwb};
 };
 
 // KVM's stage-2 unmap walker: it frees (put_page) each emptied table as the
 // walk leaves it. Leaf TLBIs are deferred to the range flush after the
 // walk; table entries are deferred too (the 2023 bug) or invalidated at
 // once, before the walk goes on to free the table (the 2024 fix).
-class KvmUnmapWalk final : public maint::ChangeSink {
+class KvmUnmapWalk final : public pt::ChangeSink {
  public:
   enum class TableEntries : std::uint8_t { deferred, invalidated_at_once };
 
   KvmUnmapWalk(Stage2& s, const maint::Policy& policy, TableEntries tables)
       : memory_(s.memory), gather_(s.space, s.features, policy, s.machine.executor(0), s.memory), tables_(tables) {}
-  void record(const maint::Change& change) override {
-    if (change.entry == maint::EntryKind::table && tables_ == TableEntries::invalidated_at_once) {
+  void record(const pt::Change& change) override {
+    if (change.entry == pt::EntryKind::table && tables_ == TableEntries::invalidated_at_once) {
       gather_.invalidate_now(change);
     } else {
       gather_.record(change);
     }
   }
-  void invalidate_now(const maint::Change& change) override { gather_.invalidate_now(change); }
+  void invalidate_now(const pt::Change& change) override { gather_.invalidate_now(change); }
   void retire_table(PhysAddr table, unsigned pages) override { memory_.free(table, pages); }
 
  private:
@@ -776,7 +776,7 @@ TEST(KnownBugs, KnownBug06_KvmsFixInvalidatesTableEntriesBeforeTheWalkFreesTheTa
   Stage2 s;
   PhysAddr level3_table = 0;
   map_and_cache_the_first_page(s, level3_table);
-  const maint::KvmPolicy kvm(maint::KvmPolicy::Deferral::range_with_fwb);
+  const baselines::KvmPolicy kvm(baselines::KvmPolicy::Deferral::range_with_fwb);
   s.machine.begin_operation(0, "stage-2 unmap");
   {
     KvmUnmapWalk walk(s, kvm, KvmUnmapWalk::TableEntries::invalidated_at_once);
@@ -792,7 +792,7 @@ TEST(KnownBugs, KnownBug06_TheGatherFreesTheTableOnlyAfterTheDeferredKvmFlush) {
   Stage2 s;
   PhysAddr level3_table = 0;
   map_and_cache_the_first_page(s, level3_table);
-  const maint::KvmPolicy kvm(maint::KvmPolicy::Deferral::range_with_fwb);
+  const baselines::KvmPolicy kvm(baselines::KvmPolicy::Deferral::range_with_fwb);
   s.machine.begin_operation(0, "stage-2 unmap");
   {
     maint::Gather gather(s.space, s.features, kvm, s.machine.executor(0), s.memory, &s.machine);
@@ -890,7 +890,7 @@ void exec_reusing_the_table_pool(Exec how, Access& after, std::uint64_t& walk_ca
     pool.reset_in_place();
     // The old image's pages are invalidated, leaf-only: walk caches keep
     // the table entries.
-    maint::Plan plan;
+    Plan plan;
     ASSERT_TRUE(plan.append(op(Instr::dsb_ishst)).ok());
     ASSERT_TRUE(plan.append(arch::encode_va(Instr::vale1is, arch::Asid{kAsid}, kVa, arch::kNoTtl)).ok());
     ASSERT_TRUE(plan.append(op(Instr::dsb_ish)).ok());
@@ -967,11 +967,11 @@ TEST(KnownBugs, KnownBug09_ReleasingTheOldTreeThroughTheGatherBeforeReuseLeavesN
 class TtlForEveryEntryPolicy final : public maint::Policy {
  public:
   Status plan(const maint::Pending& pending, const maint::AddressSpace& space, const arch::CpuFeatures&,
-              maint::Plan& plan) const override {
+              Plan& plan) const override {
     if (pending.coverage == maint::Coverage::everything) return flush_asid(space, plan);
     Status s = plan.append(op(Instr::dsb_ishst));
     for (const maint::PendingRange& r : pending.ranges) {
-      const std::uint64_t stride = r.entry == maint::EntryKind::table ? kPage : geometry39().level_size(r.level);
+      const std::uint64_t stride = r.entry == pt::EntryKind::table ? kPage : geometry39().level_size(r.level);
       const Result<arch::Op> first = arch::encode_va(Instr::vae1is, arch::Asid{space.asid}, r.va,
                                                      arch::TtlHint{arch::Granule::k4K, r.level});  // BUG for tables
       if (!first.ok()) return first.error();
@@ -1033,7 +1033,7 @@ class PerPagePolicy final : public maint::Policy {
  public:
   explicit PerPagePolicy(EncodeVa encode) : encode_(encode) {}
   Status plan(const maint::Pending& pending, const maint::AddressSpace& space, const arch::CpuFeatures&,
-              maint::Plan& plan) const override {
+              Plan& plan) const override {
     if (pending.coverage == maint::Coverage::everything) return flush_asid(space, plan);
     // One op per page appended one by one (a plan holds 64 steps: fine for
     // the one-page unmaps here).

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/machine.hpp"
+#include "tlbkit/sim/machine.hpp"
 #include "tlbkit/arch/tlbi.hpp"
 #include "tlbkit/maint/gather.hpp"
 #include "tlbkit/maint/planner.hpp"
@@ -116,12 +116,12 @@ rc::Gen<Workload> workloads() {
 // Runs plans op by op on one PE; after every TLBI, every other PE touches
 // each page of the operation's range (refilling whatever its walk finds);
 // optionally drops the n-th TLBI or DSB of the whole operation.
-class AdversarialExecutor final : public exec::Executor {
+class AdversarialExecutor final : public Executor {
  public:
   AdversarialExecutor(Machine& machine, unsigned pe, VirtAddr va, std::uint64_t size, std::optional<unsigned> drop)
       : machine_(machine), pe_(pe), va_(va), size_(size), drop_(drop) {}
 
-  void execute(const maint::Plan& plan) override {
+  void execute(const Plan& plan) override {
     for (const arch::Op& op : plan.ops()) {
       const bool droppable = arch::info(op.instr).category == arch::Category::tlbi ||
                              op.instr == Instr::dsb_ish || op.instr == Instr::dsb_ishst;

@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "sim/machine.hpp"
+#include "tlbkit/sim/machine.hpp"
 #include "support/forgetful_policy.hpp"
 #include "tlbkit/arch/tlbi.hpp"
 #include "tlbkit/maint/gather.hpp"
@@ -29,7 +29,7 @@ using test::ForgetfulPolicy;  // plans nothing: every invalidation is forgotten
 class LeafOnlyPolicy final : public maint::Policy {
  public:
   Status plan(const maint::Pending& pending, const maint::AddressSpace& space, const arch::CpuFeatures&,
-              maint::Plan& plan) const override {
+              Plan& plan) const override {
     Status s = plan.append(op(Instr::dsb_ishst));
     for (const maint::PendingRange& r : pending.ranges) {
       for (VirtAddr va = r.va; va < r.va + r.size && s.ok(); va += kPage) {
@@ -375,7 +375,7 @@ TEST(MachineProfiles, TheErratumProfileRepeatsEveryBroadcastTlbiAndItsDsb) {
 TEST(MachineProfiles, TheShimProfilePaysARoundTripPerPlan) {
   PhysicalMemory memory;
   Machine machine(memory, *find_profile("hvf-shim"), MachineOptions{2});
-  maint::Plan plan;
+  Plan plan;
   ASSERT_TRUE(plan.append(op(Instr::isb)).ok());
   ASSERT_TRUE(machine.execute(0, plan).ok());
   EXPECT_EQ(machine.counters().maintenance_cycles, 5000u + 20u);

@@ -12,7 +12,7 @@
 #include <optional>
 #include <vector>
 
-#include "sim/tlb.hpp"
+#include "tlbkit/sim/tlb.hpp"
 #include "tlbkit/arch/ops.hpp"
 #include "tlbkit/arch/tlbi.hpp"
 

@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "sim/machine.hpp"
+#include "tlbkit/sim/machine.hpp"
 #include "support/forgetful_policy.hpp"
 #include "tlbkit/arch/tlbi.hpp"
-#include "tlbkit/maint/baselines.hpp"
+#include "tlbkit/baselines/policies.hpp"
 #include "tlbkit/maint/gather.hpp"
 #include "tlbkit/maint/planner.hpp"
 #include "tlbkit/pt/table.hpp"
@@ -124,10 +124,10 @@ using test::ForgetfulPolicy;  // plans nothing: every invalidation is forgotten
 class LeafOnlyStage2Policy final : public maint::Policy {
  public:
   Status plan(const maint::Pending& pending, const maint::AddressSpace&, const arch::CpuFeatures&,
-              maint::Plan& plan) const override {
+              Plan& plan) const override {
     Status s = plan.append(op(Instr::dsb_ishst));
     for (const maint::PendingRange& r : pending.ranges) {
-      if (r.entry != maint::EntryKind::leaf) continue;  // the bug: tables get no op of their own
+      if (r.entry != pt::EntryKind::leaf) continue;  // the bug: tables get no op of their own
       for (VirtAddr ipa = r.va; ipa < r.va + r.size && s.ok(); ipa += kPage) {
         s = plan.append(ipa_op(Instr::ipas2le1is, ipa));
       }
@@ -628,7 +628,7 @@ TEST_F(GuestFixture, WithoutVmalle1TheCombinedEntryStaysAndIsCaught) {
 }
 
 TEST_F(GuestFixture, TheKvmBaselineAndThePlannerUnmapCleanly) {
-  const maint::KvmPolicy kvm;
+  const baselines::KvmPolicy kvm;
   (void)g.read(1, kGuestVa);
   (void)g.read(1, kGuestVa + kPage);
   g.host(0, kvm, [&](maint::Gather& gather) { ASSERT_TRUE(g.s2.unmap(kRamIpa, kPage, gather).ok()); });
@@ -911,13 +911,13 @@ rc::Gen<HostWorkload> host_workloads() {
 // Runs plans op by op on one PE; after every TLBI every other PE touches
 // the guest VAs of the operation's IPAs (refilling whatever it finds);
 // optionally drops the n-th TLBI or DSB of the whole operation.
-class RefillingExecutor final : public exec::Executor {
+class RefillingExecutor final : public Executor {
  public:
   RefillingExecutor(Machine& machine, unsigned pe, VirtAddr va, std::uint64_t size,
                     std::optional<unsigned> drop = std::nullopt)
       : machine_(machine), pe_(pe), va_(va), size_(size), drop_(drop) {}
 
-  void execute(const maint::Plan& plan) override {
+  void execute(const Plan& plan) override {
     for (const arch::Op& o : plan.ops()) {
       const bool tlbi = arch::info(o.instr).category == arch::Category::tlbi;
       const bool droppable = tlbi || o.instr == Instr::dsb_ish || o.instr == Instr::dsb_ishst;

@@ -10,7 +10,7 @@ namespace tlbkit::test {
 namespace {
 
 using arch::ChangeKind;
-using maint::EntryKind;
+using pt::EntryKind;
 
 bool valid(Descriptor d) { return (d & kWalkValid) != 0; }
 bool table_desc(unsigned level, Descriptor d) { return level < 3 && valid(d) && (d & kWalkTypeBit) != 0; }
@@ -133,7 +133,7 @@ class Checker {
     const std::uint64_t bound = before_.slot_count() + after_.slot_count();
     for (std::size_t i = 0; i < events_.size(); ++i) {
       const SinkEvent& e = events_[i];
-      const maint::Change& c = e.change;
+      const pt::Change& c = e.change;
       if (e.type == SinkEvent::Type::invalidate_now && c.kind != ChangeKind::replace) {
         problem(event_name(i, e) + ": invalidate_now() for a change that is not a replace");
       }
@@ -175,7 +175,7 @@ class Checker {
         auto it = cover_.find(Key{l, slot_va, side});
         if (it == cover_.end()) continue;
         for (const std::size_t i : it->second) {
-          const maint::Change& c = events_[i].change;
+          const pt::Change& c = events_[i].change;
           if (c.entry == EntryKind::table &&
               (c.kind == ChangeKind::unmap || c.kind == ChangeKind::replace)) {
             return true;
@@ -189,7 +189,7 @@ class Checker {
   void expect_fields(std::size_t i, unsigned level, VirtAddr va, ChangeKind kind, bool table_entry,
                      arch::ExecGain exec, PhysAddr output) {
     const SinkEvent& e = events_[i];
-    const maint::Change& c = e.change;
+    const pt::Change& c = e.change;
     const std::string ev = event_name(i, e);
     if (c.kind != kind) slot_problem(ev, level, va, std::string("kind should be ") + arch::change_kind_name(kind));
     if ((c.entry == EntryKind::table) != table_entry) {
@@ -387,7 +387,7 @@ std::vector<std::string> check_changes(const Snapshot& before, const Snapshot& a
 }
 
 void check_break_written(const FakeMemory& memory, PhysAddr root, const WalkGeometry& geometry,
-                         const maint::Change& change, std::vector<std::string>& problems) {
+                         const pt::Change& change, std::vector<std::string>& problems) {
   if (change.level < geometry.start_level || change.level > 3) return;  // check_changes reports it
   const std::uint64_t ls = WalkGeometry::level_size(change.level);
   if (change.size == 0 || change.size % ls != 0 || change.size / ls > 4096) return;

@@ -66,6 +66,6 @@ std::vector<std::string> check_changes(const Snapshot& before, const Snapshot& a
 // change reads invalid in memory right now (reached by walking from `root`),
 // appending a problem to `problems` otherwise.
 void check_break_written(const FakeMemory& memory, PhysAddr root, const WalkGeometry& geometry,
-                         const maint::Change& change, std::vector<std::string>& problems);
+                         const pt::Change& change, std::vector<std::string>& problems);
 
 }  // namespace tlbkit::test

@@ -164,7 +164,7 @@ bool wide_for(const Context& c, Family f) {
 
 // Spans of input addresses that op `i` removes entries of `entry` kind at
 // `level` from (empty when it removes none of them).
-void add_spans(const Context& c, std::size_t i, maint::EntryKind entry, unsigned level,
+void add_spans(const Context& c, std::size_t i, pt::EntryKind entry, unsigned level,
                std::vector<std::pair<std::uint64_t, std::uint64_t>>& spans, bool& everything) {
   const Op& op = c.ops[i];
   const Known k = know(op.instr);
@@ -177,7 +177,7 @@ void add_spans(const Context& c, std::size_t i, maint::EntryKind entry, unsigned
   if (!regime_family(c.space.regime, k.family)) return;
   const Fields f = fields_of(op, k.family);
   if ((k.family == Family::va || k.family == Family::range) && f.asid != c.space.asid) return;
-  if (entry == maint::EntryKind::table) {
+  if (entry == pt::EntryKind::table) {
     if (k.leaf) return;
     const bool hinted = is_range(k.family) ? f.ttl_level != 0 : (f.ttl_granule != 0 || f.ttl_level != 0);
     if (hinted) return;
@@ -201,7 +201,7 @@ void check_ranges(const Context& c, std::size_t last_tlbi) {
     bool everything = false;
     for (std::size_t i = 0; i <= last_tlbi && i < c.ops.size(); ++i) add_spans(c, i, r.entry, r.level, spans, everything);
     if (!everything && !covered(spans, r.va, r.va + r.size)) {
-      c.problems.push_back("changed " + std::string(r.entry == maint::EntryKind::table ? "table" : "leaf") +
+      c.problems.push_back("changed " + std::string(r.entry == pt::EntryKind::table ? "table" : "leaf") +
                            " entries at level " + std::to_string(r.level) + " in [" + hex(r.va) + ", " +
                            hex(r.va + r.size) + ") are not all invalidated");
     }
@@ -277,7 +277,7 @@ void check_icache(const Context& c) {
 
 }  // namespace
 
-std::vector<arch::Op> expand(const maint::Plan& plan) { return {plan.ops().begin(), plan.ops().end()}; }
+std::vector<arch::Op> expand(const Plan& plan) { return {plan.ops().begin(), plan.ops().end()}; }
 
 std::vector<std::string> plan_problems(const std::vector<arch::Op>& ops, const maint::Pending& pending,
                                        const maint::AddressSpace& space, const arch::CpuFeatures& features) {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "tlbkit/arch/features.hpp"
-#include "tlbkit/maint/plan.hpp"
+#include "tlbkit/plan/plan.hpp"
 #include "tlbkit/maint/policy.hpp"
 
 namespace tlbkit::test {
@@ -39,6 +39,6 @@ namespace tlbkit::test {
 std::vector<std::string> plan_problems(const std::vector<arch::Op>& ops, const maint::Pending& pending,
                                        const maint::AddressSpace& space, const arch::CpuFeatures& features);
 
-std::vector<arch::Op> expand(const maint::Plan& plan);
+std::vector<arch::Op> expand(const Plan& plan);
 
 }  // namespace tlbkit::test

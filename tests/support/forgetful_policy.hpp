@@ -10,7 +10,7 @@ namespace tlbkit::test {
 class ForgetfulPolicy final : public maint::Policy {
  public:
   Status plan(const maint::Pending&, const maint::AddressSpace&, const arch::CpuFeatures&,
-              maint::Plan&) const override {
+              Plan&) const override {
     return ok_status();
   }
 };

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "support/fake_memory.hpp"
-#include "tlbkit/maint/change.hpp"
+#include "tlbkit/pt/change.hpp"
 
 namespace tlbkit::test {
 
@@ -17,15 +17,15 @@ namespace tlbkit::test {
 struct SinkEvent {
   enum class Type { record, invalidate_now };
   Type type = Type::record;
-  maint::Change change;
+  pt::Change change;
   friend bool operator==(const SinkEvent&, const SinkEvent&) = default;
 };
 
-inline std::ostream& operator<<(std::ostream& os, const maint::Change& c) {
+inline std::ostream& operator<<(std::ostream& os, const pt::Change& c) {
   char buf[200];
   std::snprintf(buf, sizeof buf, "{L%u va %#llx size %#llx %s %s%s out %#llx}", unsigned{c.level},
                 static_cast<unsigned long long>(c.va), static_cast<unsigned long long>(c.size),
-                c.entry == maint::EntryKind::table ? "table" : "leaf", arch::change_kind_name(c.kind),
+                c.entry == pt::EntryKind::table ? "table" : "leaf", arch::change_kind_name(c.kind),
                 c.exec == arch::ExecGain::yes ? " +exec" : "",
                 static_cast<unsigned long long>(c.output));
   return os << buf;
@@ -35,12 +35,12 @@ inline std::ostream& operator<<(std::ostream& os, const SinkEvent& e) {
   return os << (e.type == SinkEvent::Type::record ? "record" : "invalidate_now") << e.change;
 }
 
-class RecordingSink final : public maint::ChangeSink {
+class RecordingSink final : public pt::ChangeSink {
  public:
-  void record(const maint::Change& change) override {
+  void record(const pt::Change& change) override {
     events_.push_back(SinkEvent{SinkEvent::Type::record, change});
   }
-  void invalidate_now(const maint::Change& change) override {
+  void invalidate_now(const pt::Change& change) override {
     events_.push_back(SinkEvent{SinkEvent::Type::invalidate_now, change});
     if (on_invalidate_now_) on_invalidate_now_(change);
   }
@@ -50,7 +50,7 @@ class RecordingSink final : public maint::ChangeSink {
 
   // Called inside invalidate_now(), after the event was stored: the moment
   // the engine says the break is written and the maintenance runs.
-  void set_invalidate_hook(std::function<void(const maint::Change&)> hook) {
+  void set_invalidate_hook(std::function<void(const pt::Change&)> hook) {
     on_invalidate_now_ = std::move(hook);
   }
 
@@ -91,7 +91,7 @@ class RecordingSink final : public maint::ChangeSink {
  private:
   std::vector<SinkEvent> events_;
   std::vector<Retired> retired_;
-  std::function<void(const maint::Change&)> on_invalidate_now_;
+  std::function<void(const pt::Change&)> on_invalidate_now_;
 };
 
 }  // namespace tlbkit::test

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "support/reference_walker.hpp"
-#include "tlbkit/arch/error.hpp"
+#include "tlbkit/core/error.hpp"
 #include "tlbkit/arch/regime.hpp"
 
 namespace tlbkit::test {

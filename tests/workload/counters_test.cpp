@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "workload/counters.hpp"
+#include "tlbkit/workload/counters.hpp"
 
 namespace tlbkit::workload {
 namespace {
@@ -56,7 +56,7 @@ TEST(CountOps, CountsTlbisByReachBarriersCacheOpsAndBroadcasts) {
 }
 
 TEST(CountPlan, CountsEachStepAsManyOpsAsItRepeats) {
-  maint::Plan plan;
+  Plan plan;
   ASSERT_TRUE(plan.append(Op{Instr::dsb_ishst}).ok());
   ASSERT_TRUE(plan.append_repeated(Op{Instr::vale1is, 0x10}, 32, 1).ok());
   ASSERT_TRUE(plan.append(Op{Instr::dsb_ish}).ok());
@@ -72,7 +72,7 @@ TEST(CountPlan, CountsEachStepAsManyOpsAsItRepeats) {
 TEST(CountPlan, CountsAGroupBodyOncePerRepetition) {
   // KVM's per-entry sequence for 3 entries: 3 x (DSB ISHST; IPAS2E1IS; DSB
   // ISH; VMALLE1IS; DSB ISH; ISB) = 6 TLBIs, 9 DSBs, 3 ISBs.
-  maint::Plan plan;
+  Plan plan;
   for (const Instr i : {Instr::dsb_ishst, Instr::ipas2e1is, Instr::dsb_ish, Instr::vmalle1is, Instr::dsb_ish,
                         Instr::isb}) {
     ASSERT_TRUE(plan.append(Op{i, i == Instr::ipas2e1is ? 0x100u : 0u}).ok());

@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "text/ops_text.hpp"
+#include "tlbkit/text/ops_text.hpp"
 #include "tlbkit/maint/simple_policy.hpp"
-#include "workload/runner.hpp"
-#include "workload/scenario.hpp"
+#include "tlbkit/workload/runner.hpp"
+#include "tlbkit/workload/scenario.hpp"
 
 namespace tlbkit::arch {
 // gtest prints ops as assembler.
@@ -167,7 +167,7 @@ TEST(Munmap2mIn4kPages, UnhookedPteTableNeedsNonLeafCoverageSoTheAsidGoesAndTheT
   const ScenarioResult r = run("munmap-2m-4k-pages");
   const BatchResult& b = r.batches[1];
   ASSERT_EQ(b.changes.size(), 1u);
-  EXPECT_EQ(b.changes[0].change.entry, maint::EntryKind::table);
+  EXPECT_EQ(b.changes[0].change.entry, pt::EntryKind::table);
   EXPECT_EQ(b.changes[0].change.level, 2u);
   EXPECT_EQ(b.changes[0].change.size, 0x20'0000u);
   EXPECT_EQ(only_plan(r, 1).ops(), fenced({Op{Instr::aside1is, 0x0031'0000'0000'0000}}));

@@ -5,10 +5,10 @@
 #include <string>
 #include <vector>
 
-#include "report/suite_report.hpp"
+#include "tlbkit/report/suite_report.hpp"
 #include "tlbkit/maint/simple_policy.hpp"
-#include "workload/runner.hpp"
-#include "workload/scenario.hpp"
+#include "tlbkit/workload/runner.hpp"
+#include "tlbkit/workload/scenario.hpp"
 
 namespace tlbkit::workload {
 namespace {

@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "tlbkit/arch/descriptor.hpp"
-#include "tlbkit/arch/error.hpp"
+#include "tlbkit/core/error.hpp"
 
 namespace tlbkit::arch {
 

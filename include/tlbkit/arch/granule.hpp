@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-#include "tlbkit/arch/error.hpp"
+#include "tlbkit/core/error.hpp"
 
 namespace tlbkit::arch {
 

@@ -11,7 +11,7 @@
 #include <span>
 #include <string_view>
 
-#include "tlbkit/arch/error.hpp"
+#include "tlbkit/core/error.hpp"
 #include "tlbkit/arch/granule.hpp"
 
 namespace tlbkit::arch {

@@ -23,7 +23,7 @@
 #include <optional>
 #include <span>
 
-#include "tlbkit/arch/error.hpp"
+#include "tlbkit/core/error.hpp"
 #include "tlbkit/arch/granule.hpp"
 #include "tlbkit/arch/ops.hpp"
 

@@ -7,7 +7,7 @@
 // created or called: the build fails at link time, not at run time.
 #pragma once
 
-#include "tlbkit/exec/executor.hpp"
+#include "tlbkit/plan/executor.hpp"
 
 namespace tlbkit::exec {
 
@@ -35,7 +35,7 @@ class NativeExecutor final : public Executor {
   // traps (BRK) rather than be skipped.
   // # Errors
   // None reported: the plan's ops were validated when they were encoded.
-  void execute(const maint::Plan& plan) override;
+  void execute(const Plan& plan) override;
 };
 
 }  // namespace tlbkit::exec

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <span>
 
-#include "tlbkit/exec/executor.hpp"
+#include "tlbkit/plan/executor.hpp"
 
 namespace tlbkit::exec {
 
@@ -14,7 +14,7 @@ class Recorder final : public Executor {
  public:
   explicit Recorder(std::span<arch::Op> storage) : storage_(storage) {}
 
-  void execute(const maint::Plan& plan) override;
+  void execute(const Plan& plan) override;
 
   // The ops recorded so far, oldest first (at most the storage's size).
   std::span<const arch::Op> ops() const { return storage_.first(recorded_); }

@@ -73,9 +73,9 @@
 #include <cstdint>
 #include <optional>
 
-#include "tlbkit/arch/error.hpp"
+#include "tlbkit/core/error.hpp"
 #include "tlbkit/arch/granule.hpp"
-#include "tlbkit/maint/plan.hpp"
+#include "tlbkit/plan/plan.hpp"
 
 namespace tlbkit::exec {
 
@@ -174,9 +174,9 @@ Result<ShimRequest> decode_registers(const ShimRegisters& regs);
 // table above).
 // # Errors
 // - those of check_shim_request;
-// - out_of_range: the ops do not fit a maint::Plan (not for any valid
+// - out_of_range: the ops do not fit a Plan (not for any valid
 //   request while a plan holds a per-page loop as one step).
-Result<maint::Plan> expand(const ShimRequest& request);
+Result<Plan> expand(const ShimRequest& request);
 
 // The request whose expansion is `plan`, op for op: recognises the plans
 // the policies emit for EL1&0 stage 1 (SimplePolicy's per-VA loops over one
@@ -189,7 +189,7 @@ Result<maint::Plan> expand(const ShimRequest& request);
 //   spaced run, several ASIDs, or barriers other than the shim's.
 // - out_of_range / misaligned: the plan's run is a va_loop or range the ABI
 //   does not allow (more than kShimMaxLoopOps TLBIs, say).
-Result<ShimRequest> encode_plan_for_shim(const maint::Plan& plan);
+Result<ShimRequest> encode_plan_for_shim(const Plan& plan);
 
 // The cheapest request this function knows whose expansion removes every
 // TLB entry `plan` removes: encode_plan_for_shim(plan) when that succeeds,
@@ -214,6 +214,6 @@ Result<ShimRequest> encode_plan_for_shim(const maint::Plan& plan);
 //   (stage-2, EL2 and ALLE1 TLBIs, DC CIVAC): nothing in the protocol
 //   covers them.
 // - those of arch::decode_checked for a malformed TLBI operand.
-Result<ShimRequest> shim_request_covering(const maint::Plan& plan);
+Result<ShimRequest> shim_request_covering(const Plan& plan);
 
 }  // namespace tlbkit::exec

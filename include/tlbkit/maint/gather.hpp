@@ -7,8 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "tlbkit/exec/executor.hpp"
-#include "tlbkit/maint/fixed_list.hpp"
+#include "tlbkit/plan/executor.hpp"
+#include "tlbkit/core/fixed_list.hpp"
 #include "tlbkit/maint/policy.hpp"
 #include "tlbkit/pt/table_memory.hpp"
 
@@ -35,9 +35,9 @@ class Gather final : public ChangeSink {
   // `pages` receives the data pages given to free_after_flush(); it may be
   // null when the caller frees none through the Gather.
   Gather(const AddressSpace& space, const arch::CpuFeatures& features, const Policy& policy,
-         exec::Executor& executor, pt::TableMemory& memory, PageSink* pages = nullptr);
+         Executor& executor, pt::TableMemory& memory, PageSink* pages = nullptr);
   // The Gather keeps a reference to its policy: a temporary would dangle.
-  Gather(const AddressSpace&, const arch::CpuFeatures&, const Policy&&, exec::Executor&, pt::TableMemory&,
+  Gather(const AddressSpace&, const arch::CpuFeatures&, const Policy&&, Executor&, pt::TableMemory&,
          PageSink* = nullptr) = delete;
   Gather(const Gather&) = delete;
   Gather& operator=(const Gather&) = delete;
@@ -124,7 +124,7 @@ class Gather final : public ChangeSink {
   AddressSpace space_;
   arch::CpuFeatures features_;
   const Policy& policy_;
-  exec::Executor& executor_;
+  Executor& executor_;
   pt::TableMemory& memory_;
   PageSink* page_sink_;
 

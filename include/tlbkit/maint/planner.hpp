@@ -6,25 +6,12 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <string_view>
 
 #include "tlbkit/maint/cost_model.hpp"
 #include "tlbkit/maint/policy.hpp"
+#include "tlbkit/maint/shapes.hpp"
 
 namespace tlbkit::maint {
-
-// The plan shapes the planner considers.
-enum class Shape : std::uint8_t {
-  per_va,          // one by-VA (or by-IPA) op per entry; TTL and leaf-only forms when legal
-  range_exact,     // FEAT_TLBIRANGE: each range covered exactly (<= 4 range ops + 1 page)
-  range_rounded,   // FEAT_TLBIRANGE: each range rounded up to one op per 2^21 pages
-  range_merged,    // FEAT_TLBIRANGE: all ranges as one interval (gaps over-invalidated)
-  space_wide,      // ASIDE1IS / VMALLS12E1IS / ALLE2IS
-  full,            // VMALLE1IS (all ASIDs of the VMID; needed with global entries)
-};
-inline constexpr std::size_t kShapeCount = 6;
-
-std::string_view shape_name(Shape shape);
 
 // What one candidate would cost.
 struct CandidateCost {
@@ -68,12 +55,6 @@ class Planner final : public Policy {
   // Costs every candidate for `pending` and says which plan() would choose.
   Explanation explain(const Pending& pending, const AddressSpace& space,
                       const arch::CpuFeatures& features) const;
-
-  // Appends the TLBI part of `shape` (barriers included) for `pending`.
-  // # Errors
-  // unsupported: the shape is illegal here; out_of_range: the plan is full.
-  Status append_shape(Shape shape, const Pending& pending, const AddressSpace& space,
-                      const arch::CpuFeatures& features, Plan& plan) const;
 
   const CostModel& model() const { return model_; }
 

@@ -7,10 +7,21 @@
 
 #include "tlbkit/arch/features.hpp"
 #include "tlbkit/arch/regime.hpp"
-#include "tlbkit/maint/change.hpp"
-#include "tlbkit/maint/plan.hpp"
+#include "tlbkit/plan/plan.hpp"
+#include "tlbkit/pt/change.hpp"
 
 namespace tlbkit::maint {
+
+// The words of the layers below that every policy speaks.
+using arch::ChangeKind;
+using arch::ExecGain;
+using arch::Op;
+using arch::PhysAddr;
+using arch::VirtAddr;
+using pt::CacheMaintenance;
+using pt::Change;
+using pt::ChangeSink;
+using pt::EntryKind;
 
 enum class GlobalEntries : std::uint8_t { absent, present };
 

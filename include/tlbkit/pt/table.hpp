@@ -12,7 +12,7 @@
 #include "tlbkit/arch/features.hpp"
 #include "tlbkit/arch/granule.hpp"
 #include "tlbkit/arch/regime.hpp"
-#include "tlbkit/maint/change.hpp"
+#include "tlbkit/pt/change.hpp"
 #include "tlbkit/pt/table_memory.hpp"
 
 namespace tlbkit::pt {
@@ -20,7 +20,6 @@ namespace tlbkit::pt {
 using arch::Geometry;
 using arch::Regime;
 using arch::VirtAddr;
-using maint::ChangeSink;
 
 // Leaf attributes tagged with the regime they belong to. Built implicitly
 // from a typed attribute set, or from raw descriptor bits.

@@ -1,0 +1,49 @@
+// The by-address TLBI operations every plan writer builds (the planner's
+// shapes, SimplePolicy and the baseline policies): which instruction for a
+// regime and form, and its encoded operand. For every policy that writes plans.
+#pragma once
+
+#include <cstdint>
+
+#include "tlbkit/arch/tlbi.hpp"
+#include "tlbkit/maint/policy.hpp"
+
+namespace tlbkit::maint {
+
+inline constexpr std::uint64_t kPage = 4096;
+
+// Which by-address form: leaf-only ("L") or not, all ASIDs ("AA", EL1&0
+// only) or the space's ASID.
+struct Form {
+  bool leaf = false;
+  bool all_asid = false;
+};
+
+// Leaf-only forms and TTL hints are legal only when no table entry changed:
+// a freed table may sit in a walk cache (known bugs 6, 7, 10).
+inline bool leaf_ok(const Pending& p) { return !p.tables_changed(); }
+
+// Bytes one per-entry op retires: the entry size of a leaf range; a page
+// under a changed table entry (leaves of any size may be cached below it).
+std::uint64_t entry_bytes(const PendingRange& r);
+
+// Ops of a loop over `r` at `stride` bytes (the start rounded down to it).
+std::uint64_t loop_count(const PendingRange& r, std::uint64_t stride);
+
+arch::Instr by_va_instr(arch::Regime regime, Form form);
+arch::Instr range_instr(arch::Regime regime, Form form);
+
+// The TTL hint for an entry at `level`: none unless `hint`, FEAT_TTL is
+// present and the level is 1..3.
+arch::Ttl ttl_for(const arch::CpuFeatures& features, bool hint, unsigned level);
+
+// The by-VA (EL1&0, EL2) or by-IPA (stage 2) op for `va` in `space`.
+Result<arch::Op> by_va_op(const AddressSpace& space, Form form, VirtAddr va, arch::Ttl ttl);
+// The range op of `piece` from `base` in `space`; ttl_level 0: no hint.
+Result<arch::Op> range_op(const AddressSpace& space, Form form, VirtAddr base, arch::RangePiece piece,
+                          unsigned ttl_level);
+
+// The smallest single range op covering at least `pages` (<= 2^21) pages.
+arch::RangePiece rounded_piece(std::uint64_t pages);
+
+}  // namespace tlbkit::maint
