@@ -4,12 +4,6 @@
 
 namespace tlbkit::baselines {
 
-using maint::AddressSpace;
-using maint::Pending;
-using maint::PendingRange;
-using maint::GlobalEntries;
-using maint::VirtAddr;
-
 std::uint64_t loop_count(const Pending& p, bool pages_only) {
   std::uint64_t n = 0;
   for (const PendingRange& r : p.ranges) n += loop_count(r, pages_only ? kPage : entry_bytes(r));
@@ -58,6 +52,14 @@ Status append_wide_op(const AddressSpace& space, bool full, Plan& plan) {
     case Regime::stage2: return plan.append(arch::make_op(Instr::vmalls12e1is));
   }
   return Error{Errc::invalid_argument, "unknown regime"};
+}
+
+Status append_space_flush(const AddressSpace& space, bool full, std::initializer_list<Instr> close, Plan& plan) {
+  Status s = append_instrs(plan, {Instr::dsb_ishst});
+  if (!s.ok()) return s;
+  s = append_wide_op(space, full, plan);
+  if (!s.ok()) return s;
+  return append_instrs(plan, close);
 }
 
 Status append_stage1_after_ipa(const AddressSpace& space, Plan& plan) {

@@ -15,6 +15,8 @@ using arch::Instr;
 using arch::Presence;
 using arch::Regime;
 using maint::Coverage;
+using maint::EntryKind;
+using maint::ExecGain;
 using maint::GlobalEntries;
 using maint::PendingRange;
 using maint::Shape;
@@ -52,6 +54,10 @@ Status append_instrs(Plan& plan, std::initializer_list<Instr> instrs);
 // VMALLS12E1IS for stage 2, ALLE2IS for EL2.
 Status append_wide_op(const AddressSpace& space, bool full, Plan& plan);
 
+// The barrier-wrapped space-wide flush every system has: DSB ISHST; the
+// space-wide op (append_wide_op with `full`); then the `close` barriers.
+Status append_space_flush(const AddressSpace& space, bool full, std::initializer_list<Instr> close, Plan& plan);
+
 // Stage 2 by IPA leaves combined entries: DSB ISH; TLBI VMALLE1IS.
 Status append_stage1_after_ipa(const AddressSpace& space, Plan& plan);
 
@@ -59,18 +65,39 @@ Status append_stage1_after_ipa(const AddressSpace& space, Plan& plan);
 Status append_tail(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
                    Plan& plan);
 
-// Builds with `exact` in a copy of `plan`; when that runs out of room,
-// builds with `wide` in the original instead.
-template <class Exact, class Wide>
-Status with_fallback(Plan& plan, Exact&& exact, Wide&& wide) {
-  Plan attempt = plan;
-  const Status s = exact(attempt);
-  if (s.ok()) {
-    plan = attempt;
-    return s;
-  }
-  if (s.error().code != Errc::out_of_range) return s;
-  return wide(plan);
+// The skeleton every baseline's plan() shares. When `pending` needs
+// invalidating, the system's TLBIs are written by the first of `tlbis`
+// whose plan fits (each is `Status(Plan&)`: the precise form first, then
+// the system's own fallbacks, the last its space-wide flush); after them,
+// and alone when nothing needs invalidating, `tail` (`Status(Plan&)`:
+// usually append_tail's cache maintenance). Each attempt is written into a
+// copy of `plan`, which takes it only when it fits; an error other than
+// out_of_range (the plan is full) ends the search.
+// # Errors
+// The last attempt's error, or the first that is not out_of_range; `plan`
+// is then unchanged.
+template <class Tail, class... Tlbis>
+Status plan_first_fitting(const Pending& pending, Plan& plan, Tail&& tail, Tlbis&&... tlbis) {
+  static_assert(sizeof...(Tlbis) > 0, "a baseline needs at least one way to write its TLBIs");
+  const bool invalidate = pending.needs_invalidation();
+  Status result = ok_status();
+  const auto attempt = [&](auto& tlbi) {
+    Plan out = plan;
+    Status s = invalidate ? tlbi(out) : ok_status();
+    if (s.ok()) s = tail(out);
+    if (s.ok()) plan = out;
+    result = s;
+    // Go on with the next attempt only when this one ran out of room.
+    return !s.ok() && s.error().code == Errc::out_of_range;
+  };
+  // Each attempt runs only while those before it ran out of room.
+  [[maybe_unused]] const bool all_out_of_room = (attempt(tlbis) && ...);
+  return result;
+}
+
+// The usual tail of plan_first_fitting: append_tail for `pending`.
+inline auto common_tail(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features) {
+  return [&pending, &space, &features](Plan& out) { return append_tail(pending, space, features, out); };
 }
 
 }  // namespace tlbkit::baselines

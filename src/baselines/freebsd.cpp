@@ -1,18 +1,12 @@
 // FreeBSD arm64 TLB maintenance. Behaviour modelled (facts from
 // sys/arm64/arm64/pmap.c: pmap_s1_invalidate_range / _all, the per-run
 // calls of pmap_remove, pmap_s2_invalidate_range and bhyve's EL2 callback,
-// review D37254 in shared/background): see FreeBsdPolicy in
-// tlbkit/maint/baselines.hpp.
+// FreeBSD review D37254; docs/ARCHITECTURE-FACTS.md section 5): see FreeBsdPolicy in
+// tlbkit/baselines/policies.hpp.
 #include "common.hpp"
 #include "tlbkit/baselines/policies.hpp"
 
 namespace tlbkit::baselines {
-
-using maint::AddressSpace;
-using maint::Pending;
-using maint::PendingRange;
-using maint::Coverage;
-using maint::GlobalEntries;
 namespace {
 
 
@@ -30,11 +24,7 @@ Status append_close(const AddressSpace& space, Plan& plan) {
 // pmap_*_invalidate_all: ASIDE1IS (VMALLE1IS for the kernel pmap),
 // VMALLS12E1IS for stage 2.
 Status append_all(const AddressSpace& space, Plan& plan) {
-  Status s = append_instrs(plan, {Instr::dsb_ishst});
-  if (!s.ok()) return s;
-  s = append_wide_op(space, false, plan);
-  if (!s.ok()) return s;
-  return append_instrs(plan, {Instr::dsb_ish, Instr::isb});
+  return append_space_flush(space, false, {Instr::dsb_ish, Instr::isb}, plan);
 }
 
 // One invalidate_range call per range (barriers each), or, with
@@ -58,19 +48,14 @@ Status append_ranges(const Pending& p, const AddressSpace& space, bool one_call,
 
 Status FreeBsdPolicy::plan(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
                            Plan& plan) const {
-  const auto build = [&](auto&& tlbi) {
-    return [&, tlbi](Plan& out) {
-      if (pending.needs_invalidation()) {
-        const Status s = pending.coverage == Coverage::everything ? append_all(space, out) : tlbi(out);
-        if (!s.ok()) return s;
-      }
-      return append_tail(pending, space, features, out);
+  const auto ranges = [&](bool one_call) {
+    return [&, one_call](Plan& out) {
+      if (pending.coverage == Coverage::everything) return append_all(space, out);
+      return append_ranges(pending, space, one_call, out);
     };
   };
-  const auto per_call = build([&](Plan& out) { return append_ranges(pending, space, false, out); });
-  const auto one_call = build([&](Plan& out) { return append_ranges(pending, space, true, out); });
-  const auto all = build([&](Plan& out) { return append_all(space, out); });
-  return with_fallback(plan, per_call, [&](Plan& out) { return with_fallback(out, one_call, all); });
+  return plan_first_fitting(pending, plan, common_tail(pending, space, features), ranges(false), ranges(true),
+                            [&](Plan& out) { return append_all(space, out); });
 }
 
 }  // namespace tlbkit::baselines

@@ -1,26 +1,17 @@
 // Hafnium TLB maintenance. Behaviour modelled (facts from
 // src/arch/aarch64/mm.c: arch_mm_invalidate_stage1_range,
 // arch_mm_invalidate_stage2_range, MAX_TLBI_OPS = 512): see HafniumPolicy in
-// tlbkit/maint/baselines.hpp.
+// tlbkit/baselines/policies.hpp.
 #include "common.hpp"
 #include "tlbkit/baselines/policies.hpp"
 
 namespace tlbkit::baselines {
-
-using maint::AddressSpace;
-using maint::Pending;
-using maint::PendingRange;
-using maint::Coverage;
 namespace {
 
 
 // The wide op: VMALLE1IS (stage 1 EL1), ALLE2IS (EL2), VMALLS12E1IS (stage 2).
 Status append_wide_call(const AddressSpace& space, Plan& plan) {
-  Status s = append_instrs(plan, {Instr::dsb_ishst});
-  if (!s.ok()) return s;
-  s = append_wide_op(space, true, plan);
-  if (!s.ok()) return s;
-  return append_instrs(plan, {Instr::dsb_ish, Instr::isb});
+  return append_space_flush(space, true, {Instr::dsb_ish, Instr::isb}, plan);
 }
 
 // One invalidate call for one range: a non-leaf op per 4 KiB page, no TTL.
@@ -39,27 +30,17 @@ Status append_call(const PendingRange& r, const AddressSpace& space, Plan& plan)
 
 Status HafniumPolicy::plan(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
                            Plan& plan) const {
-  return with_fallback(
-      plan,
+  return plan_first_fitting(
+      pending, plan, common_tail(pending, space, features),
       [&](Plan& out) {
-        if (pending.coverage == Coverage::everything) {
-          const Status s = append_wide_call(space, out);
+        if (pending.coverage == Coverage::everything) return append_wide_call(space, out);
+        for (const PendingRange& r : pending.ranges) {
+          const Status s = append_call(r, space, out);
           if (!s.ok()) return s;
-        } else {
-          for (const PendingRange& r : pending.ranges) {
-            const Status s = append_call(r, space, out);
-            if (!s.ok()) return s;
-          }
         }
-        return append_tail(pending, space, features, out);
+        return ok_status();
       },
-      [&](Plan& out) {
-        if (pending.needs_invalidation()) {
-          const Status s = append_wide_call(space, out);
-          if (!s.ok()) return s;
-        }
-        return append_tail(pending, space, features, out);
-      });
+      [&](Plan& out) { return append_wide_call(space, out); });
 }
 
 }  // namespace tlbkit::baselines

@@ -1,21 +1,15 @@
 // The HVF Linux-binary runner's guest TLB maintenance, before (v1) and after
-// (v2) its selective-TLBI change. Behaviour modelled (facts from the change
-// description in shared/background/hvf-shim-selective-tlbi-per-vcpu-slot.txt:
+// (v2) its selective-TLBI change. Behaviour modelled (facts from the
+// description of that change, the sysprog21/elfuse pull request "selective
+// TLBI, per-vCPU slot", summarised in docs/ARCHITECTURE-FACTS.md section 5:
 // X8 protocol, 16-page VAE1IS loop, bounding box, shim tail DSB ISH +
 // IC IALLU + DSB + ISB): see HvfRunnerV1Policy / HvfRunnerV2Policy in
-// tlbkit/maint/baselines.hpp.
+// tlbkit/baselines/policies.hpp.
 #include "tlbkit/maint/plan_tail.hpp"
 #include "common.hpp"
 #include "tlbkit/baselines/policies.hpp"
 
 namespace tlbkit::baselines {
-
-using maint::AddressSpace;
-using maint::Pending;
-using maint::PendingRange;
-using maint::Coverage;
-using maint::VirtAddr;
-using maint::ExecGain;
 namespace {
 
 
@@ -33,9 +27,7 @@ Status append_shim_tail(const Pending& p, const AddressSpace& space, const arch:
 
 // DSB ISHST; the broadcast flush of everything the regime holds.
 Status append_broadcast(const AddressSpace& space, Plan& plan) {
-  const Status s = append_instrs(plan, {Instr::dsb_ishst});
-  if (!s.ok()) return s;
-  return append_wide_op(space, true, plan);
+  return append_space_flush(space, true, {}, plan);
 }
 
 // The bounding box of every pending range, in 4 KiB pages.
@@ -80,23 +72,17 @@ Status append_v2(const Pending& p, const AddressSpace& space, const arch::CpuFea
   return append_stage1_after_ipa(space, plan);
 }
 
+// X8 = 0 (nothing to invalidate): the shim does no flush and no tail at
+// all; what remains is the common cache maintenance. Otherwise `tlbi`, or
+// when it does not fit the broadcast, then the shim's tail.
 template <class Tlbi>
 Status plan_with(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features, Plan& plan,
                  Tlbi tlbi) {
-  // X8 = 0: nothing to invalidate, the shim does no flush at all.
-  if (!pending.needs_invalidation()) return append_tail(pending, space, features, plan);
-  return with_fallback(
-      plan,
-      [&](Plan& out) {
-        const Status s = tlbi(out);
-        if (!s.ok()) return s;
-        return append_shim_tail(pending, space, features, out);
-      },
-      [&](Plan& out) {
-        const Status s = append_broadcast(space, out);
-        if (!s.ok()) return s;
-        return append_shim_tail(pending, space, features, out);
-      });
+  const auto tail = [&](Plan& out) {
+    return pending.needs_invalidation() ? append_shim_tail(pending, space, features, out)
+                                        : append_tail(pending, space, features, out);
+  };
+  return plan_first_fitting(pending, plan, tail, tlbi, [&](Plan& out) { return append_broadcast(space, out); });
 }
 
 }  // namespace

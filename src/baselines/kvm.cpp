@@ -1,21 +1,13 @@
 // KVM arm64 stage-2 (and hyp stage-1) TLB maintenance. Behaviour modelled
 // (facts from arch/arm64/kvm/hyp/pgtable.c, hyp/nvhe/tlb.c, mmu.c and the
-// 2023 range-deferral review in shared/background): see KvmPolicy in
-// tlbkit/maint/baselines.hpp.
+// 2023 range-deferral review on the kvmarm list; docs/ARCHITECTURE-FACTS.md
+// section 5): see KvmPolicy in
+// tlbkit/baselines/policies.hpp.
 #include "tlbkit/maint/shapes.hpp"
 #include "common.hpp"
 #include "tlbkit/baselines/policies.hpp"
 
 namespace tlbkit::baselines {
-
-using maint::AddressSpace;
-using maint::Pending;
-using maint::PendingRange;
-using maint::Coverage;
-using maint::GlobalEntries;
-using maint::VirtAddr;
-using maint::EntryKind;
-using maint::Shape;
 namespace {
 
 
@@ -72,11 +64,7 @@ Status append_vmid_range(const PendingRange& r, const AddressSpace& space, Plan&
 
 // __kvm_tlb_flush_vmid (stage 2) / the hyp's ALLE2IS / flush of the ASID.
 Status append_flush_all(const AddressSpace& space, Plan& plan) {
-  Status s = append_instrs(plan, {Instr::dsb_ishst});
-  if (!s.ok()) return s;
-  s = append_wide_op(space, false, plan);
-  if (!s.ok()) return s;
-  return append_instrs(plan, {Instr::dsb_ish, Instr::isb});
+  return append_space_flush(space, false, {Instr::dsb_ish, Instr::isb}, plan);
 }
 
 Status append_stage2(bool defer, const Pending& p, const AddressSpace& space, const arch::CpuFeatures& features,
@@ -121,27 +109,17 @@ Status KvmPolicy::plan(const Pending& pending, const AddressSpace& space, const 
                        Plan& plan) const {
   const bool defer = deferral_ == Deferral::range_with_fwb && features.tlbi_range == Presence::present &&
                      features.fwb == Presence::present;
-  return with_fallback(
-      plan,
+  return plan_first_fitting(
+      pending, plan, common_tail(pending, space, features),
       [&](Plan& out) {
-        if (pending.needs_invalidation()) {
-          Status s = ok_status();
-          switch (space.regime) {
-            case Regime::stage2: s = append_stage2(defer, pending, space, features, out); break;
-            case Regime::el2_stage1: s = append_el2(pending, space, features, out); break;
-            case Regime::el1_stage1: s = append_el1(pending, space, features, out); break;
-          }
-          if (!s.ok()) return s;
+        switch (space.regime) {
+          case Regime::stage2: return append_stage2(defer, pending, space, features, out);
+          case Regime::el2_stage1: return append_el2(pending, space, features, out);
+          case Regime::el1_stage1: return append_el1(pending, space, features, out);
         }
-        return append_tail(pending, space, features, out);
+        return Status{Error{Errc::invalid_argument, "unknown regime"}};
       },
-      [&](Plan& out) {
-        if (pending.needs_invalidation()) {
-          const Status s = append_flush_all(space, out);
-          if (!s.ok()) return s;
-        }
-        return append_tail(pending, space, features, out);
-      });
+      [&](Plan& out) { return append_flush_all(space, out); });
 }
 
 }  // namespace tlbkit::baselines

@@ -1,30 +1,21 @@
 // Linux arm64 stage-1 TLB maintenance. Behaviour modelled (facts from
 // arch/arm64/include/asm/tlbflush.h: __flush_tlb_range, MAX_DVM_OPS,
 // __flush_tlb_range_op, flush_tlb_mm, flush_tlb_kernel_range,
-// flush_tlb_all): see LinuxPolicy in tlbkit/maint/baselines.hpp.
+// flush_tlb_all): see LinuxPolicy in tlbkit/baselines/policies.hpp.
 #include "common.hpp"
 #include "tlbkit/baselines/policies.hpp"
 
 namespace tlbkit::baselines {
-
-using maint::AddressSpace;
-using maint::Pending;
-using maint::PendingRange;
-using maint::Coverage;
-using maint::GlobalEntries;
-using maint::VirtAddr;
 namespace {
 
 
 // flush_tlb_mm: DSB ISHST; ASIDE1IS; DSB ISH.
 // flush_tlb_all (kernel): DSB ISHST; VMALLE1IS; DSB ISH; ISB.
 Status append_flush_space(const AddressSpace& space, Plan& plan) {
-  Status s = append_instrs(plan, {Instr::dsb_ishst});
-  if (!s.ok()) return s;
-  s = append_wide_op(space, false, plan);
-  if (!s.ok()) return s;
-  if (space.global == GlobalEntries::present) return append_instrs(plan, {Instr::dsb_ish, Instr::isb});
-  return append_instrs(plan, {Instr::dsb_ish});
+  if (space.global == GlobalEntries::present) {
+    return append_space_flush(space, false, {Instr::dsb_ish, Instr::isb}, plan);
+  }
+  return append_space_flush(space, false, {Instr::dsb_ish}, plan);
 }
 
 // One __flush_tlb_range (user) or flush_tlb_kernel_range (global) call.
@@ -63,27 +54,17 @@ Status LinuxPolicy::plan(const Pending& pending, const AddressSpace& space, cons
     const KvmPolicy kvm{use_range ? KvmPolicy::Deferral::range_with_fwb : KvmPolicy::Deferral::never};
     return kvm.plan(pending, space, features, plan);
   }
-  return with_fallback(
-      plan,
+  return plan_first_fitting(
+      pending, plan, common_tail(pending, space, features),
       [&](Plan& out) {
-        if (pending.coverage == Coverage::everything) {
-          const Status s = append_flush_space(space, out);
+        if (pending.coverage == Coverage::everything) return append_flush_space(space, out);
+        for (const PendingRange& r : pending.ranges) {
+          const Status s = append_one_range(pending, r, use_range, space, features, out);
           if (!s.ok()) return s;
-        } else {
-          for (const PendingRange& r : pending.ranges) {
-            const Status s = append_one_range(pending, r, use_range, space, features, out);
-            if (!s.ok()) return s;
-          }
         }
-        return append_tail(pending, space, features, out);
+        return ok_status();
       },
-      [&](Plan& out) {
-        if (pending.needs_invalidation()) {
-          const Status s = append_flush_space(space, out);
-          if (!s.ok()) return s;
-        }
-        return append_tail(pending, space, features, out);
-      });
+      [&](Plan& out) { return append_flush_space(space, out); });
 }
 
 }  // namespace tlbkit::baselines

@@ -1,18 +1,11 @@
 // Zircon arm64 TLB maintenance. Behaviour modelled (facts from
 // zircon/kernel/arch/arm64/mmu.cc: ConsistencyManager::FlushEntry / Flush,
 // kMaxPendingTlbs = 16, FlushTLBEntry, FlushAsid): see ZirconPolicy in
-// tlbkit/maint/baselines.hpp.
+// tlbkit/baselines/policies.hpp.
 #include "common.hpp"
 #include "tlbkit/baselines/policies.hpp"
 
 namespace tlbkit::baselines {
-
-using maint::AddressSpace;
-using maint::Pending;
-using maint::PendingRange;
-using maint::Coverage;
-using maint::GlobalEntries;
-using maint::VirtAddr;
 namespace {
 
 
@@ -25,11 +18,7 @@ bool kernel_aspace(const AddressSpace& space) {
 // Flush() of a batch that went over 16 entries: FlushAsid. The hypervisor
 // aspace always takes this path (FlushTLBEntry is unsupported there).
 Status append_flush_asid(const AddressSpace& space, Plan& plan) {
-  Status s = append_instrs(plan, {Instr::dsb_ishst});
-  if (!s.ok()) return s;
-  s = append_wide_op(space, false, plan);
-  if (!s.ok()) return s;
-  return append_instrs(plan, {Instr::dsb_ish});
+  return append_space_flush(space, false, {Instr::dsb_ish}, plan);
 }
 
 // Flush() of at most 16 entries: DSB ISHST; FlushTLBEntry each; [guest:
@@ -88,30 +77,18 @@ Status append_batch(const Pending& p, const AddressSpace& space, std::uint64_t k
 
 Status ZirconPolicy::plan(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
                           Plan& plan) const {
-  const auto build = [&](std::uint64_t kernel_batch) {
-    return [&, kernel_batch](Plan& out) {
-      if (pending.needs_invalidation()) {
-        const Status s = append_batch(pending, space, kernel_batch, out);
-        if (!s.ok()) return s;
-      }
-      return append_tail(pending, space, features, out);
-    };
+  const auto batch = [&](std::uint64_t kernel_batch) {
+    return [&, kernel_batch](Plan& out) { return append_batch(pending, space, kernel_batch, out); };
   };
   // Fallbacks when the plan is full (kernel aspace only): every entry under
   // one barrier pair, then VMALLE1IS.
   const auto wide = [&](Plan& out) {
-    if (pending.needs_invalidation()) {
-      Status s = append_instrs(out, {Instr::dsb_ishst});
-      if (!s.ok()) return s;
-      s = append_wide_op(space, false, out);
-      if (!s.ok()) return s;
-      s = append_close(space, out);
-      if (!s.ok()) return s;
-    }
-    return append_tail(pending, space, features, out);
+    const Status s = append_space_flush(space, false, {}, out);
+    if (!s.ok()) return s;
+    return append_close(space, out);
   };
-  return with_fallback(plan, build(kBatch),
-                       [&](Plan& out) { return with_fallback(out, build(~std::uint64_t{0} >> 1), wide); });
+  return plan_first_fitting(pending, plan, common_tail(pending, space, features), batch(kBatch),
+                            batch(~std::uint64_t{0} >> 1), wide);
 }
 
 }  // namespace tlbkit::baselines

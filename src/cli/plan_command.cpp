@@ -9,11 +9,11 @@
 
 #include "feature_list.hpp"
 #include "named.hpp"
+#include "numbers.hpp"
 #include "usage_error.hpp"
 #include "tlbkit/baselines/registry.hpp"
 #include "tlbkit/text/ops_json.hpp"
 #include "tlbkit/text/ops_text.hpp"
-#include "tlbkit/text/parse.hpp"
 #include "tlbkit/maint/planner.hpp"
 
 namespace tlbkit::cli {
@@ -38,12 +38,6 @@ struct PlanOptions {
   bool explain = false;
   bool json = false;
 };
-
-std::uint64_t parse_number(const std::string& option, const std::string& text) {
-  const std::optional<std::uint64_t> n = text::parse_u64(text);
-  if (!n) throw UsageError(fmt::format("{}: \"{}\" is not a number", option, text));
-  return *n;
-}
 
 // "VA+N" -> (VA, N).
 std::pair<std::uint64_t, std::uint64_t> parse_start_count(const std::string& option, const std::string& text) {
@@ -122,18 +116,12 @@ void run(const PlanOptions& o) {
 
   maint::AddressSpace space;
   space.regime = parse_regime(o.regime);
-  const std::uint64_t asid = parse_number("--asid", o.asid);
-  const std::uint64_t vmid = parse_number("--vmid", o.vmid);
-  if (asid > 0xffff) throw UsageError(fmt::format("--asid {}: ASIDs are at most 16 bits", asid));
-  if (vmid > 0xffff) throw UsageError(fmt::format("--vmid {}: VMIDs are at most 16 bits", vmid));
-  space.asid = static_cast<std::uint16_t>(asid);
-  space.vmid = static_cast<std::uint16_t>(vmid);
+  space.asid = static_cast<std::uint16_t>(parse_number("--asid", o.asid, 0, 0xffff));
+  space.vmid = static_cast<std::uint16_t>(parse_number("--vmid", o.vmid, 0, 0xffff));
   space.global = o.global ? maint::GlobalEntries::present : maint::GlobalEntries::absent;
 
   arch::CpuFeatures features = parse_features(o.features);
-  const std::uint64_t pes = parse_number("--pes", o.pes);
-  if (pes == 0 || pes > 4096) throw UsageError(fmt::format("--pes {}: give 1..4096", pes));
-  features.processing_elements = static_cast<unsigned>(pes);
+  features.processing_elements = static_cast<unsigned>(parse_number("--pes", o.pes, 1, 4096));
 
   const baselines::PolicyEntry& entry = policy_named(o.policy);
 

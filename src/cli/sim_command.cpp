@@ -12,12 +12,12 @@
 
 #include "feature_list.hpp"
 #include "named.hpp"
+#include "numbers.hpp"
 #include "stdout.hpp"
 #include "usage_error.hpp"
 #include "tlbkit/baselines/registry.hpp"
 #include "tlbkit/report/sim_report.hpp"
 #include "tlbkit/sim/profile.hpp"
-#include "tlbkit/text/parse.hpp"
 #include "tlbkit/replay/hindsight.hpp"
 #include "tlbkit/workload/scenario.hpp"
 #include "tlbkit/replay/simulate.hpp"
@@ -31,6 +31,7 @@ struct SimCommandOptions {
   std::string policy = "tlbkit";
   std::string profile = "mobile-8";
   std::string pes;
+  CLI::Option* pes_option = nullptr;  // given when its count() > 0 (even as "")
   std::string features = "ttl,tlbirange";
   std::string accesses = "64";
   std::string hot_pages = "64";
@@ -39,21 +40,6 @@ struct SimCommandOptions {
   bool json = false;
   bool list_profiles = false;
 };
-
-std::uint64_t number(const char* option, const std::string& text, std::uint64_t low, std::uint64_t high) {
-  const std::optional<std::uint64_t> n = text::parse_u64(text);
-  if (!n) throw UsageError(fmt::format("{}: \"{}\" is not a non-negative number", option, text));
-  if (*n < low || *n > high) throw UsageError(fmt::format("{} {}: give {}..{}", option, *n, low, high));
-  return *n;
-}
-
-const sim::Profile& profile_named(const std::string& name) {
-  const sim::Profile* p = sim::find_profile(name);
-  if (p != nullptr) return *p;
-  std::string names;
-  for (const sim::Profile& each : sim::profiles()) names += (names.empty() ? "" : ", ") + std::string(each.name);
-  throw UsageError(fmt::format("--profile: unknown profile \"{}\" (known: {})", name, names));
-}
 
 void list_profiles(bool json) {
   if (json) {
@@ -78,10 +64,11 @@ void run_sim_command(const SimCommandOptions& o) {
   label.policy = o.policy;
   label.profile = &profile;
   label.features = parse_features(o.features);
-  label.pattern.pes = o.pes.empty() ? profile.pes : static_cast<unsigned>(number("--pes", o.pes, 1, 64));
-  label.pattern.accesses_per_pe = static_cast<unsigned>(number("--accesses", o.accesses, 0, 1u << 20));
-  label.pattern.hot_pages = number("--hot-pages", o.hot_pages, 0, 1u << 16);
-  label.pattern.seed = number("--seed", o.seed, 0, UINT64_MAX);
+  label.pattern.pes =
+      o.pes_option->count() == 0 ? profile.pes : static_cast<unsigned>(parse_number("--pes", o.pes, 1, 64));
+  label.pattern.accesses_per_pe = static_cast<unsigned>(parse_number("--accesses", o.accesses, 0, 1u << 20));
+  label.pattern.hot_pages = parse_number("--hot-pages", o.hot_pages, 0, 1u << 16);
+  label.pattern.seed = parse_number("--seed", o.seed);
   const baselines::PolicyEntry& entry = policy_named(o.policy);
   const baselines::PolicyEntry* tlbkit = baselines::find_policy("tlbkit");
   if (o.oracle && (tlbkit == nullptr || tlbkit->planner == nullptr)) {
@@ -120,7 +107,7 @@ void add_sim_command(CLI::App& app) {
   sim->add_option("--scenario", o->scenarios, "Only this scenario (repeatable; `tlbkit suite --list`)");
   sim->add_option("--policy", o->policy, "Maintenance policy (default tlbkit; see `tlbkit plan --help`)");
   sim->add_option("--profile", o->profile, "Hardware profile (default mobile-8; --list-profiles)");
-  sim->add_option("--pes", o->pes, "PEs (1..64; default: the profile's)");
+  o->pes_option = sim->add_option("--pes", o->pes, "PEs (1..64; default: the profile's)");
   sim->add_option("--features", o->features,
                   fmt::format("CPU features, comma separated: {} (default ttl,tlbirange)", kFeatureNames));
   sim->add_option("--accesses", o->accesses, "Reads by every PE after each batch (default 64)");

@@ -12,11 +12,11 @@
 
 #include "feature_list.hpp"
 #include "named.hpp"
+#include "numbers.hpp"
 #include "stdout.hpp"
 #include "usage_error.hpp"
 #include "tlbkit/baselines/registry.hpp"
 #include "tlbkit/report/suite_report.hpp"
-#include "tlbkit/text/parse.hpp"
 #include "tlbkit/maint/simple_policy.hpp"
 #include "tlbkit/workload/runner.hpp"
 #include "tlbkit/workload/scenario.hpp"
@@ -29,26 +29,24 @@ struct SuiteOptions {
   bool list = false;
   std::vector<std::string> scenarios;
   std::string threshold;
+  CLI::Option* threshold_option = nullptr;  // given when its count() > 0 (even as "")
   std::string features;
   std::string policy = "tlbkit";
 };
 
-unsigned parse_threshold(const std::string& text) {
-  if (text.empty()) return maint::SimplePolicy::kDefaultThreshold;
-  const std::optional<std::uint64_t> n = text::parse_u64(text);
-  if (!n) throw UsageError(fmt::format("--threshold: \"{}\" is not a non-negative number", text));
-  if (*n > maint::SimplePolicy::kMaxThreshold) {
-    throw UsageError(fmt::format("--threshold {}: at most {} per-VA TLBIs fit a plan", *n,
-                                 maint::SimplePolicy::kMaxThreshold));
-  }
-  return static_cast<unsigned>(*n);
+bool threshold_given(const SuiteOptions& o) { return o.threshold_option->count() > 0; }
+
+// The most per-VA TLBIs before going wide; at most kMaxThreshold fit a plan.
+unsigned parse_threshold(const SuiteOptions& o) {
+  if (!threshold_given(o)) return maint::SimplePolicy::kDefaultThreshold;
+  return static_cast<unsigned>(parse_number("--threshold", o.threshold, 0, maint::SimplePolicy::kMaxThreshold));
 }
 
 void run_suite_command(const SuiteOptions& o) {
   // Validate everything before running or printing anything.
   const arch::CpuFeatures features = parse_features(o.features);
-  const unsigned threshold = parse_threshold(o.threshold);
-  if (!o.threshold.empty() && o.policy != "simple") {
+  const unsigned threshold = parse_threshold(o);
+  if (threshold_given(o) && o.policy != "simple") {
     throw UsageError("--threshold applies to --policy simple only");
   }
   const std::vector<workload::Scenario> scenarios = scenarios_named(o.scenarios);
@@ -83,7 +81,8 @@ void add_suite_command(CLI::App& app) {
   suite->add_flag("--list", o->list, "List the scenarios instead of running them");
   suite->add_option("--scenario", o->scenarios, "Run only this scenario (repeatable)");
   suite->add_option("--policy", o->policy, "Maintenance policy (default tlbkit; see `tlbkit plan --help`)");
-  suite->add_option("--threshold", o->threshold, "Simple policy: most per-VA TLBIs before going wide (default 32)");
+  o->threshold_option = suite->add_option("--threshold", o->threshold,
+                                          "Simple policy: most per-VA TLBIs before going wide (default 32)");
   suite->add_option("--features", o->features,
                     fmt::format("CPU features, comma separated: {} (default none)", kFeatureNames));
   suite->callback([o] { run_suite_command(*o); });

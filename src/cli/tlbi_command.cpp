@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "numbers.hpp"
 #include "stdout.hpp"
 #include "usage_error.hpp"
 #include "tlbkit/text/ops_json.hpp"
@@ -64,16 +65,11 @@ arch::Instr instr_named(const std::string& name) {
       fmt::format("unknown op \"{}\" (`tlbkit tlbi list` shows the catalogue)", name));
 }
 
-std::uint64_t number(const std::string& flag, const std::string& text) {
-  if (const std::optional<std::uint64_t> n = text::parse_u64(text)) return *n;
-  throw UsageError(
-      fmt::format("{}: \"{}\" is not a non-negative number (decimal or 0x-hex)", flag, text));
-}
-
-// Small fields (levels, SCALE, NUM): values past 32 bits stay out of range
-// for the encoder to refuse.
+// Field values are read as any 64-bit number (parse_number); the encoder
+// refuses those out of the field's range, saying why. Small fields (levels,
+// SCALE, NUM): values past 32 bits stay out of range for it to refuse.
 unsigned small(const std::string& flag, const std::string& text) {
-  const std::uint64_t n = number(flag, text);
+  const std::uint64_t n = parse_number(flag, text);
   return n > 0xffff'ffffu ? 0xffff'ffffu : static_cast<unsigned>(n);
 }
 
@@ -155,7 +151,7 @@ arch::RangePiece range_piece(arch::Instr instr, const EncodeOptions& o) {
     if (o.scale.given() || o.num.given()) {
       throw UsageError("give either --pages or --scale and --num, not both");
     }
-    const std::uint64_t pages = number("--pages", o.pages.value);
+    const std::uint64_t pages = parse_number("--pages", o.pages.value);
     if (pages == 0) throw UsageError("--pages 0: a range op covers at least 2 pages");
     const tlbkit::Result<arch::RangeDecomposition> d = arch::range_decompose(pages);
     if (!d) throw UsageError(fmt::format("--pages {}: {}", pages, d.error().message));
@@ -178,13 +174,13 @@ arch::OperandFields fields_from_flags(arch::Instr instr, const EncodeOptions& o)
   const bool has_asid =
       kind == OperandKind::va || kind == OperandKind::asid || kind == OperandKind::range;
   if (has_asid) {
-    const std::uint64_t asid = number("--asid", required(instr, o.asid, "--asid").value);
+    const std::uint64_t asid = parse_number("--asid", required(instr, o.asid, "--asid").value);
     f.asid = arch::Asid{asid > 0xffff'ffffu ? 0xffff'ffffu : static_cast<std::uint32_t>(asid)};
   }
   if (kind == OperandKind::ipa || kind == OperandKind::ipa_range) {
-    f.address = number("--ipa", required(instr, o.ipa, "--ipa").value);
+    f.address = parse_number("--ipa", required(instr, o.ipa, "--ipa").value);
   } else if (kind != OperandKind::none && kind != OperandKind::asid) {
-    f.address = number("--va", required(instr, o.va, "--va").value);
+    f.address = parse_number("--va", required(instr, o.va, "--va").value);
   }
   const bool page_kind =
       kind == OperandKind::va || kind == OperandKind::va_all_asid || kind == OperandKind::ipa;
@@ -284,7 +280,7 @@ arch::Op op_to_decode(const std::vector<std::string>& words) {
     throw UsageError(fmt::format("decode {} needs the operand value", arch::mnemonic(instr)));
   }
   const arch::Instr instr = instr_named(join(words, words.size() - 1));
-  return arch::Op{instr, number("operand", words.back())};
+  return arch::Op{instr, parse_number("operand", words.back())};
 }
 
 void run_decode(const DecodeOptions& o) {

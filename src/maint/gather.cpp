@@ -1,5 +1,7 @@
 #include "tlbkit/maint/gather.hpp"
 
+#include <algorithm>
+
 namespace tlbkit::maint {
 
 Gather::Gather(const AddressSpace& space, const arch::CpuFeatures& features, const Policy& policy,
@@ -11,6 +13,9 @@ Gather::Gather(const AddressSpace& space, const arch::CpuFeatures& features, con
       memory_(memory),
       page_sink_(pages) {}
 
+// A destructor has no one to report to: when this finish() fails, what the
+// Gather holds is leaked (finish() frees nothing then), which is the safe
+// outcome for memory a TLB may still reach.
 Gather::~Gather() { (void)finish(); }
 
 void Gather::note_clean(PhysAddr pa, std::uint64_t size) {
@@ -21,7 +26,16 @@ void Gather::note_clean(PhysAddr pa, std::uint64_t size) {
       return;
     }
   }
-  if (clean_.full()) (void)finish();
+  if (clean_.full() && !flush().ok()) {
+    // The early finish ran nothing and the list is still full: widen the
+    // last range to cover this one too (it must not be lost; cleaning
+    // memory that needs none only costs time).
+    PhysRange& last = clean_.back();
+    const PhysAddr lo = std::min(last.pa, pa);
+    const PhysAddr hi = std::max(last.pa + last.size, pa + size);
+    last = PhysRange{lo, hi - lo};
+    return;
+  }
   clean_.push_back(PhysRange{pa, size});
 }
 
@@ -30,13 +44,30 @@ void Gather::invalidate_now(const Change& change) {
   Pending now;
   now.ranges = std::span<const PendingRange>(&range, 1);
   now.exec = change.exec;
-  run(now);
+  const Status ran = run(now);
+  if (!ran.ok()) {
+    // The old entries may still be cached when the engine writes the new
+    // descriptor: the break-before-make sequence is broken, and the next
+    // finish() says so. Until then the range stays pending, so the next plan
+    // that runs invalidates it.
+    defer_error(ran.error());
+    Change pending = change;
+    pending.kind = ChangeKind::unmap;  // needs invalidation whatever it was
+    pending.cmo = CacheMaintenance::none;
+    record(pending);
+  }
   // Cleaning may wait for the batch: the memory is not reused before it.
   if (change.cmo == CacheMaintenance::clean_invalidate) note_clean(change.output, change.size);
 }
 
 void Gather::retire_table(PhysAddr table, unsigned pages) {
-  if (retired_.full()) (void)finish();
+  if (retired_.full() && !flush().ok()) {
+    // Nowhere to hold it and no plan could run: never free it.
+    ++tables_leaked_;
+    defer_error(Error{Errc::out_of_range,
+                      "a retired table could not be held (the early flush failed): it was leaked, not freed"});
+    return;
+  }
   retired_.push_back(Retired{table, pages});
 }
 
@@ -53,7 +84,10 @@ Status Gather::free_after_flush(PhysAddr pa, std::uint64_t size) {
       return ok_status();
     }
   }
-  if (held_.full()) (void)finish();
+  if (held_.full()) {
+    const Status flushed = flush();
+    if (!flushed.ok()) return flushed;
+  }
   held_.push_back(PhysRange{pa, size});
   return ok_status();
 }
@@ -68,7 +102,7 @@ Pending Gather::pending() const {
   return p;
 }
 
-void Gather::run(const Pending& pending) {
+Status Gather::run(const Pending& pending) {
   Plan plan;
   if (!policy_.plan(pending, space_, features_, plan).ok()) {
     // The precise plan did not fit: invalidate the whole address space.
@@ -76,19 +110,30 @@ void Gather::run(const Pending& pending) {
     Pending everything = pending;
     everything.coverage = Coverage::everything;
     everything.ranges = {};
-    (void)policy_.plan(everything, space_, features_, plan);
+    const Status wide = policy_.plan(everything, space_, features_, plan);
+    if (!wide.ok()) return wide;
   }
-  if (plan.empty()) return;
+  if (plan.empty()) return ok_status();
   executor_.execute(plan);
   ++plans_executed_;
+  return ok_status();
 }
 
 Status Gather::finish() {
+  const Status flushed = flush();
+  if (!flushed.ok()) return flushed;
+  const Status deferred = deferred_error_;
+  deferred_error_ = ok_status();
+  return deferred;
+}
+
+Status Gather::flush() {
   const Pending work = pending();
   if (!work.empty() || !retired_.empty() || !held_.empty()) {
     // Retired tables without a recorded change cannot happen with the
     // engine (each unhook is recorded), but freeing still waits for a plan.
-    run(work);
+    const Status ran = run(work);
+    if (!ran.ok()) return ran;  // nothing ran: everything stays held
   }
   for (const Retired& r : retired_.items()) {
     memory_.free(r.table, r.pages);

@@ -1,5 +1,9 @@
 #include "tlbkit/maint/planner.hpp"
 
+#include <optional>
+#include <string_view>
+#include <utility>
+
 #include "plan_shapes.hpp"
 #include "tlbkit/maint/plan_tail.hpp"
 
@@ -20,8 +24,9 @@ void cost_ops(const detail::OpCounts& counts, const CostModel& m, const arch::Cp
 
 // Cached entries of unrelated translations the candidate removes, on every
 // PE, times the refill cost. `pages`: the pages whose entries must go.
-std::uint64_t collateral(Shape shape, std::uint64_t pages, std::uint64_t covered_pages, const CostModel& m,
-                         const arch::CpuFeatures& features) {
+[[gnu::always_inline]] inline std::uint64_t collateral(Shape shape, std::uint64_t pages,
+                                                       std::uint64_t covered_pages, const CostModel& m,
+                                                       const arch::CpuFeatures& features) {
   const std::uint64_t pes = features.processing_elements;
   const std::uint64_t changed_cached = pages * m.cached_per_1024_pages / 1024;
   switch (shape) {
@@ -45,18 +50,26 @@ std::uint64_t collateral(Shape shape, std::uint64_t pages, std::uint64_t covered
   return 0;
 }
 
-}  // namespace
+constexpr bool is_wide(Shape shape) { return shape == Shape::space_wide || shape == Shape::full; }
 
-CandidateCost Planner::cost(Shape shape, const Pending& pending, std::uint64_t pages, const AddressSpace& space,
-                            const arch::CpuFeatures& features) const {
+// Why `shape` may not be used for `pending` here, or empty when it may.
+[[gnu::always_inline]] inline std::string_view illegal(Shape shape, const Pending& pending, const AddressSpace& space,
+                                                       const arch::CpuFeatures& features) {
+  const std::string_view why = shape_forbidden(shape, pending, space, features);
+  if (!why.empty()) return why;
+  return pending.needs_invalidation() ? std::string_view{} : "nothing to invalidate";
+}
+
+// One candidate's cost, or why it is illegal; `pages` = pending_pages.
+// Always inlined, as collateral() and illegal() are: plan()'s few
+// instructions per batch are what tlbkit_bench_planner measures.
+[[gnu::always_inline]] inline CandidateCost cost(Shape shape, const Pending& pending, std::uint64_t pages,
+                                                 const AddressSpace& space, const arch::CpuFeatures& features,
+                                                 const CostModel& m) {
   CandidateCost c;
   c.shape = shape;
-  c.why = shape_forbidden(shape, pending, space, features);
+  c.why = illegal(shape, pending, space, features);
   if (!c.why.empty()) return c;
-  if (!pending.needs_invalidation()) {
-    c.why = "nothing to invalidate";
-    return c;
-  }
   detail::OpCounts counts;
   std::uint64_t covered = 0;
   const Status s = detail::count_tlbi_shape(shape, pending, space, features, counts, covered);
@@ -65,67 +78,126 @@ CandidateCost Planner::cost(Shape shape, const Pending& pending, std::uint64_t p
     return c;
   }
   c.legal = true;
-  cost_ops(counts, model_, features, c);
-  c.collateral = collateral(shape, pages, covered, model_, features);
+  cost_ops(counts, m, features, c);
+  c.collateral = collateral(shape, pages, covered, m, features);
   return c;
 }
+
+// A wide shape's total less the ops every wide shape issues alike: its
+// collateral (see select()); nothing when the shape is illegal. Counting a
+// wide shape's ops could not fail (nor can any count: an OpCounter refuses
+// nothing).
+[[gnu::always_inline]] inline std::optional<std::uint64_t> relative_total(Shape shape, const Pending& pending,
+                                                                          std::uint64_t pages,
+                                                                          const AddressSpace& space,
+                                                                          const arch::CpuFeatures& features,
+                                                                          const CostModel& m) {
+  if (!illegal(shape, pending, space, features).empty()) return std::nullopt;
+  return collateral(shape, pages, 0, m, features);
+}
+
+// The choice so far: the cheapest legal candidate offered.
+struct Choice {
+  Shape shape = Shape::per_va;  // when none is legal
+  std::uint64_t total = 0;
+  bool have = false;
+
+  // The one comparison: a legal candidate replaces the choice only when
+  // strictly cheaper, so a tie stays with the earlier shape.
+  void offer(Shape candidate, std::uint64_t candidate_total) {
+    if (!have || candidate_total < total) {
+      shape = candidate;
+      total = candidate_total;
+      have = true;
+    }
+  }
+};
+
+// Whether `shape` provably cannot beat `best` (the choice among the shapes
+// before it, which also wins a tie): plan() skips such a candidate without
+// costing it. Every rule must hold for every input: the PlannerChoice
+// property tests check plan() against explain(), which costs them all.
+template <Shape shape>
+bool cannot_win(const Pending& pending, std::uint64_t pages, const CostModel& m,
+                const arch::CpuFeatures& features, const Choice& best) {
+  if constexpr (is_wide(shape)) {
+    // A total is at least its collateral (a relative total is its
+    // collateral), and a wide shape's needs no op count.
+    return best.have && collateral(shape, pages, 0, m, features) >= best.total;
+  } else {
+    // An overflowed batch (the common case under load) is covered by wide
+    // ops only: shape_forbidden() refuses per-VA and range shapes for it.
+    if (pending.coverage == Coverage::everything) return true;
+    // One range merged is that range rounded: range_rounded's ops and
+    // cover, legal exactly when it is, so at best a tie.
+    if constexpr (shape == Shape::range_merged) return pending.ranges.size() <= 1;
+    return false;
+  }
+}
+
+// How select() treats the candidates.
+enum class Costing {
+  every,   // explain(): each one costed in full and handed to the caller
+  pruned,  // plan(): those cannot_win() rules out skipped; wide ones perhaps costed relatively
+};
+
+// The one choice of both plan() and explain(): the cheapest legal candidate,
+// ties to the earlier Shape; Shape::per_va when none is legal. `seen` gets
+// each candidate costed in full, in Shape order. A template unrolled over
+// the shapes, so that plan()'s instance holds no call or check it does not
+// need.
+//
+// Relative costing (plan() only): the wide shapes come last and issue the
+// same ops (one wide TLBI and the same barriers; PlannerChoice.
+// WideShapesIssueTheSameOps), so when no narrower shape was chosen before
+// them, leaving those ops out of both totals ranks them alike, and they
+// need not be counted. Overflowed batches, where only they are legal, are
+// always chosen so.
+template <Costing costing, class Seen>
+Shape select(const Pending& pending, std::uint64_t pages, const AddressSpace& space,
+             const arch::CpuFeatures& features, const CostModel& m, Seen&& seen) {
+  static_assert(kShapes[kShapeCount - 2] == Shape::space_wide && kShapes[kShapeCount - 1] == Shape::full,
+                "relative costing needs the wide shapes last");
+  Choice best;
+  bool relative = false;  // the wide shapes are costed relatively
+  const auto consider = [&]<Shape shape>() {
+    if constexpr (costing == Costing::pruned) {
+      if constexpr (shape == Shape::space_wide) relative = !best.have;
+      if (cannot_win<shape>(pending, pages, m, features, best)) return;
+      if constexpr (is_wide(shape)) {
+        if (relative) {
+          if (const std::optional<std::uint64_t> total = relative_total(shape, pending, pages, space, features, m)) {
+            best.offer(shape, *total);
+          }
+          return;
+        }
+      }
+    }
+    const CandidateCost c = cost(shape, pending, pages, space, features, m);
+    seen(c);
+    if (c.legal) best.offer(shape, c.total());
+  };
+  [&]<std::size_t... i>(std::index_sequence<i...>) {
+    (consider.template operator()<kShapes[i]>(), ...);
+  }(std::make_index_sequence<kShapeCount>{});
+  return best.shape;
+}
+
+}  // namespace
 
 Explanation Planner::explain(const Pending& pending, const AddressSpace& space,
                              const arch::CpuFeatures& features) const {
   Explanation e;
   e.pages = pending_pages(pending);
-  bool have_choice = false;
-  for (std::size_t i = 0; i < kShapeCount; ++i) {
-    CandidateCost& c = e.candidates[i];
-    c = cost(kShapes[i], pending, e.pages, space, features);
-    if (c.legal && (!have_choice || c.total() < e.candidates[static_cast<std::size_t>(e.chosen)].total())) {
-      e.chosen = c.shape;
-      have_choice = true;
-    }
-  }
+  e.chosen = select<Costing::every>(pending, e.pages, space, features, model_, [&e](const CandidateCost& c) {
+    e.candidates[static_cast<std::size_t>(c.shape)] = c;
+  });
   return e;
 }
 
 Shape Planner::choose(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features) const {
-  if (pending.coverage == Coverage::everything) {
-    // Overflowed batches are the common case under load: only the wide
-    // shapes are legal and both issue the same ops, so the choice is the
-    // one removing fewer unrelated entries (ties: space_wide) — exactly what
-    // explain() finds, without costing the other shapes.
-    const bool space_ok = shape_forbidden(Shape::space_wide, pending, space, features).empty();
-    const bool full_ok = shape_forbidden(Shape::full, pending, space, features).empty();
-    if (space_ok && full_ok) {
-      const std::uint64_t pages = pending_pages(pending);
-      return collateral(Shape::space_wide, pages, 0, model_, features) <=
-                     collateral(Shape::full, pages, 0, model_, features)
-                 ? Shape::space_wide
-                 : Shape::full;
-    }
-    return space_ok ? Shape::space_wide : Shape::full;
-  }
-  // explain()'s loop, keeping only the best candidate.
-  const std::uint64_t pages = pending_pages(pending);
-  Shape best = Shape::per_va;
-  std::uint64_t best_total = 0;
-  bool have_choice = false;
-  for (const Shape shape : kShapes) {
-    // With one range, merging is rounding that range: range_merged costs
-    // what range_rounded does and loses the tie, so it is not costed.
-    if (shape == Shape::range_merged && pending.ranges.size() <= 1) continue;
-    // A wide shape's collateral needs no op count; when it alone reaches
-    // the best total the shape cannot win (ties go to the earlier shape).
-    if (have_choice && (shape == Shape::space_wide || shape == Shape::full) &&
-        collateral(shape, pages, 0, model_, features) >= best_total) {
-      continue;
-    }
-    const CandidateCost c = cost(shape, pending, pages, space, features);
-    if (c.legal && (!have_choice || c.total() < best_total)) {
-      best = shape;
-      best_total = c.total();
-      have_choice = true;
-    }
-  }
-  return best;
+  return select<Costing::pruned>(pending, pending_pages(pending), space, features, model_,
+                                 [](const CandidateCost&) {});
 }
 
 Status Planner::plan(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,

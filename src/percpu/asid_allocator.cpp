@@ -55,7 +55,7 @@ Result<SwitchResult> IdAllocatorCore::switch_to(unsigned cpu, IdContext& context
   //   generation, and this CPU flushes at its next switch.
   // A stale read of the generation or of the context only sends us to the
   // slow path. The slot-is-0 test is the fix for "replacing an active slot
-  // that is already 0" (REFERENCE.md section 6): a 0 slot means a rollover
+  // that is already 0" (docs/ARCHITECTURE-FACTS.md section 6): a 0 slot means a rollover
   // happened since this CPU last switched; writing our old-generation id
   // into it would resurrect that id after the rollover had decided what to
   // reserve.

@@ -67,8 +67,8 @@ constexpr Error no_such_cpu() { return Error{Errc::out_of_range, "CPU index beyo
 // is visible (a store-load reordering that arm64 and x86 both allow), and
 // then the CPU runs with a stale entry while the ticket says the page may
 // be reused. That is the missing barrier between inc_mm_tlb_gen() and the
-// mm_cpumask() read in Linux x86's batched-unmap path (REFERENCE.md section
-// 8, bug 5). A seq_cst RMW followed by a seq_cst load is enough on both
+// mm_cpumask() read in Linux x86's batched-unmap path (docs/KNOWN-BUGS.md,
+// bug 5). A seq_cst RMW followed by a seq_cst load is enough on both
 // architectures: on arm64 the RMW releases (LDADDAL, or an LDAXR/STLXR loop)
 // and the load is an LDAR, which the Armv8 memory model does not let pass
 // an earlier release; on x86 the RMW is a LOCK-prefixed instruction, a full

@@ -6,13 +6,14 @@
 
 #include "tlbkit/maint/gather.hpp"
 #include "tlbkit/pt/table.hpp"
+#include "tlbkit/text/error.hpp"
+#include "tlbkit/workload/batch.hpp"
 
 namespace tlbkit::replay {
 
 using workload::make_geometry;
-using workload::apply_step;
-using workload::step_kind_name;
 using workload::table_options;
+
 namespace {
 
 // Every PE runs in the trace's address space, translating through `table`.
@@ -38,7 +39,7 @@ sim::PeContext context_of(const Trace& trace, const pt::Table& table) {
   return ctx;
 }
 
-std::string describe(const Error& e) { return fmt::format("{}: {}", errc_name(e.code), e.message); }
+using text::describe;
 
 class Replay {
  public:
@@ -56,17 +57,7 @@ class Replay {
     machine_.begin_operation(b.pe, label);
     {
       maint::Gather gather(trace_.space, options_.features, policy_, machine_.executor(b.pe), memory_, &machine_);
-      for (std::size_t i = 0; i < b.batch.steps.size(); ++i) {
-        const Status s = apply_step(table_, b.batch.steps[i], gather);
-        if (!s.ok()) {
-          run_.problems.push_back(fmt::format("{} step {} ({}): {}", label, i + 1,
-                                              step_kind_name(b.batch.steps[i].kind), describe(s.error())));
-        }
-      }
-      const Status finished = gather.finish();
-      if (!finished.ok()) {
-        run_.problems.push_back(fmt::format("{}: the gather could not finish: {}", label, describe(finished.error())));
-      }
+      workload::play_batch(table_, b.batch, workload::BatchSinks{gather, gather}, label, run_.problems);
     }
     machine_.end_operation();
   }
@@ -82,12 +73,7 @@ class Replay {
     machine_.begin_operation(0, "teardown");
     {
       maint::Gather gather(trace_.space, options_.features, policy_, machine_.executor(0), memory_, &machine_);
-      gather.cover_whole_space();
-      table_.release(gather);
-      const Status finished = gather.finish();
-      if (!finished.ok()) {
-        run_.problems.push_back(fmt::format("teardown: the gather could not finish: {}", describe(finished.error())));
-      }
+      workload::play_teardown(table_, workload::BatchSinks{gather, gather}, run_.problems);
     }
     machine_.end_operation();
   }

@@ -1,4 +1,4 @@
-// TLBI matching (REFERENCE.md section 2) and the set-associative TLB.
+// TLBI matching (docs/ARCHITECTURE-FACTS.md section 2) and the set-associative TLB.
 //
 // Lookups go through an open-addressing index over the valid slots. A
 // bucket holds its entry's whole lookup key (regime, stage, kind, VMID, the
@@ -49,7 +49,7 @@ constexpr bool stage2_side(const TlbEntry& e) {
 
 constexpr bool el2_side(const TlbEntry& e) { return e.regime == Regime::el2_stage1; }
 
-// Walk-cache entries count as non-global (REFERENCE.md section 2).
+// Walk-cache entries count as non-global (docs/ARCHITECTURE-FACTS.md section 2).
 constexpr bool effectively_global(const TlbEntry& e) {
   return e.global && e.kind == CachedKind::leaf;
 }
@@ -149,11 +149,22 @@ std::optional<unsigned> hinted_level(const arch::DecodedOp& op, OperandKind kind
   }
 }
 
+// Whether the entry is of the context's VMID (the weakening vmid_ignored:
+// of any VMID).
+bool vmid_matches(const TlbiContext& ctx, const TlbEntry& e) {
+  return e.vmid == ctx.vmid || ctx.weakenings.has(Weakening::vmid_ignored);
+}
+
+// Whether the entry is of `asid` (the weakening asid_ignored: of any ASID).
+bool asid_matches(std::uint16_t asid, const TlbiContext& ctx, const TlbEntry& e) {
+  return e.asid == asid || ctx.weakenings.has(Weakening::asid_ignored);
+}
+
 // Whether the entry belongs to what an address-based TLBI of `regime` acts on.
 bool in_address_op_regime(TlbRegime regime, const TlbiContext& ctx, const TlbEntry& e) {
   switch (regime) {
-    case TlbRegime::el1_stage1: return el1_stage1_side(e) && e.vmid == ctx.vmid;
-    case TlbRegime::el1_stage2: return stage2_side(e) && e.vmid == ctx.vmid;
+    case TlbRegime::el1_stage1: return el1_stage1_side(e) && vmid_matches(ctx, e);
+    case TlbRegime::el1_stage2: return stage2_side(e) && vmid_matches(ctx, e);
     case TlbRegime::el2: return el2_side(e);
     default: return false;
   }
@@ -181,19 +192,29 @@ bool address_op_removes(const arch::InstrInfo& info, const arch::DecodedOp& op,
   if (!in_address_op_regime(info.regime, ctx, e)) return false;
   const bool names_asid =
       info.operand == OperandKind::va || info.operand == OperandKind::range;
-  if (names_asid && !effectively_global(e) && e.asid != op.asid_field) return false;
-  if (info.leaf_only && e.kind == CachedKind::walk) return false;
+  if (names_asid && !effectively_global(e) && !asid_matches(op.asid_field, ctx, e)) return false;
+  if (info.leaf_only && e.kind == CachedKind::walk &&
+      !ctx.weakenings.has(Weakening::leaf_only_tlbi_drops_walk_entries)) {
+    return false;
+  }
   const std::optional<unsigned> level = hinted_level(op, info.operand);
-  if (level && e.level != *level) return false;
+  if (level && e.level != *level && !ctx.weakenings.has(Weakening::ttl_hint_ignored)) return false;
   return reaches(e, op.start, op.size);
+}
+
+// ASIDE1: the non-global stage-1/combined entries of the ASID and VMID (the
+// weakening global_entries_match_asid_ops: the global ones too).
+bool asid_op_removes(const arch::DecodedOp& op, const TlbiContext& ctx, const TlbEntry& e) {
+  if (asid_tagged(e)) return vmid_matches(ctx, e) && asid_matches(op.asid_field, ctx, e);
+  return ctx.weakenings.has(Weakening::global_entries_match_asid_ops) && el1_stage1_side(e) && vmid_matches(ctx, e);
 }
 
 // The ops without an operand: VMALLE1, VMALLS12E1, ALLE1, ALLE2.
 bool whole_regime_op_removes(TlbRegime regime, const TlbiContext& ctx, const TlbEntry& e) {
   switch (regime) {
-    case TlbRegime::el1_stage1: return el1_stage1_side(e) && e.vmid == ctx.vmid;
+    case TlbRegime::el1_stage1: return el1_stage1_side(e) && vmid_matches(ctx, e);
     case TlbRegime::el1_both_stages:
-      return (el1_stage1_side(e) || stage2_side(e)) && e.vmid == ctx.vmid;
+      return (el1_stage1_side(e) || stage2_side(e)) && vmid_matches(ctx, e);
     case TlbRegime::el1_all_vmids: return e.regime != Regime::el2_stage1;
     case TlbRegime::el2: return el2_side(e);
     default: return false;
@@ -207,8 +228,7 @@ bool tlbi_removes(const arch::DecodedOp& op, const TlbiContext& context, const T
   if (info.category != Category::tlbi) return false;
   switch (info.operand) {
     case OperandKind::none: return whole_regime_op_removes(info.regime, context, entry);
-    case OperandKind::asid:
-      return asid_tagged(entry) && entry.vmid == context.vmid && entry.asid == op.asid_field;
+    case OperandKind::asid: return asid_op_removes(op, context, entry);
     case OperandKind::va:
     case OperandKind::va_all_asid:
     case OperandKind::range:

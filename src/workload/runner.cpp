@@ -6,6 +6,8 @@
 
 #include "tlbkit/maint/gather.hpp"
 #include "tlbkit/pt/table.hpp"
+#include "tlbkit/text/error.hpp"
+#include "tlbkit/workload/batch.hpp"
 
 namespace tlbkit::workload {
 namespace {
@@ -19,24 +21,18 @@ struct Observed {
 };
 
 // Sets up a Gather for `space` with a ChangeLog in front and a PlanLog
-// behind, calls body(log), finishes the Gather and counts what happened.
-template <class Body>
+// behind, lets `play` run it (play_batch or play_teardown, which finish it)
+// and counts what happened.
+template <class Play>
 Observed observe(const maint::AddressSpace& space, const maint::Policy& policy, const RunOptions& options,
-                 sim::PhysicalMemory& memory, std::vector<std::string>& problems, const std::string& where,
-                 Body&& body) {
+                 sim::PhysicalMemory& memory, Play&& play) {
   PlanContext context;
   PlanLog plans(context);
   Observed out;
   {
     maint::Gather gather(space, options.features, policy, plans, memory);
     ChangeLog log(gather, context);
-    body(log);
-    log.end_steps();
-    const Status finished = gather.finish();
-    if (!finished.ok()) {
-      problems.push_back(fmt::format("{}: the gather could not finish: {}: {}", where,
-                                     errc_name(finished.error().code), finished.error().message));
-    }
+    play(BatchSinks{gather, log, [&](std::size_t i) { log.begin_step(i); }, [&] { log.end_steps(); }});
     out.counters.tables_freed = gather.tables_freed();
     out.changes = log.changes();
     out.tables_retired = log.tables_retired();
@@ -56,18 +52,8 @@ BatchResult run_batch(pt::Table& table, const Scenario& scenario, std::size_t in
   const Batch& batch = scenario.batches[index];
   BatchResult result;
   const std::string where = fmt::format("batch {} ({})", index + 1, batch.label);
-  Observed seen = observe(scenario.space, policy, options, memory, problems, where, [&](ChangeLog& log) {
-    for (std::size_t i = 0; i < batch.steps.size(); ++i) {
-      log.begin_step(i);
-      const Status s = apply_step(table, batch.steps[i], log);
-      StepOutcome outcome;
-      if (!s.ok()) {
-        outcome.error = s.error();
-        problems.push_back(fmt::format("{} step {} ({}): {}: {}", where, i + 1, step_kind_name(batch.steps[i].kind),
-                                       errc_name(s.error().code), s.error().message));
-      }
-      result.steps.push_back(outcome);
-    }
+  Observed seen = observe(scenario.space, policy, options, memory, [&](const BatchSinks& sinks) {
+    result.steps = play_batch(table, batch, sinks, where, problems);
   });
   result.changes = std::move(seen.changes);
   result.plans = std::move(seen.plans);
@@ -85,12 +71,12 @@ ScenarioResult run_scenario(const Scenario& scenario, const maint::Policy& polic
 
   const Result<arch::Geometry> geometry = make_geometry(scenario.geometry);
   if (!geometry.ok()) {
-    result.problems.push_back(fmt::format("geometry: {}: {}", errc_name(geometry.error().code), geometry.error().message));
+    result.problems.push_back("geometry: " + text::describe(geometry.error()));
     return result;
   }
   Result<pt::Table> table = pt::Table::create(scenario.space.regime, *geometry, memory, table_options(options.features));
   if (!table.ok()) {
-    result.problems.push_back(fmt::format("table: {}: {}", errc_name(table.error().code), table.error().message));
+    result.problems.push_back("table: " + text::describe(table.error()));
     return result;
   }
 
@@ -100,8 +86,8 @@ ScenarioResult run_scenario(const Scenario& scenario, const maint::Policy& polic
   }
 
   const std::uint64_t freed_before = memory.counters().freed_pages;
-  Observed teardown = observe(scenario.space, policy, options, memory, result.problems, "teardown",
-                              [&](ChangeLog& log) { table->release(log); });
+  Observed teardown = observe(scenario.space, policy, options, memory,
+                              [&](const BatchSinks& sinks) { play_teardown(*table, sinks, result.problems); });
   result.teardown.plans = std::move(teardown.plans);
   result.teardown.counters = teardown.counters;
   result.teardown.pages_freed = memory.counters().freed_pages - freed_before;

@@ -25,7 +25,7 @@ TEST(Granule, ShiftsAndSizesAreTwelveFourteenSixteenBits) {
 }
 
 TEST(Granule, TlbiTgFieldIs01For4K10For16K11For64K) {
-  // REFERENCE.md 1: TG / TTL granule field 01 4K, 10 16K, 11 64K.
+  // docs/ARCHITECTURE-FACTS.md section 1: TG / TTL granule field 01 4K, 10 16K, 11 64K.
   EXPECT_EQ(granule_tg_field(Granule::k4K), 0b01u);
   EXPECT_EQ(granule_tg_field(Granule::k16K), 0b10u);
   EXPECT_EQ(granule_tg_field(Granule::k64K), 0b11u);

@@ -1,5 +1,5 @@
 // Hand-derived vectors for the per-regime change rules: break-before-make
-// (REFERENCE.md section 4, Arm ARM "Using break-before-make when updating
+// (docs/ARCHITECTURE-FACTS.md section 4, Arm ARM "Using break-before-make when updating
 // translation table entries"), change classification for TLB maintenance,
 // and the permission model.
 //
@@ -142,7 +142,7 @@ TEST(UpdateRule, Stage2MemAttrChangeNeedsBreakBeforeMake) {
 }
 
 TEST(UpdateRule, NonGlobalToGlobalNeedsBreakBeforeMake) {
-  // nG 1 -> 0: REFERENCE.md 4.
+  // nG 1 -> 0: docs/ARCHITECTURE-FACTS.md section 4.
   EXPECT_EQ(update_rule(Regime::el1_stage1, 3, kS1PageNonGlobal, kS1Page),
             UpdateRule::break_before_make);
 }

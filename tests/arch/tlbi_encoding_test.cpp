@@ -1,7 +1,7 @@
 // TLBI operand encoding and decoding against hand-derived vectors.
 //
 // Every expected operand below was computed by hand from the layouts in
-// REFERENCE.md section 1; the comment above each literal shows the sum.
+// docs/ARCHITECTURE-FACTS.md section 1; the comment above each literal shows the sum.
 // Field positions: ASID 63:48; by-VA TTL 47:44; VA >> 12 in 43:0; range
 // TG 47:46, SCALE 45:44, NUM 43:39, TTL 38:37, BaseADDR 36:0.
 #include <gtest/gtest.h>
@@ -656,7 +656,7 @@ TEST(Catalogue, EveryIsFormIsBroadcastAndEveryOtherTlbiIsLocal) {
 // ---- Properties: decode(encode(fields)) == fields for every operand kind ----------------
 //
 // The reference operand is computed here straight from the layout tables of
-// REFERENCE.md section 1, independently of the encoder.
+// docs/ARCHITECTURE-FACTS.md section 1, independently of the encoder.
 
 constexpr std::uint64_t kUpperBase = 0xffff'0000'0000'0000;
 

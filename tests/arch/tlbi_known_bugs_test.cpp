@@ -1,6 +1,6 @@
-// Known bugs from other systems (REFERENCE.md section 8), each one a test
+// Known bugs from other systems (docs/KNOWN-BUGS.md), each one a test
 // tlbkit must pass. Expected values are hand-derived from the layouts in
-// REFERENCE.md section 1.
+// docs/ARCHITECTURE-FACTS.md section 1.
 #include <gtest/gtest.h>
 
 #include <cstdint>

@@ -1,6 +1,6 @@
-// Baseline policies (tlbkit/maint/baselines.hpp): exact plans for hand-made
+// Baseline policies (tlbkit/baselines/policies.hpp): exact plans for hand-made
 // pending work, one block per modelled system. Expected operands are derived
-// by hand from REFERENCE.md section 1, 4 KiB granule:
+// by hand from docs/ARCHITECTURE-FACTS.md section 1, 4 KiB granule:
 //
 //   by VA   (VAE1IS ...):   ASID << 48 | TTL << 44 | VA >> 12
 //           TTL = 01 (4K) << 2 | level: level 3 -> 0x7, level 2 -> 0x6

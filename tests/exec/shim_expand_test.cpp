@@ -1,5 +1,5 @@
 // expand(): exactly the ops the shim runs for each command, operands derived
-// by hand from REFERENCE.md section 1:
+// by hand from docs/ARCHITECTURE-FACTS.md section 1:
 //   by VA:  ASID 63:48 | TTL 47:44 (01 4K : level) | VA[55:12] 43:0
 //   range:  ASID 63:48 | TG 47:46 (01 4K) | SCALE 45:44 | NUM 43:39 | TTL 38:37 | VA >> 12 36:0
 // Range pieces: pairs = pages / 2 in base 32, one op per nonzero digit,

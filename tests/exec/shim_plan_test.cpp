@@ -247,7 +247,7 @@ TEST(ShimFromPlan, OpsInBothVaRangesWidenToBroadcast) {
 }
 
 TEST(ShimFromPlan, PlanWithoutTheShimsBarriersWidensToTheSameLoop) {
-  // No DSB ISHST before the TLBI (known bug 13 in a caller's plan): the shim
+  // No DSB ISHST before the TLBI (known bug 13 of docs/KNOWN-BUGS.md, in a caller's plan): the shim
   // brings its own barriers.
   EXPECT_EQ(widened(plan_of({vae1is(1, 0x2000), kDsbIsh})), loop(0x2000, 1, 1));
 }

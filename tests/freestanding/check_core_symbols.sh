@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: check_core_symbols.sh LIBRARY.a
+# Usage: check_core_symbols.sh LIBRARY.a [PROVIDER.a ...]
 #
 # Fails unless every symbol LIBRARY needs from outside itself is on the
 # allow-list below: the few routines a freestanding C++ build may call
@@ -7,11 +7,16 @@
 # arithmetic helpers) and sanitizer/coverage instrumentation. Anything else,
 # notably operator new/delete, malloc/free, __cxa_throw,
 # __cxa_allocate_exception, std::__throw_*, typeinfo, iostreams or printf,
-# means the core is no longer freestanding.
+# means the core is no longer freestanding. Symbols defined by the optional
+# PROVIDER archives (freestanding libraries LIBRARY is linked with, e.g. the
+# core for the baselines) count as LIBRARY's own.
 set -euo pipefail
 
-lib=${1:?usage: check_core_symbols.sh LIBRARY.a}
-[[ -f "$lib" ]] || { echo "no such library: $lib" >&2; exit 1; }
+lib=${1:?usage: check_core_symbols.sh LIBRARY.a [PROVIDER.a ...]}
+shift
+for archive in "$lib" "$@"; do
+  [[ -f "$archive" ]] || { echo "no such library: $archive" >&2; exit 1; }
+done
 
 allowed='^(memcpy|memset|memmove|memcmp|strlen'
 allowed+='|__stack_chk_fail|__stack_chk_guard'
@@ -21,10 +26,10 @@ allowed+='|_GLOBAL_OFFSET_TABLE_'
 allowed+='|__(asan|ubsan|sanitizer|tsan|msan)_[A-Za-z0-9_]*|__gcov_[A-Za-z0-9_]*|__llvm_[A-Za-z0-9_]*)$'
 
 # POSIX output: "name type [value size]"; archive member headers end in ':'.
-symbols() { nm -P "$@" "$lib" | awk 'NF >= 2 && $1 !~ /:$/ { print $1 }' | sort -u; }
+symbols() { nm -P "$1" "${@:2}" | awk 'NF >= 2 && $1 !~ /:$/ { print $1 }' | sort -u; }
 
-defined=$(symbols --defined-only)
-undefined=$(symbols --undefined-only)
+defined=$(for archive in "$lib" "$@"; do symbols --defined-only "$archive"; done | sort -u)
+undefined=$(symbols --undefined-only "$lib")
 # Symbols one member needs and another defines are the library's own.
 external=$(comm -23 <(printf '%s\n' "$undefined") <(printf '%s\n' "$defined") | sed '/^$/d')
 

@@ -280,6 +280,144 @@ TEST_F(GatherFixture, AFullRetiredListFlushesEarlyAndFreesOnlyAfterThatPlan) {
   EXPECT_EQ(memory.frees() - frees_at_start, Gather::kMaxRetired + 1);
 }
 
+// A policy that cannot build any plan while `fail` is set (a broken or
+// exhausted policy: every real one can always issue a space-wide op).
+class FailingPolicy final : public Policy {
+ public:
+  Status plan(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
+              Plan& plan) const override {
+    ++calls;
+    if (fail) return Error{Errc::out_of_range, "test policy: no plan"};
+    return SimplePolicy{}.plan(pending, space, features, plan);
+  }
+  bool fail = true;
+  mutable int calls = 0;
+};
+
+Change table_change(VirtAddr va, std::uint64_t size, unsigned level) {
+  Change c = leaf_change(va, size, ChangeKind::unmap, level);
+  c.entry = EntryKind::table;
+  return c;
+}
+
+TEST_F(GatherFixture, FinishReturnsThePolicysErrorAndFreesNothingWhenNoPlanCanBeBuilt) {
+  FailingPolicy failing;
+  CountingPageSink pages(executor);
+  const PhysAddr table = *memory.allocate(1);
+  Gather gather(asid5(), {}, failing, executor, memory, &pages);
+  gather.record(table_change(0x4000'0000, 0x20'0000, 2));
+  gather.retire_table(table, 1);
+  ASSERT_TRUE(gather.free_after_flush(0x8000'0000, kPage).ok());
+
+  const Status finished = gather.finish();
+  ASSERT_FALSE(finished.ok());
+  EXPECT_EQ(finished.error().code, Errc::out_of_range);
+  EXPECT_EQ(failing.calls, 2) << "the precise plan, then the space-wide one";
+  EXPECT_TRUE(executor.plans.empty());
+  EXPECT_TRUE(memory.is_live_page(table)) << "a table a walk cache may hold was freed";
+  EXPECT_EQ(gather.tables_freed(), 0u);
+  EXPECT_TRUE(pages.released.empty());
+  ASSERT_EQ(gather.pending().ranges.size(), 1u) << "the work stays pending for a retry";
+  EXPECT_EQ(gather.pending().ranges[0], (PendingRange{0x4000'0000, 0x20'0000, 2, EntryKind::table}));
+
+  // Once a plan can be built, a retry runs it and only then frees.
+  failing.fail = false;
+  bool live_when_executed = false;
+  executor.before = [&] { live_when_executed = memory.is_live_page(table); };
+  ASSERT_TRUE(gather.finish().ok());
+  ASSERT_EQ(executor.plans.size(), 1u);
+  EXPECT_TRUE(live_when_executed);
+  EXPECT_FALSE(memory.is_live_page(table));
+  EXPECT_EQ(pages.released, (std::vector<PhysRange>{{0x8000'0000, kPage}}));
+  EXPECT_TRUE(memory.problems().empty());
+}
+
+TEST_F(GatherFixture, AGatherDestroyedWithoutAPlanLeaksWhatItHeldRatherThanFreeIt) {
+  FailingPolicy failing;
+  const PhysAddr table = *memory.allocate(1);
+  {
+    Gather gather(asid5(), {}, failing, executor, memory);
+    gather.record(table_change(0x4000'0000, 0x20'0000, 2));
+    gather.retire_table(table, 1);
+  }
+  EXPECT_TRUE(executor.plans.empty());
+  EXPECT_TRUE(memory.is_live_page(table));
+}
+
+TEST_F(GatherFixture, AFailedEarlyFlushLeaksTheTableItCannotHoldAndTheNextFinishSaysSo) {
+  FailingPolicy failing;
+  std::vector<PhysAddr> tables;
+  for (std::size_t i = 0; i <= Gather::kMaxRetired; ++i) tables.push_back(*memory.allocate(1));
+  const std::uint64_t frees_at_start = memory.frees();
+  Gather gather(asid5(), {}, failing, executor, memory);
+  gather.record(table_change(0x4000'0000, 0x4000'0000, 1));
+  for (const PhysAddr t : tables) gather.retire_table(t, 1);
+  EXPECT_TRUE(executor.plans.empty());
+  EXPECT_EQ(gather.tables_leaked(), 1u);
+  EXPECT_EQ(memory.frees(), frees_at_start);
+
+  failing.fail = false;
+  const Status finished = gather.finish();
+  ASSERT_FALSE(finished.ok()) << "the leak is reported even though this plan ran";
+  EXPECT_EQ(executor.plans.size(), 1u);
+  EXPECT_EQ(memory.frees() - frees_at_start, Gather::kMaxRetired) << "every held table, not the leaked one";
+  EXPECT_TRUE(memory.is_live_page(tables.back()));
+  EXPECT_TRUE(gather.finish().ok()) << "reported once";
+}
+
+TEST_F(GatherFixture, AFullHeldListWhoseFlushFailsHandsThePageBackToTheCaller) {
+  FailingPolicy failing;
+  CountingPageSink pages(executor);
+  Gather gather(asid5(), {}, failing, executor, memory, &pages);
+  gather.record(leaf_change(0x1000'0000, kPage, ChangeKind::unmap));
+  for (std::size_t i = 0; i < Gather::kMaxHeldPages; ++i) {
+    ASSERT_TRUE(gather.free_after_flush(0x8000'0000 + i * 2 * kPage, kPage).ok());
+  }
+  const Status refused = gather.free_after_flush(0x9000'0000, kPage);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, Errc::out_of_range);
+  EXPECT_TRUE(pages.released.empty());
+  failing.fail = false;
+  ASSERT_TRUE(gather.finish().ok());
+  EXPECT_EQ(pages.released.size(), Gather::kMaxHeldPages);
+  for (const PhysRange& r : pages.released) EXPECT_NE(r.pa, 0x9000'0000u) << "the refused page was held";
+}
+
+TEST_F(GatherFixture, ABreakBeforeMakeThatCannotBePlannedStaysPendingAndIsReported) {
+  FailingPolicy failing;
+  Gather gather(asid5(), {}, failing, executor, memory);
+  gather.invalidate_now(leaf_change(0x4000'0000, 0x20'0000, ChangeKind::replace, 2));
+  EXPECT_TRUE(executor.plans.empty());
+  ASSERT_EQ(gather.pending().ranges.size(), 1u);
+  EXPECT_EQ(gather.pending().ranges[0], (PendingRange{0x4000'0000, 0x20'0000, 2, EntryKind::leaf}));
+  failing.fail = false;
+  EXPECT_FALSE(gather.finish().ok()) << "the break-before-make sequence was broken";
+  ASSERT_EQ(executor.plans.size(), 1u);
+  const std::vector<Op> expected{
+      {Instr::dsb_ishst, 0}, {Instr::vale1is, 0x0005'0000'0004'0000}, {Instr::dsb_ish, 0}};
+  EXPECT_EQ(executor.plans[0], expected) << "the later plan invalidates the range";
+  EXPECT_TRUE(gather.finish().ok());
+}
+
+TEST_F(GatherFixture, AFullCleanListWhoseFlushFailsWidensTheLastRangeRatherThanLoseOne) {
+  FailingPolicy failing;
+  Gather gather(asid5(), {}, failing, executor, memory);
+  Change c = leaf_change(0x1000'0000, kPage, ChangeKind::unmap);
+  c.cmo = CacheMaintenance::clean_invalidate;
+  for (std::size_t i = 0; i < Gather::kMaxCleanRanges; ++i) {
+    c.va = 0x1000'0000 + i * 2 * kPage;
+    c.output = 0x8000'0000 + i * 2 * kPage;
+    gather.record(c);
+  }
+  c.va = 0x2000'0000;
+  c.output = 0x9000'0000;
+  gather.record(c);
+  const Pending p = gather.pending();
+  ASSERT_EQ(p.clean.size(), Gather::kMaxCleanRanges);
+  const PhysAddr last = 0x8000'0000 + (Gather::kMaxCleanRanges - 1) * 2 * kPage;
+  EXPECT_EQ(p.clean.back(), (PhysRange{last, 0x9000'1000 - last}));
+}
+
 TEST_F(GatherFixture, EndToEndUnmapOfOnePageOfATableProducesTheExactPlan) {
   auto geometry = arch::Geometry::stage1(arch::Granule::k4K, 39);
   ASSERT_TRUE(geometry.ok());

@@ -1,5 +1,5 @@
 // Planner: exact plans for hand-described changes. Operands are derived by
-// hand from REFERENCE.md section 1; costs from the CostModel defaults.
+// hand from docs/ARCHITECTURE-FACTS.md section 1; costs from the CostModel defaults.
 #include <gtest/gtest.h>
 
 #include <vector>

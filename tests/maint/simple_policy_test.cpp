@@ -1,5 +1,5 @@
 // SimplePolicy: exact plans for hand-made pending work. Expected operands are
-// derived by hand from REFERENCE.md section 1 (by-VA: ASID 63:48, TTL 47:44,
+// derived by hand from docs/ARCHITECTURE-FACTS.md section 1 (by-VA: ASID 63:48, TTL 47:44,
 // VA >> 12 in 43:0).
 #include <gtest/gtest.h>
 

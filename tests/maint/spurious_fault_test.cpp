@@ -1,5 +1,5 @@
 // on_permission_fault: the local, non-broadcast maintenance for a stale
-// stricter entry. Operands derived by hand (REFERENCE.md section 1).
+// stricter entry. Operands derived by hand (docs/ARCHITECTURE-FACTS.md section 1).
 #include <gtest/gtest.h>
 
 #include <vector>

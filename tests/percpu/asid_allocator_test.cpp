@@ -1,6 +1,6 @@
 // The ASID/VMID allocator: allocation, rollover with per-CPU local flushes,
 // reserved running ids, teardown without TLBI, the "active slot already 0"
-// race (REFERENCE.md section 6), and a multi-threaded uniqueness check.
+// race (docs/ARCHITECTURE-FACTS.md section 6), and a multi-threaded uniqueness check.
 // Expected ids and context ids are worked out by hand in the comments.
 #include <gtest/gtest.h>
 
@@ -148,7 +148,7 @@ TEST(AsidAllocator, ReleasedIdIsReusedOnlyAfterRolloverAndTheLocalFlushRemovesTh
   EXPECT_EQ(model.access(0, 1, kX), test::Use::fresh);
 }
 
-// REFERENCE.md section 6: "replacing an active ASID slot that is already
+// docs/ARCHITECTURE-FACTS.md section 6: "replacing an active ASID slot that is already
 // 0". CPU 1 runs X and does not switch across two rollovers; its active
 // slot is 0 from the first one on. The second must keep X's id reserved
 // from CPU 1's reserved entry, not from the 0 slot; and CPU 1's next

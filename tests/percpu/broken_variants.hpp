@@ -1,5 +1,5 @@
 // Deliberately broken variants of the concurrency building blocks, for the
-// race tests only. Each reproduces one known bug (REFERENCE.md section 8)
+// race tests only. Each reproduces one known bug (docs/KNOWN-BUGS.md)
 // with the same interface the real type offers, so one scenario runs
 // against both: the broken one must fail it, the real one must pass.
 // Single-threaded: the tests drive the interleaving step by step.

@@ -1,5 +1,5 @@
 // Deferred flush with generations: tickets, catch-up, flush plans, the
-// deferred free list, the three known races (REFERENCE.md section 8, bugs
+// deferred free list, the three known races (docs/KNOWN-BUGS.md, bugs
 // 4, 5 and 8) against deliberately broken variants, and a multi-threaded
 // run checking that no page is used after it was freed.
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // Per-CPU request slots: merging, overflow, ownership, the shared-slot race
-// (REFERENCE.md section 8, bug 3) and a multi-threaded ownership check.
+// (docs/KNOWN-BUGS.md, bug 3) and a multi-threaded ownership check.
 #include <gtest/gtest.h>
 
 #include <algorithm>

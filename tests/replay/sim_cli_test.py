@@ -108,14 +108,42 @@ def group_text():
 
 
 def group_bad_input():
-    expect_bad(["sim", "--profile", "nope"], 'unknown profile "nope"')
-    expect_bad(["sim", "--pes", "0"], "--pes 0: give 1..64")
-    expect_bad(["sim", "--pes", "65"], "--pes 65: give 1..64")
-    expect_bad(["sim", "--pes", "x"], "not a non-negative number")
-    expect_bad(["sim", "--policy", "nope"], "unknown policy")
+    # Profiles are refused as policies are: the option, the name, every known one.
+    expect_bad(["sim", "--profile", "nope"],
+               '--profile: unknown profile "nope" (known: mobile-8, server-64, hvf-shim, erratum-repeat-tlbi)')
+    expect_bad(["sim", "--profile", ""], '--profile: unknown profile "" (known: mobile-8, ')
+    expect_bad(["sim", "--profile", "Mobile-8"], 'unknown profile "Mobile-8"')
+    expect_bad(["sim", "--policy", "nope"], '--policy: unknown policy "nope" (known: ')
     expect_bad(["sim", "--scenario", "nope"], 'unknown scenario "nope"')
     expect_bad(["sim", "--features", "ttl,warp"], 'unknown feature "warp"')
-    expect_bad(["sim", "--accesses", "-1"], "")
+    # Numbers: decimal or 0x-hex; every numeric option refuses garbage,
+    # negatives and values past its range (or past 64 bits) alike.
+    expect_bad(["sim", "--pes", "0"], '--pes: "0" is out of range (1..64)')
+    expect_bad(["sim", "--pes", "65"], '--pes: "65" is out of range (1..64)')
+    expect_bad(["sim", "--pes", "0x41"], '--pes: "0x41" is out of range (0x1..0x40)')
+    expect_bad(["sim", "--pes", "-1"], '--pes: "-1" is out of range (1..64)')
+    expect_bad(["sim", "--pes", "x"], '--pes: "x" is not a number')
+    expect_bad(["sim", "--pes", "8x"], '--pes: "8x" is not a number')
+    expect_bad(["sim", "--pes", ""], '--pes: "" is not a number')
+    expect_bad(["sim", "--accesses", "-1"], '--accesses: "-1" is out of range (0..1048576)')
+    expect_bad(["sim", "--accesses", "1048577"], '--accesses: "1048577" is out of range (0..1048576)')
+    expect_bad(["sim", "--accesses", "99999999999999999999"], '--accesses: "99999999999999999999" is out of range')
+    expect_bad(["sim", "--accesses", "64 "], '--accesses: "64 " is not a number')
+    expect_bad(["sim", "--hot-pages", "-3"], '--hot-pages: "-3" is out of range (0..65536)')
+    expect_bad(["sim", "--hot-pages", "0x10001"], '--hot-pages: "0x10001" is out of range (0x0..0x10000)')
+    expect_bad(["sim", "--hot-pages", "0x"], '--hot-pages: "0x" is not a number')
+    expect_bad(["sim", "--hot-pages", ""], '--hot-pages: "" is not a number')
+    expect_bad(["sim", "--seed", "-1"], '--seed: "-1" is out of range (0..18446744073709551615)')
+    expect_bad(["sim", "--seed", "18446744073709551616"], '--seed: "18446744073709551616" is out of range')
+    expect_bad(["sim", "--seed", "0x1_0000_0000_0000_0000"],
+               '--seed: "0x1_0000_0000_0000_0000" is out of range (0x0..0xffffffffffffffff)')
+    expect_bad(["sim", "--seed", "1.5"], '--seed: "1.5" is not a number')
+    expect_bad(["sim", "--seed", "0x1g"], '--seed: "0x1g" is not a number')
+    # Hex and '_' separators are read wherever a number is.
+    _, hexed = sim_json(["--pes", "0x3", "--seed", "0x1_0", "--hot-pages", "0x10", "--accesses", "0x8",
+                         "--scenario", "relro-mprotect"])
+    check(hexed.get("pattern") == {"accesses_per_pe": 8, "hot_pages": 16, "pes": 3, "seed": 16},
+          f"hex options: {hexed.get('pattern')}")
 
 
 GROUPS = {"json": group_json, "policies": group_policies, "oracle": group_oracle, "text": group_text,

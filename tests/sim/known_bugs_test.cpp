@@ -1,4 +1,4 @@
-// Known bugs 1, 2, 3, 4, 5, 6, 9, 10 and 12 of REFERENCE.md section 8 on the
+// Known bugs 1, 2, 3, 4, 5, 6, 9, 10 and 12 of docs/KNOWN-BUGS.md on the
 // simulated machine. The other five are in machine_test.cpp:
 //   7  FreeingATableStillInAWalkCacheIsAUseAfterFree (leaf-only ops after a
 //      table was freed) / ThePlannerFreesTheTableOnlyAfterTheWalkCacheIsClean

@@ -25,16 +25,19 @@ arch::Op op(Instr i) { return *arch::make_op(i); }
 
 using test::ForgetfulPolicy;  // plans nothing: every invalidation is forgotten
 
-// Known bug 7 / 6: leaf-only ops even when a table was freed.
+// Known bug 7 / 6 (docs/KNOWN-BUGS.md): leaf-only ops even when a table was freed.
 class LeafOnlyPolicy final : public maint::Policy {
  public:
   Status plan(const maint::Pending& pending, const maint::AddressSpace& space, const arch::CpuFeatures&,
               Plan& plan) const override {
+    // One loop step per range: a plan of one step per page would overflow
+    // for a freed table and the Gather would fall back to a space-wide plan.
     Status s = plan.append(op(Instr::dsb_ishst));
     for (const maint::PendingRange& r : pending.ranges) {
-      for (VirtAddr va = r.va; va < r.va + r.size && s.ok(); va += kPage) {
-        s = plan.append(arch::encode_va(Instr::vale1is, arch::Asid{space.asid}, va, arch::kNoTtl));
-      }
+      if (!s.ok()) break;
+      const Result<arch::Op> first = arch::encode_va(Instr::vale1is, arch::Asid{space.asid}, r.va, arch::kNoTtl);
+      if (!first.ok()) return first.error();
+      s = plan.append_repeated(*first, static_cast<std::uint32_t>(r.size / kPage), 1);
     }
     if (s.ok()) s = plan.append(op(Instr::dsb_ish));
     return s;
@@ -249,6 +252,7 @@ TEST_F(MachineFixture, FreeingATableStillInAWalkCacheIsAUseAfterFree) {
   map(1);
   (void)read(1, kVa);
   unmap(kVa, kPage, LeafOnlyPolicy{});
+  EXPECT_GT(machine.counters().tlbi_broadcast, 0u) << "the leaf-only TLBIs ran";
   bool found = false;
   for (const Violation& v : machine.violations()) {
     if (v.kind != ViolationKind::use_after_free) continue;
@@ -265,6 +269,51 @@ TEST_F(MachineFixture, ThePlannerFreesTheTableOnlyAfterTheWalkCacheIsClean) {
   unmap(kVa, kPage, planner);
   EXPECT_TRUE(machine.violations().empty()) << machine.violations().front().message;
   EXPECT_GT(memory.counters().frees, 0u) << "the unmap did free its emptied table";
+}
+
+// A policy that can build no plan at all, not even the space-wide one.
+class PlanlessPolicy final : public maint::Policy {
+ public:
+  Status plan(const maint::Pending&, const maint::AddressSpace&, const arch::CpuFeatures&, Plan&) const override {
+    return Error{Errc::out_of_range, "test policy: no plan fits"};
+  }
+};
+
+TEST_F(MachineFixture, AGatherWhosePolicyCannotPlanFreesNothingAWalkCacheStillReaches) {
+  map(2);
+  (void)read(1, kVa);  // PE 1 caches the walk down to the last-level table
+  const std::uint64_t frees_before = memory.counters().frees;
+  const PlanlessPolicy planless;
+  Status finished;
+  machine.begin_operation(0, "unmap the table's last pages");
+  {
+    maint::Gather gather(space, features, planless, machine.executor(0), memory, &machine);
+    ASSERT_TRUE(table.unmap(kVa, 2 * kPage, gather).ok());
+    ASSERT_TRUE(gather.free_after_flush(kData, 2 * kPage).ok());
+    finished = gather.finish();
+  }
+  machine.end_operation();
+  for (const Violation& v : machine.violations()) {
+    EXPECT_NE(v.kind, ViolationKind::use_after_free) << v.message;
+  }
+  EXPECT_EQ(memory.counters().frees, frees_before) << "the emptied table was freed without its invalidation";
+  EXPECT_EQ(machine.counters().plans, 0u) << "no plan ran";
+  ASSERT_FALSE(finished.ok());
+  EXPECT_EQ(finished.error().code, Errc::out_of_range);
+}
+
+TEST_F(MachineFixture, APolicyThatClaimsSuccessWithoutPlanningLetsTheCheckerSeeTheFreedTable) {
+  // The contrast: the same batch freed after an empty "successful" plan.
+  map(2);
+  (void)read(1, kVa);
+  unmap(kVa, 2 * kPage, forgetful);
+  bool walk_entry_into_freed_table = false;
+  for (const Violation& v : machine.violations()) {
+    if (v.kind == ViolationKind::use_after_free && v.pe == 1 && v.stale && v.stale->kind == CachedKind::walk) {
+      walk_entry_into_freed_table = true;
+    }
+  }
+  EXPECT_TRUE(walk_entry_into_freed_table);
 }
 
 TEST_F(MachineFixture, ReleasingADataPageStillTranslatedIsAUseAfterFree) {

@@ -1,7 +1,7 @@
 // TLBI matching and the simulated TLB, against hand-derived vectors.
 //
 // Every op is built with the real encoders and decoded (arch::decode), as the
-// machine sees it. Expected outcomes come from REFERENCE.md section 2 and the
+// machine sees it. Expected outcomes come from docs/ARCHITECTURE-FACTS.md section 2 and the
 // contract in sim/tlb.hpp, never from running the code. Addresses:
 // 4 KiB = 0x1000, 2 MiB = 0x20'0000, 1 GiB = 0x4000'0000, 8 GiB = 0x2'0000'0000.
 #include <gtest/gtest.h>
@@ -279,7 +279,7 @@ TEST(TlbiMatching, RangeOpRemovesABlockItOnlyPartlyCovers) {
 }
 
 TEST(TlbiMatching, RangeOfNum31Scale3Covers8GiB) {
-  // Known bug 1: (31 + 1) << (5 * 3 + 1) = 2^21 pages = 8 GiB, not 1 GiB.
+  // Known bug 1 (docs/KNOWN-BUGS.md): (31 + 1) << (5 * 3 + 1) = 2^21 pages = 8 GiB, not 1 GiB.
   const VirtAddr base = 0x2'0000'0000;
   const DecodedOp op = range_op(Instr::rvae1is, 5, base, range4k(3, 31));
   ASSERT_EQ(op.size, 0x2'0000'0000u);

@@ -5,7 +5,7 @@
 // holding it: a slot is "live" when the same table page holds it before and
 // after; slots of a table page reachable only before are "old", slots of a
 // page reachable only after are "new". The rules (from maint/change.hpp and
-// REFERENCE.md section 4):
+// docs/ARCHITECTURE-FACTS.md section 4):
 //  1. Every live slot whose descriptor changed is covered by exactly one
 //     record (record() or invalidate_now()) at its level with
 //     kind == arch::classify(before, after), entry == table iff the old

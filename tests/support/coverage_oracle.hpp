@@ -1,6 +1,6 @@
 // An independent coverage oracle for maintenance plans, written only for
 // tests. It decodes every operand itself, from the bit layouts of
-// REFERENCE.md section 1 (not through arch::decode), and proves that a plan
+// docs/ARCHITECTURE-FACTS.md section 1 (not through arch::decode), and proves that a plan
 // removes every cached entry a set of changes may have left, in an order
 // that makes the removal complete.
 #pragma once

@@ -4,8 +4,8 @@
 // - per-CPU TLBs of page entries tagged with an ASID, filled by accesses;
 // - TLBIs that stay in flight on the issuing CPU until that CPU executes a
 //   DSB: DSB ISH / SY completes all of them (broadcast ones remove entries
-//   from every CPU's TLB), DSB NSH only the local ones (REFERENCE.md section
-//   3). Taking effect at the DSB is the latest moment the architecture
+//   from every CPU's TLB), DSB NSH only the local ones
+//   (docs/ARCHITECTURE-FACTS.md section 3). Taking effect at the DSB is the latest moment the architecture
 //   allows, the one that exposes missing or misplaced barriers;
 // - page reuse: free_page() bumps the page's epoch; an entry filled before
 //   then is a use of a freed page.

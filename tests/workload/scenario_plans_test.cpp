@@ -1,5 +1,5 @@
-// The exact plans of built-in scenarios, derived by hand from REFERENCE.md
-// section 1 (by-VA operand = ASID << 48 | TTL << 44 | VA >> 12; by-IPA
+// The exact plans of built-in scenarios, derived by hand from
+// docs/ARCHITECTURE-FACTS.md section 1 (by-VA operand = ASID << 48 | TTL << 44 | VA >> 12; by-IPA
 // operand = IPA >> 12; TTL = granule 0b01 (4K) << 2 | level) and from the
 // simple policy's documented plan shape:
 //   DSB ISHST; TLBIs; [stage 2: DSB ISH; TLBI VMALLE1IS]; DSB ISH;

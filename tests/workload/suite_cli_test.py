@@ -77,9 +77,19 @@ def group_bad_input():
     expect_bad(["suite", "--features", "bbm1,bbm2"], "one of bbm1, bbm2")
     expect_bad(["suite", "--policy", "nope"], "unknown policy")
     expect_bad(["suite", "--threshold", "40"], "--policy simple only")
-    expect_bad(["suite", "--policy", "simple", "--threshold", "201"], "at most 200")
-    expect_bad(["suite", "--policy", "simple", "--threshold", "-1"], "")
-    expect_bad(["suite", "--policy", "simple", "--threshold", "x"], "not a non-negative number")
+    # --threshold: decimal or 0x-hex, 0..200 (at most 200 per-VA TLBIs fit a plan).
+    simple = ["suite", "--policy", "simple", "--threshold"]
+    expect_bad([*simple, "201"], '--threshold: "201" is out of range (0..200)')
+    expect_bad([*simple, "0xc9"], '--threshold: "0xc9" is out of range (0x0..0xc8)')
+    expect_bad([*simple, "-1"], '--threshold: "-1" is out of range (0..200)')
+    expect_bad([*simple, "99999999999999999999"], '--threshold: "99999999999999999999" is out of range (0..200)')
+    expect_bad([*simple, "x"], '--threshold: "x" is not a number')
+    expect_bad([*simple, "12abc"], '--threshold: "12abc" is not a number')
+    expect_bad([*simple, "_12"], '--threshold: "_12" is not a number')
+    expect_bad([*simple, ""], '--threshold: "" is not a number')
+    hexed = run([*simple, "0x10", "--json", "--scenario", "relro-mprotect"])
+    check(hexed.returncode == 0 and json.loads(hexed.stdout)["policy"] == {"name": "simple", "threshold": 16},
+          f"--threshold 0x10: {hexed.returncode} {hexed.stderr}")
     expect_bad(["suite", "--list", "--scenario", "nope"], "unknown scenario")
 
 

@@ -1,7 +1,7 @@
 // TLBI operands: exact encoding and decoding of the Xt value of every TLBI
 // in the catalogue (ops.hpp), and the range arithmetic of FEAT_TLBIRANGE.
 //
-// Layouts (Arm ARM; REFERENCE.md section 1):
+// Layouts (Arm ARM; docs/ARCHITECTURE-FACTS.md section 1):
 //
 //   by VA      ASID 63:48 | TTL 47:44 | VA[55:12] 43:0      (always VA >> 12, any granule)
 //   by ASID    ASID 63:48 | RES0 47:0

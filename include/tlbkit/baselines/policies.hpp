@@ -11,7 +11,7 @@
 // Common to all of them (tlbkit rules, not modelled choices):
 // - a change of a table entry makes the whole batch use non-leaf forms with
 //   no TTL hint, and the ops for it name every 4 KiB page under the entry
-//   (a walk cache may hold the table; known bugs 6, 7, 10);
+//   (a walk cache may hold the table; known bugs 6, 7, 10 in docs/KNOWN-BUGS.md);
 // - TTL hints only with FEAT_TTL, range ops only with FEAT_TLBIRANGE;
 // - stage-2 IPA ops are always followed by DSB ISH; TLBI VMALLE1IS;
 // - after the TLBIs completed: DC CIVAC over pending.clean, then

@@ -6,7 +6,7 @@
 
 namespace tlbkit::maint {
 
-// Calibration (REFERENCE.md section 7, Zhenyu Ye's FPGA numbers, unit not
+// Calibration (docs/ARCHITECTURE-FACTS.md section 7, Zhenyu Ye's FPGA numbers, unit not
 // stated, read as cycles): a per-page TLBI loop costs about 10055 + 529 per
 // page (32 pages 26983, 512 pages 280932); one range op about 11100 flat, so
 // about 1045 to issue beside the closing DSB. How the DSB grows with PEs is

@@ -41,14 +41,17 @@ class Gather final : public ChangeSink {
          PageSink* = nullptr) = delete;
   Gather(const Gather&) = delete;
   Gather& operator=(const Gather&) = delete;
-  // Finishes what is pending.
+  // Finishes what is pending. When that fails (see finish()), what the
+  // Gather holds is never freed: leaked, not reused while reachable.
   ~Gather();
 
   // ChangeSink. A change needing invalidation joins the pending ranges
   // (merged with the last one when adjacent; when they are full, coverage
   // becomes "everything"). A map or relax needs none; it only notes
   // exec-gained. Memory needing data-cache maintenance joins the clean list;
-  // when that is full the pending work is finished early.
+  // when that is full the pending work is finished early (and when that
+  // fails, the last clean range grows to cover the new one too: cleaning
+  // more than needed is safe).
   // Inline: it runs once per changed run of descriptors.
   void record(const Change& change) override {
     // A branch, not an OR into exec_: exec_ lives in memory, and a
@@ -91,8 +94,14 @@ class Gather final : public ChangeSink {
     coverage_ = Coverage::everything;
   }
   // Plans and executes the change's invalidation at once (break-before-make).
+  // When no plan can be built, the change joins the pending ranges (a later
+  // finish() invalidates it) and the next finish() reports the failure: the
+  // engine writes the new descriptor after this call whatever happened.
   void invalidate_now(const Change& change) override;
-  // Keeps the table until finish(); when the list is full, finishes early.
+  // Keeps the table until a finish() whose plan ran; when the list is full,
+  // finishes early. When that early finish cannot run a plan, the table is
+  // never freed (counted in tables_leaked()) and the next finish() reports
+  // the failure: a leak, never a table freed while a walk cache may hold it.
   void retire_table(PhysAddr table, unsigned pages) override;
 
   // Holds the data memory [pa, pa + size) (an unmapped page, or a block)
@@ -101,12 +110,24 @@ class Gather final : public ChangeSink {
   // recorded. When the list is full the pending work is finished early.
   // # Errors
   // invalid_argument: no PageSink was given, or size is 0 or not a whole
-  // number of 4 KiB pages, or pa is not page-aligned. Nothing is held then.
+  // number of 4 KiB pages, or pa is not page-aligned. The policy's error:
+  // the list was full and the early finish could not run a plan. Nothing is
+  // held on error: the memory stays the caller's, still possibly reachable
+  // through a TLB, so the caller must not reuse it.
   Status free_after_flush(PhysAddr pa, std::uint64_t size);
 
   // Plans and executes the pending maintenance, then frees the retired
-  // tables and releases the held pages. Returns the policy's error (the plan could not be built: then
-  // the address space is invalidated whole, so nothing is left stale).
+  // tables and releases the held pages. When the policy cannot build the
+  // plan for the pending ranges (it does not fit), the address space is
+  // invalidated whole instead.
+  // # Errors
+  // The policy's error when it could build neither plan. Then nothing ran
+  // and nothing is freed or released: the pending work, the retired tables
+  // and the held pages stay held by the Gather, and a later finish() tries
+  // again (the destructor's finish() included: if that one fails too, they
+  // are never freed). Also, once, the error of an earlier failure that a
+  // retry cannot undo: a break-before-make invalidation that could not be
+  // planned, or a table leaked by a failed early finish.
   Status finish();
 
   // What is pending now.
@@ -116,10 +137,22 @@ class Gather final : public ChangeSink {
   std::size_t plans_executed() const { return plans_executed_; }
   std::size_t tables_freed() const { return tables_freed_; }
   std::size_t pages_released() const { return pages_released_; }
+  std::size_t tables_leaked() const { return tables_leaked_; }
 
  private:
-  void run(const Pending& pending);
+  // Plans `pending` (or, when that does not fit, the whole space) and
+  // executes the plan. # Errors: the policy's, when neither plan could be
+  // built; nothing was executed then.
+  Status run(const Pending& pending);
+  // finish() without reporting a deferred error: runs the pending work,
+  // then frees and releases what was held. # Errors: run()'s; nothing is
+  // freed, released or forgotten then.
+  Status flush();
   void note_clean(PhysAddr pa, std::uint64_t size);
+  // Remembers the first failure that a later finish() must report.
+  void defer_error(Error error) {
+    if (deferred_error_.ok()) deferred_error_ = error;
+  }
 
   AddressSpace space_;
   arch::CpuFeatures features_;
@@ -165,6 +198,9 @@ class Gather final : public ChangeSink {
   std::size_t plans_executed_ = 0;
   std::size_t tables_freed_ = 0;
   std::size_t pages_released_ = 0;
+  std::size_t tables_leaked_ = 0;
+  // A failure finish() has yet to report (ok: none).
+  Status deferred_error_;
 };
 
 }  // namespace tlbkit::maint

@@ -36,8 +36,8 @@ class Planner final : public Policy {
  public:
   explicit Planner(const CostModel& model = CostModel{}) : model_(model) {}
 
-  // The cheapest legal candidate (ties: the earlier Shape), then data-cache
-  // cleaning and I-cache maintenance. Deterministic.
+  // The cheapest legal candidate (ties: the earlier Shape): choose(), then
+  // data-cache cleaning and I-cache maintenance. Deterministic.
   // # Errors
   // out_of_range: the chosen shape does not fit a Plan (never for
   // space_wide / full, which Gather falls back to).
@@ -56,15 +56,13 @@ class Planner final : public Policy {
   Explanation explain(const Pending& pending, const AddressSpace& space,
                       const arch::CpuFeatures& features) const;
 
+  // The shape plan() uses: always explain(...).chosen, found by the same
+  // selection with the candidates that provably lose left uncosted.
+  Shape choose(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features) const;
+
   const CostModel& model() const { return model_; }
 
  private:
-  // explain(pending, space, features).chosen, found with less work.
-  Shape choose(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features) const;
-  // One candidate's cost (or why it is illegal); `pages` = pending_pages.
-  CandidateCost cost(Shape shape, const Pending& pending, std::uint64_t pages, const AddressSpace& space,
-                     const arch::CpuFeatures& features) const;
-
   CostModel model_;
 };
 

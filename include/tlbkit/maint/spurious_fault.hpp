@@ -1,7 +1,7 @@
 // Permission relaxations need no broadcast invalidation: a PE that still
 // holds the stricter entry takes one spurious permission fault, and its
 // fault handler drops that entry locally (Linux stage 1 and KVM stage 2
-// both work this way; REFERENCE.md section 4).
+// both work this way; docs/ARCHITECTURE-FACTS.md section 4).
 #pragma once
 
 #include "tlbkit/maint/policy.hpp"

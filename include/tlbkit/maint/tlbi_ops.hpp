@@ -20,7 +20,7 @@ struct Form {
 };
 
 // Leaf-only forms and TTL hints are legal only when no table entry changed:
-// a freed table may sit in a walk cache (known bugs 6, 7, 10).
+// a freed table may sit in a walk cache (known bugs 6, 7, 10 in docs/KNOWN-BUGS.md).
 inline bool leaf_ok(const Pending& p) { return !p.tables_changed(); }
 
 // Bytes one per-entry op retires: the entry size of a leaf range; a page

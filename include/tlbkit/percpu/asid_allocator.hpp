@@ -14,7 +14,7 @@
 // - An id is never given to another address space before a rollover, and
 //   after one every CPU flushes locally before it runs any new-generation
 //   id. So a dead address space needs no TLBI at all: release() only forgets
-//   its id (REFERENCE.md section 6).
+//   its id (docs/ARCHITECTURE-FACTS.md section 6).
 // - switch_to(): a lock-free fast path when the context id is of the
 //   current generation; otherwise a slow path under a spinlock.
 #pragma once

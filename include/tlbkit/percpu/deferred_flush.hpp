@@ -9,8 +9,8 @@
 // TLBIs doing the flush. The flush is address-space wide: a reclaim batch
 // unmaps scattered pages, and one ASIDE1IS (or the regime's equivalent)
 // costs one broadcast where per-page ops cost one each; Linux and FreeBSD
-// make the same choice for large or whole-space invalidations (REFERENCE.md
-// section 5). Callers wanting per-range invalidation use Gather instead.
+// make the same choice for large or whole-space invalidations
+// (docs/ARCHITECTURE-FACTS.md section 5). Callers wanting per-range invalidation use Gather instead.
 //
 //   unmapper       write tables; ticket = defer(); keep the page on a
 //                  DeferredFreeList with the ticket
@@ -22,7 +22,7 @@
 //                  since it last did; deactivate(cpu) after it stopped
 //   reclaimer      release_completed(): frees pages whose ticket completed
 //
-// The races this is built to be free of (REFERENCE.md section 8):
+// The races this is built to be free of (docs/KNOWN-BUGS.md):
 // - bug 4, lost flush: a flusher that clears a "flush required" flag after
 //   flushing loses a request made between the flush and the clear.
 //   Generations cannot be lost: a flush publishes only the generation it
@@ -32,7 +32,7 @@
 //   generation. Both are seq_cst (see deferred_flush.cpp) so at least one
 //   side sees the other.
 // - bug 8, another PE's DSB taken as completion: a TLBI completes only with
-//   a DSB executed by the PE that issued it (REFERENCE.md section 3).
+//   a DSB executed by the PE that issued it (docs/ARCHITECTURE-FACTS.md section 3).
 //   finish_flush() on another PE than start_flush() re-issues the TLBIs on
 //   the PE it runs on before that PE's DSB.
 #pragma once

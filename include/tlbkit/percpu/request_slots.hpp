@@ -3,7 +3,7 @@
 // a syscall epilogue, a vCPU exit), merged so one boundary pays for many
 // changes.
 //
-// Why per CPU (REFERENCE.md section 8, bug 3): the HVF-based Linux-binary
+// Why per CPU (docs/KNOWN-BUGS.md, bug 3): the HVF-based Linux-binary
 // runner (background doc) first staged requests in one guest-wide slot.
 // vCPU B's syscall epilogue could then drain the request vCPU A had staged
 // before A returned to EL0; A found its slot empty, returned, and used the

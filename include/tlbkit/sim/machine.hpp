@@ -31,7 +31,7 @@
 // Table writes are observed at sync points (every access, every op
 // executed, begin/end of an operation): writes made during an operation on
 // PE w stay invisible to the walkers of other PEs until w executes a DSB
-// (that is what DSB ISHST before a TLBI is for: known bug 13).
+// (that is what DSB ISHST before a TLBI is for: known bug 13 in docs/KNOWN-BUGS.md).
 //
 // Deterministic: equal calls give equal results, counters and violations.
 // Not thread-safe.
@@ -50,6 +50,7 @@
 #include "tlbkit/sim/physical_memory.hpp"
 #include "tlbkit/sim/profile.hpp"
 #include "tlbkit/sim/tlb.hpp"
+#include "tlbkit/sim/weakening.hpp"
 #include "tlbkit/plan/executor.hpp"
 #include "tlbkit/maint/gather.hpp"
 
@@ -132,6 +133,9 @@ struct MachineOptions {
   arch::BbmLevel bbm = arch::BbmLevel::level0;
   // Off: no visibility check on accesses (the measured hit path).
   enum class Visibility : std::uint8_t { checked, unchecked } visibility = Visibility::checked;
+  // Tests only: rules of the model switched off (weakening.hpp), to show
+  // that a test fails without each. None: the real machine.
+  Weakenings weakenings{};
 };
 
 class Machine final : public MemoryObserver, public maint::PageSink {

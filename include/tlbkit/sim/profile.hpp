@@ -1,6 +1,6 @@
 // Named hardware profiles: how many PEs, how big their TLBs are, and what
 // each kind of maintenance and translation work costs in cycles. Sources
-// and assumptions: docs/SIMULATOR.md (REFERENCE.md section 7).
+// and assumptions: docs/SIMULATOR.md (docs/ARCHITECTURE-FACTS.md section 7).
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // One simulated TLB structure (an L1 instruction or data TLB, a unified L2,
 // or a walk cache): sets x ways of TlbEntry with LRU replacement, and the
-// matching of every TLBI kind (REFERENCE.md section 2).
+// matching of every TLBI kind (docs/ARCHITECTURE-FACTS.md section 2).
 #pragma once
 
 #include <array>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tlbkit/sim/tlb_entry.hpp"
+#include "tlbkit/sim/weakening.hpp"
 #include "tlbkit/arch/tlbi.hpp"
 
 namespace tlbkit::sim {
@@ -41,10 +42,14 @@ struct LookupKey {
 // regime act on the current VMID (VTTBR_EL2.VMID) of the issuing PE.
 struct TlbiContext {
   std::uint16_t vmid = 0;
+  // Tests only (none: the architecture): the matching weakenings among
+  // them (leaf-only ops dropping walk entries, TTL, ASID, VMID or nG
+  // ignored) relax what tlbi_removes matches; the others are the Machine's.
+  Weakenings weakenings{};
 };
 
 // Whether the TLBI `op` (decoded, see arch::decode) removes `entry` when it
-// takes effect in `context`. Follows REFERENCE.md section 2:
+// takes effect in `context`. Follows docs/ARCHITECTURE-FACTS.md section 2:
 // - by-VA ops remove entries whose range contains the address (a block is
 //   retired by any address inside it), of the operand's ASID or global, of
 //   the context's VMID, stage-1 and combined entries; non-"L" forms also
@@ -55,14 +60,15 @@ struct TlbiContext {
 // - the "L" (leaf-only) forms may spare walk-cache entries: the model
 //   spares them (the strict reading catches plans that rely on them);
 // - a TTL hint names the level of the entry to remove: entries at any other
-//   level are spared (a wrong hint removes nothing, known bug 10);
+//   level are spared (a wrong hint removes nothing, known bug 10 in docs/KNOWN-BUGS.md);
 // - range ops remove what a by-VA op of every page of the range would;
 // - ASIDE1: non-global stage-1/combined entries of that ASID and VMID;
 //   VMALLE1: every stage-1/combined entry of the VMID; VMALLS12E1: also its
 //   stage-2 entries; IPAS2E1 (and range, L forms): stage-2 entries of that
 //   IPA only, never combined ones; ALLE1: every EL1&0 entry of any VMID;
 //   the EL2 ops: only el2_stage1 entries.
-// Barriers and cache ops remove nothing.
+// Barriers and cache ops remove nothing. context.weakenings (tests only)
+// relax these rules, each as weakening.hpp says.
 bool tlbi_removes(const arch::DecodedOp& op, const TlbiContext& context, const TlbEntry& entry);
 
 class Tlb {

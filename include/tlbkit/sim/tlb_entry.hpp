@@ -1,6 +1,6 @@
 // What a simulated TLB holds: one cached translation (leaf) or one cached
 // table descriptor (walk-cache entry), with every tag the architecture
-// matches TLBIs against (REFERENCE.md section 2), and what the checkers need
+// matches TLBIs against (docs/ARCHITECTURE-FACTS.md section 2), and what the checkers need
 // to know about where it came from.
 #pragma once
 

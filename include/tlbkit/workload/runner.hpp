@@ -11,6 +11,7 @@
 #include "tlbkit/sim/physical_memory.hpp"
 #include "tlbkit/arch/features.hpp"
 #include "tlbkit/maint/policy.hpp"
+#include "tlbkit/workload/batch.hpp"
 #include "tlbkit/workload/change_log.hpp"
 #include "tlbkit/workload/counters.hpp"
 #include "tlbkit/workload/plan_log.hpp"
@@ -23,11 +24,6 @@ struct RunOptions {
   std::uint64_t memory_pages = sim::PhysicalMemory::kDefaultPages;  // table pool size
 };
 
-struct StepOutcome {
-  std::optional<Error> error;  // none: the step succeeded
-  bool ok() const { return !error.has_value(); }
-};
-
 struct BatchResult {
   std::vector<StepOutcome> steps;      // one per step of the batch
   std::vector<ChangeRecord> changes;   // in the order the engine reported them
@@ -36,7 +32,8 @@ struct BatchResult {
   Counters counters;
 };
 
-// The final Table::release(), outside the scenario's own counters.
+// The final teardown (play_teardown: the space invalidated whole, every
+// table released), outside the scenario's own counters.
 struct TeardownResult {
   std::vector<ExecutedPlan> plans;
   Counters counters;

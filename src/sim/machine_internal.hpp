@@ -1,0 +1,174 @@
+// Internal to src/sim (not public): what the files of sim::Machine share.
+// A PE's state (Machine::Pe), the readers a walk reads descriptors through
+// (Machine::Reader, Machine::NestedReader), what a walk walks (WalkTarget)
+// and the lookup-key helpers more than one file needs.
+//
+//   machine.cpp      construction, contexts, observing table writes, reports
+//   translation.cpp  the access path, walks, two-stage walks, the truth
+//   checkers.cpp     visibility, break-before-make, use-after-free
+//   maintenance.cpp  TLBIs and barriers, plans, refill bookkeeping, PeExecutor
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <tuple>
+#include <vector>
+
+#include "tlbkit/sim/machine.hpp"
+
+namespace tlbkit::sim {
+
+namespace detail {
+
+using arch::Regime;
+
+constexpr std::uint64_t kPage = PhysicalMemory::kPageSize;
+
+// The cached translation a refill replaces: same tags, same range.
+using RefillKey = std::tuple<Regime, EntryStage, std::uint16_t, std::uint16_t, bool, VirtAddr, std::uint64_t>;
+
+// A combined leaf: it also holds the stage-2 leaf of its output.
+inline bool holds_stage2_leaf(const TlbEntry& e) {
+  return e.stage == EntryStage::combined && e.kind == CachedKind::leaf;
+}
+
+struct PendingTlbi {
+  arch::DecodedOp op;
+  bool broadcast = false;
+  std::uint64_t issued_at = 0;
+};
+
+struct WalkTarget {
+  Regime regime;
+  EntryStage stage;
+  const arch::Geometry* geometry;
+  PhysAddr root;
+};
+
+// What a PE's accesses look up and walk first: stage 1 (combined entries
+// when stage 2 is on too), or stage 2 alone.
+inline WalkTarget target_of(const PeContext& ctx) {
+  if (ctx.stage1) {
+    return {ctx.regime, ctx.stage2 ? EntryStage::combined : EntryStage::stage1, &*ctx.stage1, ctx.stage1_root};
+  }
+  return {Regime::stage2, EntryStage::stage2, &*ctx.stage2, ctx.stage2_root};
+}
+
+inline WalkTarget stage2_target(const PeContext& ctx) {
+  return {Regime::stage2, EntryStage::stage2, &*ctx.stage2, ctx.stage2_root};
+}
+
+inline LookupKey key_of(const PeContext& ctx, const WalkTarget& t, CachedKind kind, VirtAddr input, unsigned level) {
+  LookupKey k;
+  k.regime = t.regime;
+  k.stage = t.stage;
+  k.kind = kind;
+  k.vmid = t.regime == Regime::el2_stage1 ? 0 : ctx.vmid;
+  k.asid = t.regime == Regime::el1_stage1 ? ctx.asid : 0;
+  k.input = input;
+  k.level = static_cast<std::uint8_t>(level);
+  return k;
+}
+
+inline LookupKey leaf_key_of(const PeContext& ctx) { return key_of(ctx, target_of(ctx), CachedKind::leaf, 0, 0); }
+
+}  // namespace detail
+
+// Runs plans on one PE (execute: maintenance.cpp).
+class Machine::PeExecutor final : public Executor {
+ public:
+  PeExecutor(Machine& machine, unsigned pe) : machine_(machine), pe_(pe) {}
+  void execute(const Plan& plan) override;
+
+ private:
+  Machine& machine_;
+  unsigned pe_;
+};
+
+struct Machine::Pe {
+  explicit Pe(const Profile& p) : l1i(p.l1i), l1d(p.l1d), l2(p.l2) {}
+  std::optional<PeContext> context;
+  // The context's leaf lookup key, input 0: built once per set_context, so
+  // the access path only sets the input (a key assembled field by field
+  // just before Tlb::lookup reads it whole stalls store forwarding).
+  LookupKey leaf_key;
+  Tlb l1i;
+  Tlb l1d;
+  Tlb l2;
+  std::vector<detail::PendingTlbi> pending;
+  // Leaf entries an invalidation removed, and whether they were stale.
+  std::map<detail::RefillKey, bool> removed;
+  std::unique_ptr<PeExecutor> executor;
+};
+
+// Reads descriptors for one PE's walks: the live tables for the PE of the
+// open operation (and for the truth), the published ones for the others.
+class Machine::Reader final : public TableReader {
+ public:
+  Reader(Machine& machine, std::optional<unsigned> pe) : machine_(machine), pe_(pe) {}
+  std::optional<Descriptor> read(PhysAddr table, unsigned index) override {
+    const PhysAddr at = table + std::uint64_t{index} * sizeof(Descriptor);
+    const PhysAddr page = at & ~(detail::kPage - 1);
+    const Descriptor* words = machine_.memory_.peek(page);
+    if (words == nullptr) return std::nullopt;
+    ++reads;
+    const std::size_t slot = static_cast<std::size_t>((at - page) / sizeof(Descriptor));
+    if (pe_ && machine_.writer_ && *pe_ != *machine_.writer_) {
+      const auto it = machine_.published_.find(page);
+      if (it != machine_.published_.end()) {
+        if (it->second[slot] != words[slot]) read_unpublished = true;
+        return it->second[slot];
+      }
+    }
+    return words[slot];
+  }
+  std::uint64_t reads = 0;
+  bool read_unpublished = false;  // some read saw an old value
+
+ private:
+  Machine& machine_;
+  std::optional<unsigned> pe_;  // nullopt: the truth
+};
+
+// Per nested walk: the reads of stage-2 walks already counted as refills
+// of their own (not counted again for the combined entry).
+struct Machine::WalkTally {
+  std::uint64_t refilled_reads = 0;
+};
+
+// Reads stage-1 tables under stage 2: each descriptor's IPA goes through
+// stage 2 first (the PE's stage-2 entries and walks, or for the truth the
+// tables alone), then `base` reads it at its PA. Records the PA of every
+// descriptor read, in order: pas[i] is where walk step i was read.
+class Machine::NestedReader final : public TableReader {
+ public:
+  NestedReader(Machine& machine, const PeContext& ctx, Reader& base, std::optional<unsigned> pe, WalkTally* tally)
+      : machine_(machine), ctx_(ctx), base_(base), pe_(pe), tally_(tally) {}
+
+  std::optional<Descriptor> read(PhysAddr table, unsigned index) override {
+    if (count == pas.size()) return std::nullopt;  // never: a walk reads at most 4
+    const VirtAddr ipa = table + std::uint64_t{index} * sizeof(Descriptor);
+    const std::optional<TlbEntry> s2 = pe_ ? machine_.stage2_for_walk(*pe_, ctx_, ipa, base_, *tally_)
+                                           : machine_.stage2_truth(ctx_, ipa, base_);
+    if (!s2) return std::nullopt;
+    const PhysAddr pa = s2->output + (ipa - s2->input);
+    const std::optional<Descriptor> d = base_.read(pa, 0);
+    if (d) pas[count++] = pa;
+    return d;
+  }
+
+  std::array<PhysAddr, 4> pas{};
+  unsigned count = 0;
+
+ private:
+  Machine& machine_;
+  const PeContext& ctx_;
+  Reader& base_;
+  std::optional<unsigned> pe_;  // nullopt: the truth
+  WalkTally* tally_;
+};
+
+}  // namespace tlbkit::sim
