@@ -9,13 +9,14 @@
 //   14 ReplacingACachedTableEntryWithABlockInPlaceBreaksBbm
 //
 // Each bug is reproduced as a deliberately broken policy, executor, table
-// memory or building block driving a real sim::Machine: tables written by
-// pt::Table into sim::PhysicalMemory, accesses made by PEs through
-// Machine::access, maintenance executed on the machine. The broken variant
-// must trip a checker (the first violation names the kind, the PE and the
-// address, and for a use-after-free the page); the correct variant (the real
-// tlbkit encoder, planner, policy or building block) on the same sequence
-// must leave no violation at all.
+// memory or building block driving a real sim::Machine (mostly the two-PE
+// stage-1 rig of tests/support/stage1_machine.hpp, with user pages): tables
+// written by pt::Table into sim::PhysicalMemory, accesses made by PEs
+// through Machine::access, maintenance executed on the machine. The broken
+// variant must trip a checker (the first violation names the kind, the PE
+// and the address, and for a use-after-free the page); the correct variant
+// (the real tlbkit encoder, planner, policy or building block) on the same
+// sequence must leave no violation at all.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include "percpu/broken_variants.hpp"
+#include "support/stage1_machine.hpp"
 #include "tlbkit/sim/machine.hpp"
 #include "tlbkit/arch/tlbi.hpp"
 #include "tlbkit/baselines/policies.hpp"
@@ -42,15 +44,10 @@ namespace {
 using arch::Instr;
 using arch::Presence;
 using percpu::FlushTicket;
+using namespace test;  // the rig, kVa, kData, kPage, kAsid, op() and the violation checks
 
-constexpr std::uint64_t kPage = 0x1000;
 constexpr std::uint64_t kBlock = 0x20'0000;    // 2 MiB: a level-2 entry
 constexpr std::uint64_t kGiB = 0x4000'0000;    // 1 GiB: a level-1 entry
-constexpr VirtAddr kVa = 0x4000'0000;
-constexpr PhysAddr kData = 0x40'0000'0000;
-constexpr std::uint16_t kAsid = 5;
-
-arch::Op op(Instr i) { return *arch::make_op(i); }
 
 // DSB ISHST; TLBI ASIDE1IS; DSB ISH: what the test policies do when the
 // Gather's ranges overflowed (coverage "everything").
@@ -61,123 +58,11 @@ Status flush_asid(const maint::AddressSpace& space, Plan& plan) {
   return s;
 }
 
-arch::Geometry geometry39() { return *arch::Geometry::stage1(arch::Granule::k4K, 39); }
-
-// User memory: EL0 read/write (EL1 is kept out by PAN in the model),
-// non-global (ASID-tagged).
-arch::s1::Attributes user_rw() {
-  arch::s1::Attributes a;
-  a.scope = arch::s1::Scope::non_global;
-  a.access = arch::s1::Access::all_rw;
-  return a;
-}
-
-// ---- Checking what the machine found ---------------------------------------------
-
-std::string list(const Machine& machine) {
-  std::string out;
-  for (const Violation& v : machine.violations()) {
-    out += std::string("\n  ") + violation_kind_name(v.kind) + ": " + v.message;
-  }
-  return out.empty() ? " none" : out;
-}
-
-// The machine's first violation is of `kind`, on `pe`, for input address `va`.
-::testing::AssertionResult first_violation_is(const Machine& machine, ViolationKind kind, unsigned pe,
-                                              VirtAddr va) {
-  if (machine.violations().empty()) return ::testing::AssertionFailure() << "no violation found";
-  const Violation& v = machine.violations().front();
-  if (v.kind != kind || v.pe != pe || v.va != va) {
-    return ::testing::AssertionFailure() << "expected " << violation_kind_name(kind) << " on PE " << pe
-                                         << " at 0x" << std::hex << va << "; found:" << list(machine);
-  }
-  return ::testing::AssertionSuccess();
-}
-
-// As first_violation_is(use_after_free), and the entry at fault still
-// references `page` (a walk entry pointing at it, or a translation to it).
-::testing::AssertionResult first_violation_is_use_after_free(const Machine& machine, unsigned pe, VirtAddr va,
-                                                             PhysAddr page, CachedKind entry) {
-  const ::testing::AssertionResult r = first_violation_is(machine, ViolationKind::use_after_free, pe, va);
-  if (!r) return r;
-  const Violation& v = machine.violations().front();
-  if (!v.stale || v.stale->output != page || v.stale->kind != entry) {
-    return ::testing::AssertionFailure() << "the use-after-free does not name page 0x" << std::hex << page
-                                         << " through a " << (entry == CachedKind::walk ? "walk" : "leaf")
-                                         << " entry:" << list(machine);
-  }
-  return ::testing::AssertionSuccess();
-}
-
-::testing::AssertionResult no_violation(const Machine& machine) {
-  if (machine.violations().empty()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "violations:" << list(machine);
-}
-
-// ---- A two-PE machine with one EL1&0 stage-1 address space --------------------------
-
-void enter_stage1(Machine& machine, unsigned pe, PhysAddr root) {
-  PeContext ctx;
-  ctx.asid = kAsid;
-  ctx.stage1 = geometry39();
-  ctx.stage1_root = root;
-  EXPECT_TRUE(machine.set_context(pe, ctx).ok());
-}
-
-struct Stage1 {
-  PhysicalMemory memory;
-  Machine machine{memory, *find_profile("mobile-8"), MachineOptions{2}};
-  pt::Table table = std::move(pt::Table::create(arch::Regime::el1_stage1, geometry39(), memory)).value();
-  maint::AddressSpace space = [] {
-    maint::AddressSpace s;
-    s.asid = kAsid;
-    return s;
-  }();
-  arch::CpuFeatures features = [] {
-    arch::CpuFeatures f;
-    f.processing_elements = 2;
-    return f;
-  }();
-  maint::Planner planner;
-
-  Stage1() {
-    enter_stage1(machine, 0, table.root());
-    enter_stage1(machine, 1, table.root());
-  }
-
-  // Maps on PE 0 with the planner (a map needs no invalidation).
-  void map(VirtAddr va, PhysAddr pa, std::uint64_t size) {
-    machine.begin_operation(0, "map");
-    {
-      maint::Gather gather(space, features, planner, machine.executor(0), memory, &machine);
-      EXPECT_TRUE(table.map(va, pa, size, user_rw(), gather).ok());
-    }
-    machine.end_operation();
-  }
-
-  // Unmaps on PE 0: the Gather plans with `policy` and runs the plans on
-  // `executor` (PE 0's own when null); data memory in `release` is handed
-  // back through the Gather once its flush ran.
-  void unmap(VirtAddr va, std::uint64_t size, const maint::Policy& policy, Executor* executor = nullptr,
-             std::optional<maint::PhysRange> release = std::nullopt) {
-    machine.begin_operation(0, "unmap");
-    {
-      maint::Gather gather(space, features, policy, executor ? *executor : machine.executor(0), memory, &machine);
-      EXPECT_TRUE(table.unmap(va, size, gather).ok());
-      if (release) {
-        EXPECT_TRUE(gather.free_after_flush(release->pa, release->size).ok());
-      }
-    }
-    machine.end_operation();
-  }
-
-  // A user address space: EL1 may not read it (PAN), EL0 reads.
-  Access read(unsigned pe, VirtAddr va, Privilege privilege = Privilege::el0) {
-    const Result<Access> a = machine.access(pe, va, AccessKind::read, privilege);
-    EXPECT_TRUE(a.ok());
-    return a.ok() ? *a : Access{};
-  }
-};
+// The two-PE machine with one EL1&0 stage-1 address space
+// (support/stage1_machine.hpp) with user memory: map() maps EL0
+// read/write, non-global pages (EL1 is kept out by PAN in the model), and
+// read() reads at EL0 unless told otherwise.
+const Stage1Setup kUserSpace{.pages = Pages::user};
 
 // The real planner forced to one of its shapes (here: to make sure the
 // plan holds range ops).
@@ -273,7 +158,7 @@ constexpr VirtAddr kBeyondFirstGiB = kEightGiBBase + 5 * kGiB + 3 * kBlock + 0x1
 // PE 0 unmaps all 8 GiB with `policy` (the emptied level-2 tables are freed
 // after the flush), then PE 1 reads the address again. `probed_table`: the
 // level-2 table that mapped the address.
-void unmap_eight_gib(Stage1& s, const maint::Policy& policy, PhysAddr& probed_table,
+void unmap_eight_gib(Stage1Machine& s, const maint::Policy& policy, PhysAddr& probed_table,
                      RecordingExecutor* executor = nullptr) {
   s.features.tlbi_range = Presence::present;
   s.map(kEightGiBBase, kBlocksData, kEightGiB);
@@ -286,7 +171,7 @@ void unmap_eight_gib(Stage1& s, const maint::Policy& policy, PhysAddr& probed_ta
 }
 
 TEST(KnownBugs, KnownBug01_RangeNumCappedAt30CoversOneGigabyteOfEightAndLeavesStaleEntries) {
-  Stage1 s;
+  Stage1Machine s(kUserSpace);
   const RangePolicy capped(range_pieces_num_capped_at_30);
   RecordingExecutor recorder(s.machine.executor(0));
   PhysAddr table = 0;  // the level-2 table of the GiB PE 1 read from
@@ -310,7 +195,7 @@ TEST(KnownBugs, KnownBug01_RangeNumCappedAt30CoversOneGigabyteOfEightAndLeavesSt
 }
 
 TEST(KnownBugs, KnownBug01_TheRealEncoderCoversAllEightGigabytes) {
-  Stage1 s;
+  Stage1Machine s(kUserSpace);
   const ShapePolicy range_exact(s.planner, maint::Shape::range_exact);
   RecordingExecutor recorder(s.machine.executor(0));
   PhysAddr table = 0;
@@ -389,7 +274,7 @@ constexpr VirtAddr kInsideRange = kVa + 20 * kPage;
 
 // Maps 64 pages, PE 1 caches page 20, PE 0 unmaps pages 0..33 with the
 // planner's exact range shape run through `executor`.
-void unmap_34_pages_with_a_range_op(Stage1& s, Executor& executor) {
+void unmap_34_pages_with_a_range_op(Stage1Machine& s, Executor& executor) {
   s.features.tlbi_range = Presence::present;
   s.map(kVa, kData, 64 * kPage);
   ASSERT_EQ(s.read(1, kInsideRange).outcome, AccessOutcome::ok);
@@ -399,7 +284,7 @@ void unmap_34_pages_with_a_range_op(Stage1& s, Executor& executor) {
 }
 
 TEST(KnownBugs, KnownBug02_AFourBitNumAndAWrongPageShiftInTheDecoderLeaveTheRangeStale) {
-  Stage1 s;
+  Stage1Machine s(kUserSpace);
   RecordingExecutor planned(s.machine.executor(0));  // the machine runs what the buggy decoder made of it
   BuggyRangeDecoderExecutor buggy(planned);
   RecordingExecutor issued(buggy);
@@ -418,7 +303,7 @@ TEST(KnownBugs, KnownBug02_AFourBitNumAndAWrongPageShiftInTheDecoderLeaveTheRang
 }
 
 TEST(KnownBugs, KnownBug02_TheArchitecturalDecoderInvalidatesAllThirtyFourPages) {
-  Stage1 s;
+  Stage1Machine s(kUserSpace);
   unmap_34_pages_with_a_range_op(s, s.machine.executor(0));
   EXPECT_TRUE(no_violation(s.machine));
   EXPECT_EQ(s.read(1, kInsideRange).outcome, AccessOutcome::translation_fault);
@@ -452,7 +337,7 @@ class StagingSink final : public pt::ChangeSink {
 // and B is descheduled before running what it drained; A's epilogue drains
 // and runs its own request, A returns to EL0 and touches X; then B runs.
 template <class Slots>
-void vcpu_b_drains_before_vcpu_a_returns(Stage1& s, Slots& slots, Access& a_at_el0) {
+void vcpu_b_drains_before_vcpu_a_returns(Stage1Machine& s, Slots& slots, Access& a_at_el0) {
   s.map(kVa, kData, 2 * kPage);  // the second page keeps the table
   ASSERT_EQ(s.read(kVcpuA, kVa, Privilege::el0).outcome, AccessOutcome::ok);
   ASSERT_EQ(s.read(kVcpuB, kVa, Privilege::el0).outcome, AccessOutcome::ok);
@@ -470,7 +355,7 @@ void vcpu_b_drains_before_vcpu_a_returns(Stage1& s, Slots& slots, Access& a_at_e
 }
 
 TEST(KnownBugs, KnownBug03_ASharedRequestSlotLetsVcpuBDrainVcpuAsRequestAndAUsesItsStaleEntry) {
-  Stage1 s;
+  Stage1Machine s(kUserSpace);
   test::SharedSlotForTest shared;
   Access a_at_el0;
   vcpu_b_drains_before_vcpu_a_returns(s, shared, a_at_el0);
@@ -481,7 +366,7 @@ TEST(KnownBugs, KnownBug03_ASharedRequestSlotLetsVcpuBDrainVcpuAsRequestAndAUses
 }
 
 TEST(KnownBugs, KnownBug03_PerVcpuRequestSlotsKeepTheRequestWithItsOwner) {
-  Stage1 s;
+  Stage1Machine s(kUserSpace);
   percpu::RequestSlots<2> slots;
   Access a_at_el0;
   vcpu_b_drains_before_vcpu_a_returns(s, slots, a_at_el0);
@@ -527,7 +412,7 @@ constexpr unsigned kReclaimer = 0;
 constexpr unsigned kUser = 1;
 
 // Unmaps one page on the reclaimer's PE (no TLBI: deferred).
-void unmap_deferred(Stage1& s, VirtAddr va) {
+void unmap_deferred(Stage1Machine& s, VirtAddr va) {
   s.machine.begin_operation(kReclaimer, "reclaim");
   {
     DeferredSink sink;
@@ -548,7 +433,7 @@ constexpr PhysAddr kP1 = kData;
 constexpr PhysAddr kP2 = kData + kPage;
 
 template <class Flusher>
-void request_between_flush_and_bookkeeping(Stage1& s, Flusher& flusher, Access& user_touches_x2) {
+void request_between_flush_and_bookkeeping(Stage1Machine& s, Flusher& flusher, Access& user_touches_x2) {
   std::vector<std::pair<FlushTicket, PhysAddr>> retired;
   const auto reclaim = [&](VirtAddr va, PhysAddr pa) {
     unmap_deferred(s, va);
@@ -585,7 +470,7 @@ void request_between_flush_and_bookkeeping(Stage1& s, Flusher& flusher, Access& 
 }
 
 TEST(KnownBugs, KnownBug04_AFlushFlagClearedAfterFlushingLosesARequestAndFreesAPageStillCached) {
-  Stage1 s;
+  Stage1Machine s(kUserSpace);
   test::FlagFlushForTest broken;
   Access user_touches_x2;
   request_between_flush_and_bookkeeping(s, broken, user_touches_x2);
@@ -595,7 +480,7 @@ TEST(KnownBugs, KnownBug04_AFlushFlagClearedAfterFlushingLosesARequestAndFreesAP
 }
 
 TEST(KnownBugs, KnownBug04_GenerationsKeepARequestMadeDuringAFlushForTheNextFlush) {
-  Stage1 s;
+  Stage1Machine s(kUserSpace);
   percpu::DeferredFlush real;
   Access user_touches_x2;
   request_between_flush_and_bookkeeping(s, real, user_touches_x2);
@@ -611,7 +496,7 @@ TEST(KnownBugs, KnownBug04_GenerationsKeepARequestMadeDuringAFlushForTheNextFlus
 // sees nobody active (no TLBI), and the page is freed under its TLB.
 
 TEST(KnownBugs, KnownBug05_ReadingTheActiveCpusBeforeTheBumpFreesAPageAPeStillMaps) {
-  Stage1 s;
+  Stage1Machine s(kUserSpace);
   test::UnorderedDeferForTest broken;
   s.map(kVa, kData, 2 * kPage);
   ASSERT_EQ(broken.activate(kUser, s.space, s.machine.executor(kUser)).value(), percpu::CatchUp::none);
@@ -636,7 +521,7 @@ TEST(KnownBugs, KnownBug05_ReadingTheActiveCpusBeforeTheBumpFreesAPageAPeStillMa
 // flags a release while the switched-out PE still caches the page, not
 // modelling that the PE cannot use the entry before its catch-up.)
 TEST(KnownBugs, KnownBug05_TheRealDeferSeesTheSwitchedInPeAndWaitsForItsFlush) {
-  Stage1 s;
+  Stage1Machine s(kUserSpace);
   percpu::DeferredFlush real;
   s.map(kVa, kData, 2 * kPage);
   ASSERT_EQ(real.activate(kUser, s.space, s.machine.executor(kUser)).value(), percpu::CatchUp::none);
@@ -867,7 +752,7 @@ void exec_reusing_the_table_pool(Exec how, Access& after, std::uint64_t& walk_ca
   Machine machine(memory, *find_profile("mobile-8"), MachineOptions{2});
   TablePool pool(memory, 8);
   std::optional<pt::Table> table;
-  table.emplace(std::move(pt::Table::create(arch::Regime::el1_stage1, geometry39(), pool)).value());
+  table.emplace(make_stage1_table(pool));
   const PhysAddr root = table->root();
   enter_stage1(machine, 0, root);
   enter_stage1(machine, 1, root);
@@ -900,7 +785,7 @@ void exec_reusing_the_table_pool(Exec how, Access& after, std::uint64_t& walk_ca
     table->release(gather);
   }
   table.reset();
-  table.emplace(std::move(pt::Table::create(arch::Regime::el1_stage1, geometry39(), pool)).value());
+  table.emplace(make_stage1_table(pool));
   {
     maint::Gather gather(space, features, planner, machine.executor(0), pool, &machine);
     ASSERT_TRUE(table->map(kOtherRegion, kNewOther, kPage, user_rw(), gather).ok());
@@ -987,7 +872,7 @@ class TtlForEveryEntryPolicy final : public maint::Policy {
 // table). PE 1 caches the first; PE 0 unmaps the first table's 2 MiB (the
 // engine reports only the level-2 table entry) and hands the data pages
 // back after the flush; PE 1 reads again.
-void unmap_a_whole_level3_table(Stage1& s, const maint::Policy& policy) {
+void unmap_a_whole_level3_table(Stage1Machine& s, const maint::Policy& policy) {
   s.features.ttl = Presence::present;
   s.map(kVa, kData, 2 * kPage);
   s.map(kVa + kBlock, kData + kBlock, kPage);
@@ -997,7 +882,7 @@ void unmap_a_whole_level3_table(Stage1& s, const maint::Policy& policy) {
 }
 
 TEST(KnownBugs, KnownBug10_ATtlHintForATableEntryMissesTheLeavesBelowIt) {
-  Stage1 s;
+  Stage1Machine s(kUserSpace);
   const TtlForEveryEntryPolicy hinted;
   unmap_a_whole_level3_table(s, hinted);
   // The level-3 leaf survives the level-2 hint: the data page goes back
@@ -1008,7 +893,7 @@ TEST(KnownBugs, KnownBug10_ATtlHintForATableEntryMissesTheLeavesBelowIt) {
 }
 
 TEST(KnownBugs, KnownBug10_ThePlannerGivesNoTtlHintWhenATableEntryChanged) {
-  Stage1 s;
+  Stage1Machine s(kUserSpace);
   unmap_a_whole_level3_table(s, s.planner);
   EXPECT_TRUE(no_violation(s.machine));
   EXPECT_EQ(s.read(1, kVa).outcome, AccessOutcome::translation_fault);
@@ -1051,7 +936,7 @@ class PerPagePolicy final : public maint::Policy {
   EncodeVa encode_;
 };
 
-void unmap_one_page_per_va(Stage1& s, const maint::Policy& policy) {
+void unmap_one_page_per_va(Stage1Machine& s, const maint::Policy& policy) {
   s.map(kVa, kData, 2 * kPage);  // the second page keeps the table
   ASSERT_EQ(s.read(1, kVa).outcome, AccessOutcome::ok);
   s.unmap(kVa, kPage, policy);
@@ -1059,7 +944,7 @@ void unmap_one_page_per_va(Stage1& s, const maint::Policy& policy) {
 }
 
 TEST(KnownBugs, KnownBug12_AByVaOperandShiftedByTheGranulesPageShiftInvalidatesTheWrongPage) {
-  Stage1 s;
+  Stage1Machine s(kUserSpace);
   const PerPagePolicy shifted(encode_va_shifted_by_16k_page_shift);
   unmap_one_page_per_va(s, shifted);
   // The op named VA >> 2 (0x1000'0000), not kVa.
@@ -1068,7 +953,7 @@ TEST(KnownBugs, KnownBug12_AByVaOperandShiftedByTheGranulesPageShiftInvalidatesT
 }
 
 TEST(KnownBugs, KnownBug12_TheRealEncoderShiftsByTwelveWhateverTheGranule) {
-  Stage1 s;
+  Stage1Machine s(kUserSpace);
   const PerPagePolicy real(arch::encode_va);
   unmap_one_page_per_va(s, real);
   EXPECT_TRUE(no_violation(s.machine));

@@ -1,29 +1,29 @@
 // The simulated machine: translation through TLBs and walks, TLBI
 // completion by the issuer's DSB, and its three checkers, each shown to
 // catch a deliberately broken sequence and to stay quiet on a correct one.
+// MachineFixture is the two-PE rig of tests/support/stage1_machine.hpp
+// (one EL1&0 stage-1 space, ASID 5, kernel pages read at EL1).
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
 #include <vector>
 
-#include "tlbkit/sim/machine.hpp"
-#include "support/forgetful_policy.hpp"
+#include "support/stage1_machine.hpp"
 #include "tlbkit/arch/tlbi.hpp"
 #include "tlbkit/maint/gather.hpp"
 #include "tlbkit/maint/planner.hpp"
 #include "tlbkit/pt/table.hpp"
+#include "tlbkit/sim/machine.hpp"
 
 namespace tlbkit::sim {
 namespace {
 
 using arch::Instr;
+using namespace test;  // the rig, kVa, kData, kPage, kAsid, op() and the table helpers
 
-constexpr std::uint64_t kPage = 0x1000;
-constexpr VirtAddr kVa = 0x4000'0000;
-constexpr PhysAddr kData = 0x40'0000'0000;
-
-arch::Op op(Instr i) { return *arch::make_op(i); }
-
-using test::ForgetfulPolicy;  // plans nothing: every invalidation is forgotten
+// ForgetfulPolicy (support/forgetful_policy.hpp) plans nothing: every
+// invalidation is forgotten.
 
 // Known bug 7 / 6 (docs/KNOWN-BUGS.md): leaf-only ops even when a table was freed.
 class LeafOnlyPolicy final : public maint::Policy {
@@ -44,70 +44,9 @@ class LeafOnlyPolicy final : public maint::Policy {
   }
 };
 
-arch::Geometry geometry39() { return *arch::Geometry::stage1(arch::Granule::k4K, 39); }
-
-pt::Table make_table(PhysicalMemory& memory) {
-  return std::move(pt::Table::create(arch::Regime::el1_stage1, geometry39(), memory)).value();
-}
-
-arch::s1::Attributes rw() {
-  arch::s1::Attributes a;
-  a.scope = arch::s1::Scope::non_global;
-  return a;
-}
-
-struct MachineFixture : ::testing::Test {
-  PhysicalMemory memory;
-  Machine machine{memory, *find_profile("mobile-8"), MachineOptions{2}};
-  pt::Table table = make_table(memory);
-  maint::AddressSpace space = [] {
-    maint::AddressSpace s;
-    s.asid = 5;
-    return s;
-  }();
-  arch::CpuFeatures features = [] {
-    arch::CpuFeatures f;
-    f.processing_elements = 2;
-    return f;
-  }();
-  maint::Planner planner;
-  ForgetfulPolicy forgetful;
-
-  void SetUp() override {
-    PeContext ctx;
-    ctx.asid = 5;
-    ctx.stage1 = geometry39();
-    ctx.stage1_root = table.root();
-    ASSERT_TRUE(machine.set_context(0, ctx).ok());
-    ASSERT_TRUE(machine.set_context(1, ctx).ok());
-  }
-
-  // Maps `pages` pages at kVa -> kData on PE 0 with a gather.
-  void map(std::uint64_t pages) {
-    machine.begin_operation(0, "map");
-    {
-      maint::Gather gather(space, features, planner, machine.executor(0), memory, &machine);
-      ASSERT_TRUE(table.map(kVa, kData, pages * kPage, rw(), gather).ok());
-    }
-    machine.end_operation();
-  }
-
-  // Unmaps on PE 0 with `policy`.
-  void unmap(VirtAddr va, std::uint64_t size, const maint::Policy& policy) {
-    machine.begin_operation(0, "unmap");
-    {
-      maint::Gather gather(space, features, policy, machine.executor(0), memory, &machine);
-      ASSERT_TRUE(table.unmap(va, size, gather).ok());
-    }
-    machine.end_operation();
-  }
-
-  Access read(unsigned pe, VirtAddr va) {
-    const Result<Access> a = machine.access(pe, va, AccessKind::read);
-    EXPECT_TRUE(a.ok());
-    return a.ok() ? *a : Access{};
-  }
-};
+// Two PEs in the space, kernel pages; map(pages) maps kVa -> kData on PE 0,
+// unmap(va, size, policy) unmaps on PE 0, read(pe, va) reads at EL1.
+struct MachineFixture : ::testing::Test, Stage1Machine {};
 
 TEST_F(MachineFixture, AnAccessWalksOnceThenHitsTheL1) {
   map(1);
@@ -134,14 +73,9 @@ TEST_F(MachineFixture, ANeighbourPageWalksFromTheWalkCache) {
 }
 
 TEST_F(MachineFixture, WritingWithoutPermissionFaults) {
-  machine.begin_operation(0, "map ro");
-  {
-    maint::Gather gather(space, features, planner, machine.executor(0), memory, &machine);
-    arch::s1::Attributes ro = rw();
-    ro.access = arch::s1::Access::el1_ro;
-    ASSERT_TRUE(table.map(kVa, kData, kPage, ro, gather).ok());
-  }
-  machine.end_operation();
+  arch::s1::Attributes ro = el1_rw();
+  ro.access = arch::s1::Access::el1_ro;
+  map(kVa, kData, kPage, ro);
   const Result<Access> w = machine.access(1, kVa, AccessKind::write);
   ASSERT_TRUE(w.ok());
   EXPECT_EQ(w->outcome, AccessOutcome::permission_fault);
@@ -177,11 +111,8 @@ TEST_F(MachineFixture, ATlbiIsCompleteOnlyAfterTheIssuersOwnDsb) {
   map(2);  // two pages: the unmap of one empties no table
   (void)read(1, kVa);
   machine.begin_operation(0, "unmap by hand");
-  {
-    maint::Gather gather(space, features, forgetful, machine.executor(0), memory, &machine);
-    ASSERT_TRUE(table.unmap(kVa, kPage, gather).ok());
-  }
-  const arch::Op tlbi = *arch::encode_va(Instr::vae1is, arch::Asid{5}, kVa, arch::kNoTtl);
+  unmap_in_operation(kVa, kPage, forgetful);
+  const arch::Op tlbi = *arch::encode_va(Instr::vae1is, arch::Asid{kAsid}, kVa, arch::kNoTtl);
   ASSERT_TRUE(machine.issue(0, op(Instr::dsb_ishst)).ok());
   ASSERT_TRUE(machine.issue(0, tlbi).ok());
   ASSERT_TRUE(machine.issue(1, op(Instr::dsb_ish)).ok());  // the wrong PE
@@ -200,12 +131,9 @@ TEST_F(MachineFixture, ALocalTlbiLeavesOtherPesStale) {
   map(2);
   (void)read(1, kVa);
   machine.begin_operation(0, "unmap, local TLBI");
-  {
-    maint::Gather gather(space, features, forgetful, machine.executor(0), memory, &machine);
-    ASSERT_TRUE(table.unmap(kVa, kPage, gather).ok());
-  }
+  unmap_in_operation(kVa, kPage, forgetful);
   ASSERT_TRUE(machine.issue(0, op(Instr::dsb_ishst)).ok());
-  ASSERT_TRUE(machine.issue(0, *arch::encode_va(Instr::vae1, arch::Asid{5}, kVa, arch::kNoTtl)).ok());
+  ASSERT_TRUE(machine.issue(0, *arch::encode_va(Instr::vae1, arch::Asid{kAsid}, kVa, arch::kNoTtl)).ok());
   ASSERT_TRUE(machine.issue(0, op(Instr::dsb_ish)).ok());
   machine.end_operation();
   (void)read(1, kVa);
@@ -219,16 +147,13 @@ void unmap_racing_a_refill(MachineFixture& f, bool store_barrier) {
   f.map(2);
   (void)f.read(1, kVa);
   f.machine.begin_operation(0, "unmap");
-  {
-    maint::Gather gather(f.space, f.features, f.forgetful, f.machine.executor(0), f.memory, &f.machine);
-    ASSERT_TRUE(f.table.unmap(kVa, kPage, gather).ok());
-  }
+  f.unmap_in_operation(kVa, kPage, f.forgetful);
   if (store_barrier) {
     ASSERT_TRUE(f.machine.issue(0, op(Instr::dsb_ishst)).ok());
   }
-  ASSERT_TRUE(f.machine.issue(0, *arch::encode_va(Instr::vae1is, arch::Asid{5}, kVa, arch::kNoTtl)).ok());
+  ASSERT_TRUE(f.machine.issue(0, *arch::encode_va(Instr::vae1is, arch::Asid{kAsid}, kVa, arch::kNoTtl)).ok());
   // PE 1 loses its entry to eviction pressure here and walks again.
-  ASSERT_TRUE(f.machine.issue(1, *arch::encode_va(Instr::vae1, arch::Asid{5}, kVa, arch::kNoTtl)).ok());
+  ASSERT_TRUE(f.machine.issue(1, *arch::encode_va(Instr::vae1, arch::Asid{kAsid}, kVa, arch::kNoTtl)).ok());
   ASSERT_TRUE(f.machine.issue(1, op(Instr::dsb_nsh)).ok());
   (void)f.read(1, kVa);
   ASSERT_TRUE(f.machine.issue(0, op(Instr::dsb_ish)).ok());
@@ -319,13 +244,7 @@ TEST_F(MachineFixture, APolicyThatClaimsSuccessWithoutPlanningLetsTheCheckerSeeT
 TEST_F(MachineFixture, ReleasingADataPageStillTranslatedIsAUseAfterFree) {
   map(2);
   (void)read(1, kVa);
-  machine.begin_operation(0, "unmap and free");
-  {
-    maint::Gather gather(space, features, forgetful, machine.executor(0), memory, &machine);
-    ASSERT_TRUE(table.unmap(kVa, kPage, gather).ok());
-    ASSERT_TRUE(gather.free_after_flush(kData, kPage).ok());
-  }
-  machine.end_operation();
+  unmap(kVa, kPage, forgetful, nullptr, maint::PhysRange{kData, kPage});  // and free the data page
   ASSERT_EQ(machine.violations().size(), 1u);
   EXPECT_EQ(machine.violations().front().kind, ViolationKind::use_after_free);
   EXPECT_EQ(machine.violations().front().pe, 1u);
@@ -335,13 +254,7 @@ TEST_F(MachineFixture, ReleasingADataPageStillTranslatedIsAUseAfterFree) {
 TEST_F(MachineFixture, ReleasingADataPageAfterThePlannersFlushIsClean) {
   map(1);
   (void)read(1, kVa);
-  machine.begin_operation(0, "unmap and free");
-  {
-    maint::Gather gather(space, features, planner, machine.executor(0), memory, &machine);
-    ASSERT_TRUE(table.unmap(kVa, kPage, gather).ok());
-    ASSERT_TRUE(gather.free_after_flush(kData, kPage).ok());
-  }
-  machine.end_operation();
+  unmap(kVa, kPage, planner, nullptr, maint::PhysRange{kData, kPage});  // and free the data page
   EXPECT_TRUE(machine.violations().empty()) << machine.violations().front().message;
 }
 
@@ -359,7 +272,7 @@ TEST_F(MachineFixture, ReplacingACachedTableEntryWithABlockInPlaceBreaksBbm) {
   map(1);
   (void)read(1, kVa);
   machine.begin_operation(0, "collapse without BBM");
-  const Descriptor block = arch::make_leaf_descriptor(kData, *arch::s1::encode(rw()), 2);
+  const Descriptor block = arch::make_leaf_descriptor(kData, *arch::s1::encode(el1_rw()), 2);
   write_level2_slot(*this, block);
   (void)machine.access(0, kVa, AccessKind::read);  // any sync point
   machine.end_operation();
@@ -373,23 +286,23 @@ TEST(MachineBbm, FeatBbmLevel2AllowsASizeOnlyChange) {
   PhysicalMemory memory;
   MachineOptions options{2, arch::BbmLevel::level2};
   Machine machine(memory, *find_profile("mobile-8"), options);
-  pt::Table table = make_table(memory);
+  pt::Table table = make_stage1_table(memory);
   PeContext ctx;
-  ctx.asid = 5;
+  ctx.asid = kAsid;
   ctx.stage1 = geometry39();
   ctx.stage1_root = table.root();
   ASSERT_TRUE(machine.set_context(1, ctx).ok());
   maint::AddressSpace space;
-  space.asid = 5;
+  space.asid = kAsid;
   const maint::Planner planner;
   {
     maint::Gather gather(space, {}, planner, machine.executor(0), memory, &machine);
-    ASSERT_TRUE(table.map(kVa, kData, kPage, rw(), gather).ok());
+    ASSERT_TRUE(table.map(kVa, kData, kPage, el1_rw(), gather).ok());
   }
   ASSERT_TRUE(machine.access(1, kVa, AccessKind::read).ok());
   const arch::Geometry g = geometry39();
   const PhysAddr l2 = arch::output_address(memory.peek(table.root())[g.index(kVa, 1)]);
-  memory.descriptors(l2)[g.index(kVa, 2)] = arch::make_leaf_descriptor(kData, *arch::s1::encode(rw()), 2);
+  memory.descriptors(l2)[g.index(kVa, 2)] = arch::make_leaf_descriptor(kData, *arch::s1::encode(el1_rw()), 2);
   ASSERT_TRUE(machine.access(1, kVa + 0x1000, AccessKind::read).ok());
   for (const Violation& v : machine.violations()) EXPECT_NE(v.kind, ViolationKind::break_before_make);
 }
@@ -400,7 +313,7 @@ TEST_F(MachineFixture, AnAsidWideFlushCountsTheRefillsOfUntouchedPagesAsCollater
   (void)read(1, kVa + kPage);
   machine.begin_operation(0, "flush the ASID");
   ASSERT_TRUE(machine.issue(0, op(Instr::dsb_ishst)).ok());
-  ASSERT_TRUE(machine.issue(0, *arch::encode_asid(Instr::aside1is, arch::Asid{5})).ok());
+  ASSERT_TRUE(machine.issue(0, *arch::encode_asid(Instr::aside1is, arch::Asid{kAsid})).ok());
   ASSERT_TRUE(machine.issue(0, op(Instr::dsb_ish)).ok());
   machine.end_operation();
   (void)read(1, kVa);
@@ -415,7 +328,7 @@ TEST_F(MachineFixture, AnAsidWideFlushCountsTheRefillsOfUntouchedPagesAsCollater
 TEST(MachineProfiles, TheErratumProfileRepeatsEveryBroadcastTlbiAndItsDsb) {
   PhysicalMemory memory;
   Machine machine(memory, *find_profile("erratum-repeat-tlbi"), MachineOptions{2});
-  ASSERT_TRUE(machine.issue(0, *arch::encode_asid(Instr::aside1is, arch::Asid{5})).ok());
+  ASSERT_TRUE(machine.issue(0, *arch::encode_asid(Instr::aside1is, arch::Asid{kAsid})).ok());
   ASSERT_TRUE(machine.issue(0, op(Instr::dsb_ish)).ok());
   EXPECT_EQ(machine.counters().tlbi_broadcast, 2u);
   EXPECT_EQ(machine.counters().maintenance_cycles, 2u * 500u + 2u * 620u);
@@ -467,18 +380,14 @@ TEST(MachineDeterminism, EqualRunsGiveEqualResults) {
   auto run = [] {
     PhysicalMemory memory;
     Machine machine(memory, *find_profile("server-64"), MachineOptions{4});
-    pt::Table table = make_table(memory);
-    PeContext ctx;
-    ctx.asid = 5;
-    ctx.stage1 = geometry39();
-    ctx.stage1_root = table.root();
+    pt::Table table = make_stage1_table(memory);
     maint::AddressSpace space;
-    space.asid = 5;
+    space.asid = kAsid;
     const maint::Planner planner;
-    for (unsigned pe = 0; pe < 4; ++pe) EXPECT_TRUE(machine.set_context(pe, ctx).ok());
+    for (unsigned pe = 0; pe < 4; ++pe) enter_stage1(machine, pe, table.root());
     {
       maint::Gather gather(space, {}, planner, machine.executor(0), memory, &machine);
-      EXPECT_TRUE(table.map(kVa, kData, 64 * kPage, rw(), gather).ok());
+      EXPECT_TRUE(table.map(kVa, kData, 64 * kPage, el1_rw(), gather).ok());
     }
     for (unsigned i = 0; i < 256; ++i) (void)machine.access(i % 4, kVa + (i * 7 % 64) * kPage, AccessKind::read);
     machine.begin_operation(1, "unmap");
