@@ -1,7 +1,5 @@
 #include "common.hpp"
 
-#include "tlbkit/maint/plan_tail.hpp"
-
 namespace tlbkit::baselines {
 
 std::uint64_t loop_count(const Pending& p, bool pages_only) {
@@ -65,13 +63,6 @@ Status append_space_flush(const AddressSpace& space, bool full, std::initializer
 Status append_stage1_after_ipa(const AddressSpace& space, Plan& plan) {
   if (space.regime != Regime::stage2) return ok_status();
   return append_instrs(plan, {Instr::dsb_ish, Instr::vmalle1is});
-}
-
-Status append_tail(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
-                   Plan& plan) {
-  const Status cleaned = maint::append_clean(pending, space, features, plan);
-  if (!cleaned.ok()) return cleaned;
-  return maint::append_icache(pending, plan);
 }
 
 }  // namespace tlbkit::baselines

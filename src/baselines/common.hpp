@@ -6,6 +6,7 @@
 #include <initializer_list>
 
 #include "tlbkit/baselines/policies.hpp"
+#include "tlbkit/maint/plan_tail.hpp"
 #include "tlbkit/maint/shapes.hpp"
 #include "tlbkit/maint/tlbi_ops.hpp"
 
@@ -33,6 +34,7 @@ using maint::loop_count;
 using maint::range_instr;
 using maint::range_op;
 using maint::ttl_for;
+using maint::append_tail;  // tlbkit/maint/plan_tail.hpp
 
 // Ops of loops over all ranges of `p`: one per entry, or per 4 KiB page.
 std::uint64_t loop_count(const Pending& p, bool pages_only);
@@ -60,10 +62,6 @@ Status append_space_flush(const AddressSpace& space, bool full, std::initializer
 
 // Stage 2 by IPA leaves combined entries: DSB ISH; TLBI VMALLE1IS.
 Status append_stage1_after_ipa(const AddressSpace& space, Plan& plan);
-
-// Data-cache cleaning, then I-cache maintenance (maint::detail).
-Status append_tail(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
-                   Plan& plan);
 
 // The skeleton every baseline's plan() shares. When `pending` needs
 // invalidating, the system's TLBIs are written by the first of `tlbis`

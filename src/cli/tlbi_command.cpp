@@ -16,6 +16,7 @@
 #include "numbers.hpp"
 #include "stdout.hpp"
 #include "usage_error.hpp"
+#include "tlbkit/text/error.hpp"
 #include "tlbkit/text/ops_json.hpp"
 #include "tlbkit/text/ops_text.hpp"
 #include "tlbkit/text/parse.hpp"
@@ -74,8 +75,7 @@ unsigned small(const std::string& flag, const std::string& text) {
 }
 
 [[noreturn]] void refuse(arch::Instr instr, tlbkit::Error error) {
-  throw UsageError(
-      fmt::format("{}: {}: {}", arch::mnemonic(instr), errc_name(error.code), error.message));
+  throw UsageError(fmt::format("{}: {}", arch::mnemonic(instr), text::describe(error)));
 }
 
 // ---- encode from flags ---------------------------------------------------------
@@ -287,9 +287,8 @@ void run_decode(const DecodeOptions& o) {
   const arch::Op op = op_to_decode(o.words);
   const tlbkit::Result<arch::DecodedOp> checked = arch::decode_checked(op);
   if (!checked && !o.allow_reserved) {
-    throw UsageError(fmt::format(
-        "{} {}: {}: {} (--allow-reserved shows its fields anyway)", arch::mnemonic(op.instr),
-        text::hex64(op.operand), errc_name(checked.error().code), checked.error().message));
+    throw UsageError(fmt::format("{} {}: {} (--allow-reserved shows its fields anyway)", arch::mnemonic(op.instr),
+                                 text::hex64(op.operand), text::describe(checked.error())));
   }
   write_stdout(o.json ? text::to_json(op).dump(2) + "\n" : text::to_asm(op) + "\n");
 }

@@ -30,4 +30,11 @@ Status append_icache(const Pending& pending, Plan& plan) {
   return ok_status();
 }
 
+Status append_tail(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
+                   Plan& plan) {
+  const Status cleaned = append_clean(pending, space, features, plan);
+  if (!cleaned.ok()) return cleaned;
+  return append_icache(pending, plan);
+}
+
 }  // namespace tlbkit::maint

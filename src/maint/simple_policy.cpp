@@ -18,9 +18,7 @@ Status SimplePolicy::plan(const Pending& pending, const AddressSpace& space, con
     const Status s = append_shape(shape, pending, space, features, plan);
     if (!s.ok()) return s;
   }
-  const Status cleaned = append_clean(pending, space, features, plan);
-  if (!cleaned.ok()) return cleaned;
-  return append_icache(pending, plan);
+  return append_tail(pending, space, features, plan);
 }
 
 }  // namespace tlbkit::maint

@@ -6,6 +6,7 @@
 
 #include "tlbkit/report/describe.hpp"
 #include "tlbkit/report/suite_report.hpp"
+#include "tlbkit/text/error.hpp"
 #include "tlbkit/text/ops_text.hpp"
 
 namespace tlbkit::report {
@@ -68,7 +69,7 @@ void append_batch(std::string& out, std::size_t number, const workload::Batch& b
     const workload::Step& step = batch.steps[i];
     std::string status = "ok";
     if (i < r.steps.size() && !r.steps[i].ok()) {
-      status = fmt::format("FAILED {}: {}", errc_name(r.steps[i].error->code), r.steps[i].error->message);
+      status = "FAILED " + text::describe(*r.steps[i].error);
     }
     out += fmt::format("  step {}: {}: {}", i + 1, step_text(step), status);
     out += step.note.empty() ? "\n" : fmt::format("  -- {}\n", step.note);

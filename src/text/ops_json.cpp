@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "tlbkit/text/error.hpp"
 #include "tlbkit/text/parse.hpp"
 #include "tlbkit/arch/tlbi.hpp"
 
@@ -158,8 +159,7 @@ arch::Op op_from(const json& j) {
   if (contains(keys, "granule")) f.range = range(j);
   const tlbkit::Result<arch::Op> op = arch::encode(*instr, f);
   if (!op) {
-    throw Failure{fmt::format("{}: {}: {}", arch::mnemonic(*instr), errc_name(op.error().code),
-                              op.error().message)};
+    throw Failure{fmt::format("{}: {}", arch::mnemonic(*instr), describe(op.error()))};
   }
   return *op;
 }
@@ -189,7 +189,7 @@ json to_json(const arch::Op& op) {
     case OperandKind::address: j["va"] = hex(d.fields.address); break;
   }
   if (const tlbkit::Result<arch::DecodedOp> checked = arch::decode_checked(op); !checked) {
-    j["error"] = fmt::format("{}: {}", errc_name(checked.error().code), checked.error().message);
+    j["error"] = describe(checked.error());
   }
   return j;
 }

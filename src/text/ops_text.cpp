@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "tlbkit/text/error.hpp"
 #include "tlbkit/text/parse.hpp"
 #include "tlbkit/arch/tlbi.hpp"
 
@@ -54,7 +55,7 @@ std::string to_asm(const arch::Op& op, unsigned rt) {
   const tlbkit::Result<arch::DecodedOp> checked = arch::decode_checked(op);
   std::string note;
   if (!checked) {
-    note = fmt::format(" INVALID {}: {}", errc_name(checked.error().code), checked.error().message);
+    note = " INVALID " + describe(checked.error());
   }
   if (!arch::takes_register(op.instr)) {
     if (note.empty()) return std::string(name);

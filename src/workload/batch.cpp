@@ -39,6 +39,7 @@ std::vector<StepOutcome> play_batch(pt::Table& table, const Batch& batch, const 
 void play_teardown(pt::Table& table, const BatchSinks& sinks, std::vector<std::string>& problems) {
   sinks.gather.cover_whole_space();
   table.release(sinks.sink);
+  if (sinks.after_steps) sinks.after_steps();
   finish(sinks.gather, "teardown", problems);
 }
 

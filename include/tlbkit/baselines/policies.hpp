@@ -16,7 +16,7 @@
 // - stage-2 IPA ops are always followed by DSB ISH; TLBI VMALLE1IS;
 // - after the TLBIs completed: DC CIVAC over pending.clean, then
 //   IC IALLUIS; DSB ISH; ISB when execute permission was gained
-//   (maint::detail::append_clean / append_icache);
+//   (maint::append_tail);
 // - when a faithful plan would not fit a Plan (64 steps), the policy falls
 //   back to its own space-wide flush (said per class).
 #pragma once

@@ -15,4 +15,10 @@ Status append_clean(const Pending& pending, const AddressSpace& space, const arc
 // IC IALLUIS; DSB ISH; ISB when execute permission was gained.
 Status append_icache(const Pending& pending, Plan& plan);
 
+// The whole tail: append_clean, then append_icache.
+// # Errors
+// out_of_range: the plan is full (the plan is then partial: discard it).
+Status append_tail(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
+                   Plan& plan);
+
 }  // namespace tlbkit::maint

@@ -12,17 +12,38 @@
 
 namespace tlbkit::text {
 
+// Why read_u64() refused its text.
+enum class NumberRefusal : std::uint8_t {
+  not_a_number,  // not written as a number at all
+  negative,      // a number with a leading '-'
+  too_big,       // a number past 2^64 - 1
+};
+
+// What read_u64() read: the value, or why there is none.
+struct ReadNumber {
+  std::uint64_t value = 0;
+  std::optional<NumberRefusal> refusal;  // none: `value` is the number
+};
+
 // A non-negative integer written in decimal or as 0x-prefixed hex, with
 // optional '_' digit separators ("0x1_0000"). Nothing else is accepted: no
-// sign, no blanks, no octal, no overflow.
-inline std::optional<std::uint64_t> parse_u64(std::string_view s) {
+// sign, no blanks, no octal, no overflow; the refusal says which.
+inline ReadNumber read_u64(std::string_view s) {
+  if (s.starts_with('-')) {
+    const ReadNumber magnitude = read_u64(s.substr(1));
+    if (magnitude.refusal == NumberRefusal::not_a_number || s.starts_with("--")) {
+      return ReadNumber{0, NumberRefusal::not_a_number};
+    }
+    return ReadNumber{0, NumberRefusal::negative};
+  }
   unsigned base = 10;
   if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
     base = 16;
     s.remove_prefix(2);
   }
-  if (s.empty() || s.front() == '_' || s.back() == '_') return std::nullopt;
+  if (s.empty() || s.front() == '_' || s.back() == '_') return ReadNumber{0, NumberRefusal::not_a_number};
   std::uint64_t value = 0;
+  bool too_big = false;  // every character is still checked: a bad one makes it no number
   for (const char c : s) {
     if (c == '_') continue;
     unsigned digit;
@@ -33,12 +54,20 @@ inline std::optional<std::uint64_t> parse_u64(std::string_view s) {
     } else if (base == 16 && c >= 'A' && c <= 'F') {
       digit = static_cast<unsigned>(c - 'A' + 10);
     } else {
-      return std::nullopt;
+      return ReadNumber{0, NumberRefusal::not_a_number};
     }
-    if (value > (UINT64_MAX - digit) / base) return std::nullopt;
+    if (value > (UINT64_MAX - digit) / base) too_big = true;
     value = value * base + digit;
   }
-  return value;
+  if (too_big) return ReadNumber{0, NumberRefusal::too_big};
+  return ReadNumber{value, std::nullopt};
+}
+
+// read_u64()'s value, or nothing when it refused the text.
+inline std::optional<std::uint64_t> parse_u64(std::string_view s) {
+  const ReadNumber n = read_u64(s);
+  if (n.refusal) return std::nullopt;
+  return n.value;
 }
 
 // "0x10000000": hex with no leading zeros.

@@ -43,9 +43,11 @@ std::vector<StepOutcome> play_batch(pt::Table& table, const Batch& batch, const 
 
 // Tears `table` down the way every kernel does when an address space dies:
 // the whole space is invalidated once (Gather::cover_whole_space), not
-// entry by entry; then every table is released through `sinks.sink` and the
-// Gather is finished (tables freed only after that plan ran). A Gather that
-// cannot finish is reported in `problems` as "teardown: ...".
+// entry by entry; then every table is released through `sinks.sink` (the
+// release is the one step: after_steps() runs after it, before_step() not
+// at all) and the Gather is finished (tables freed only after that plan
+// ran). A Gather that cannot finish is reported in `problems` as
+// "teardown: ...".
 void play_teardown(pt::Table& table, const BatchSinks& sinks, std::vector<std::string>& problems);
 
 }  // namespace tlbkit::workload
