@@ -104,6 +104,9 @@ def group_bad_input():
     expect_bad([*one, "--pes", "0x1001"], '--pes: "0x1001" is out of range (0x1..0x1000)')
     expect_bad([*one, "--pes", "-8"], '--pes: "-8" is out of range (1..4096)')
     expect_bad([*one, "--pes", "eight"], '--pes: "eight" is not a number')
+    # Past 64 bits and then not a digit: no number at all; a doubled sign too.
+    expect_bad([*one, "--pes", "99999999999999999999z"], '--pes: "99999999999999999999z" is not a number')
+    expect_bad([*one, "--pes", "--8"], '--pes: "--8" is not a number')
     for option in ("--pages", "--blocks", "--tables", "--clean"):
         expect_bad(["plan", option, "zz+1"], f'{option}: "zz" is not a number')
         expect_bad(["plan", option, "0x200000+1z"], f'{option}: "1z" is not a number')
