@@ -4,8 +4,8 @@
 
 namespace tlbkit::percpu {
 
-using maint::AddressSpace;
 using maint::GlobalEntries;
+
 namespace {
 
 using arch::Instr;

@@ -2,17 +2,10 @@
 
 namespace tlbkit::percpu {
 
-using maint::AddressSpace;
-using maint::Pending;
-using maint::PendingRange;
-using maint::PhysRange;
-using maint::Policy;
-using maint::Coverage;
 using maint::VirtAddr;
-using maint::ExecGain;
 using maint::EntryKind;
 using maint::CacheMaintenance;
-using maint::Change;
+
 namespace {
 
 // Last byte of a range (size > 0), so ranges ending at 2^64 do not wrap.

@@ -35,17 +35,14 @@
 namespace tlbkit::baselines {
 
 using arch::Op;
-
-using maint::AddressSpace;
-using maint::Pending;
+using maint::Coverage;
+using maint::EntryKind;
+using maint::ExecGain;
+using maint::GlobalEntries;
 using maint::PendingRange;
 using maint::PhysRange;
-using maint::Policy;
-using maint::Coverage;
-using maint::GlobalEntries;
 using maint::VirtAddr;
-using maint::ExecGain;
-using maint::EntryKind;
+
 namespace {
 
 using arch::Instr;

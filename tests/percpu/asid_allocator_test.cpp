@@ -19,6 +19,7 @@ namespace tlbkit::percpu {
 
 using arch::VirtAddr;
 using arch::PhysAddr;
+
 namespace {
 
 using arch::Instr;

@@ -18,10 +18,9 @@
 
 namespace tlbkit::percpu {
 
-using maint::AddressSpace;
 using maint::GlobalEntries;
 using maint::VirtAddr;
-using maint::PhysAddr;
+
 namespace {
 
 using arch::Instr;

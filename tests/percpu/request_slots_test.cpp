@@ -20,18 +20,12 @@ namespace tlbkit::percpu {
 
 using maint::SimplePolicy;
 
-using maint::AddressSpace;
-using maint::Pending;
-using maint::PendingRange;
-using maint::PhysRange;
-using maint::Coverage;
 using maint::VirtAddr;
 using maint::PhysAddr;
-using maint::ExecGain;
 using maint::ChangeKind;
 using maint::EntryKind;
 using maint::CacheMaintenance;
-using maint::Change;
+
 namespace {
 
 using arch::Instr;
