@@ -31,12 +31,15 @@ ALLOWED = {
     "exec": ["core", "arch", "plan"],
     "baselines": ["core", "arch", "pt", "plan", "maint"],
     "text": ["core", "arch"],
+    "trace": ["core", "arch", "text"],
+    "importers": ["core", "arch", "text", "trace"],
+    "gen": ["core", "arch", "text", "trace"],
     "sim": ["core", "arch", "pt", "plan", "maint", "text"],
     "workload": ["core", "arch", "pt", "plan", "maint", "sim", "text"],
-    "replay": ["core", "arch", "pt", "plan", "maint", "sim", "workload", "text"],
-    "report": ["core", "arch", "pt", "plan", "maint", "sim", "workload", "replay", "text"],
+    "replay": ["core", "arch", "pt", "plan", "maint", "percpu", "sim", "workload", "text", "trace"],
+    "report": ["core", "arch", "pt", "plan", "maint", "sim", "workload", "replay", "text", "trace"],
     "cli": ["core", "arch", "pt", "plan", "maint", "percpu", "exec", "baselines", "sim", "workload", "replay",
-            "report", "text"],
+            "report", "text", "trace", "importers", "gen"],
 }
 ORDER = list(ALLOWED)
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
