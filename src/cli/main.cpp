@@ -1,14 +1,18 @@
 // The tlbkit command. Each command family registers itself here with its
 // add_*_command function; main only parses and maps errors to exit codes:
-// 0 success, 2 bad input (message on stderr, nothing on stdout), 1 internal
-// error.
+// 0 success, 2 bad input (message on stderr, nothing on stdout), 1 a failed
+// check (a violation) or an internal error.
 #include <cstdio>
 #include <exception>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "gen_command.hpp"
+#include "import_command.hpp"
 #include "plan_command.hpp"
+#include "record_command.hpp"
+#include "replay_command.hpp"
 #include "sim_command.hpp"
 #include "suite_command.hpp"
 #include "tlbi_command.hpp"
@@ -21,6 +25,10 @@ int main(int argc, char** argv) {
   tlbkit::cli::add_suite_command(app);
   tlbkit::cli::add_plan_command(app);
   tlbkit::cli::add_sim_command(app);
+  tlbkit::cli::add_replay_command(app);
+  tlbkit::cli::add_import_command(app);
+  tlbkit::cli::add_record_command(app);
+  tlbkit::cli::add_gen_command(app);
 
   try {
     app.parse(argc, argv);
@@ -34,6 +42,9 @@ int main(int argc, char** argv) {
   } catch (const tlbkit::cli::UsageError& e) {
     fmt::print(stderr, "tlbkit: error: {}\n", e.what());
     return tlbkit::cli::kExitBadInput;
+  } catch (const tlbkit::cli::CheckFailed& e) {
+    fmt::print(stderr, "tlbkit: {}\n", e.what());
+    return tlbkit::cli::kExitCheckFailed;
   } catch (const std::exception& e) {
     fmt::print(stderr, "tlbkit: internal error: {}\n", e.what());
     return 1;

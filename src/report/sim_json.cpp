@@ -1,4 +1,5 @@
 // JSON rendering of simulator runs.
+#include "json_parts.hpp"
 #include "tlbkit/report/sim_report.hpp"
 #include "tlbkit/report/suite_report.hpp"
 #include "tlbkit/text/parse.hpp"
@@ -32,6 +33,8 @@ json entry_json(const sim::TlbEntry& e) {
               {"permissions", e.permissions},
               {"filled_at", e.filled_at}};
 }
+
+}  // namespace
 
 json violation_json(const sim::Violation& v) {
   return json{{"kind", sim::violation_kind_name(v.kind)},
@@ -69,6 +72,8 @@ json counters_json(const sim::SimCounters& c) {
               {"refill_cycles_needed", c.refill_cycles_needed},
               {"refill_cycles_collateral", c.refill_cycles_collateral}};
 }
+
+namespace {
 
 json oracle_json(const replay::HindsightResult& h) {
   json choices = json::array();
@@ -108,6 +113,8 @@ json trace_json(const SimEntry& e) {
   return j;
 }
 
+}  // namespace
+
 json profile_json(const sim::Profile& p) {
   return json{{"name", std::string(p.name)},
               {"summary", std::string(p.summary)},
@@ -121,10 +128,11 @@ json profile_json(const sim::Profile& p) {
               {"dsb_per_pe", p.dsb_per_pe},
               {"isb", p.isb},
               {"request_round_trip", p.request_round_trip},
-              {"tlbi_repeat", p.tlbi_repeat}};
+              {"tlbi_repeat", p.tlbi_repeat},
+              {"asid_bits", p.asid_bits},
+              {"vmid_bits", p.vmid_bits},
+              {"transparent_huge_pages", p.transparent_huge_pages == sim::Profile::HugePages::on}};
 }
-
-}  // namespace
 
 nlohmann::json sim_json(const std::vector<SimEntry>& entries, const SimLabel& label) {
   json traces = json::array();

@@ -38,6 +38,14 @@ struct Profile {
   // Paid once per plan executed: the host traps to an EL1 shim to run it
   // (HVF-style runners; 0 elsewhere).
   std::uint64_t request_round_trip = 0;
+  // What the kernel on these cores runs with (trace replay): the ASID and
+  // VMID widths (ID_AA64MMFR0_EL1.ASIDBits, ID_AA64MMFR1_EL1.VMIDBits: 8 or
+  // 16) and whether anonymous memory in huge-page eligible VMAs is backed
+  // by 2 MiB blocks (transparent huge pages).
+  unsigned asid_bits = 16;
+  unsigned vmid_bits = 16;
+  enum class HugePages : std::uint8_t { off, on } transparent_huge_pages = HugePages::on;
+
   // Every broadcast TLBI;DSB pair is issued this many times (1 normally;
   // 2 on cores with the repeat-TLBI erratum, CVE-2025-10263).
   unsigned tlbi_repeat = 1;

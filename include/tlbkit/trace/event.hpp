@@ -180,6 +180,18 @@ struct Brk {
   friend bool operator==(const Brk&, const Brk&) = default;
 };
 
+// "reclaim T S ADDR LEN": T (a reclaimer: kswapd, a kernel thread) pages
+// out what is present of [addr, addr + len) in space S, which need not be
+// its own (try_to_unmap of other processes' pages; the VMAs stay). Its
+// maintenance runs on T's PE, batched in T's gather when one is open.
+struct Reclaim {
+  ThreadId thread = 0;
+  SpaceId space = 0;
+  std::uint64_t addr = 0;
+  std::uint64_t length = 0;
+  friend bool operator==(const Reclaim&, const Reclaim&) = default;
+};
+
 // ---- accesses and flush points ---------------------------------------------
 
 // "r T ADDR" / "w T ADDR" / "x T ADDR": one access by T, on its PE.
@@ -216,7 +228,7 @@ struct OptionNoAccesses {
 };
 
 using Event = std::variant<SpaceCreate, SpaceDestroy, ThreadStart, Switch, Exit, Fork, Exec, Mmap, Munmap,
-                           Mprotect, Mremap, MadviseDontneed, Brk, Access, GatherBegin, Flush, OptionNoAccesses>;
+                           Mprotect, Mremap, MadviseDontneed, Brk, Reclaim, Access, GatherBegin, Flush, OptionNoAccesses>;
 
 // Where a line of a trace (or of an importer's input) is: for messages
 // "FILE:LINE:COLUMN: what is wrong". Line and column count from 1.

@@ -1,0 +1,32 @@
+// Renderings of a trace replay (`tlbkit replay`): the machine's counters as
+// `tlbkit sim` prints them, what the kernel model did, and every violation.
+// Deterministic: equal runs give byte-identical output.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "tlbkit/arch/features.hpp"
+#include "tlbkit/replay/trace_replay.hpp"
+#include "tlbkit/sim/profile.hpp"
+
+namespace tlbkit::report {
+
+struct ReplayLabel {
+  std::string trace;   // the trace's name (its file)
+  std::string policy;
+  const sim::Profile* profile = nullptr;
+  arch::CpuFeatures features;
+  unsigned asid_bits = 0;
+  unsigned vmid_bits = 0;
+};
+
+std::string replay_text(const replay::ReplayRun& run, const ReplayLabel& label);
+
+// {"trace", "policy", "profile": {...}, "features", "pes", "asid_bits",
+//  "vmid_bits", "counters": {...}, "cycles": {"maintenance", "translation",
+//  "total"}, "kernel": {...}, "violations": [...], "problems": [...], "ok"}
+nlohmann::json replay_json(const replay::ReplayRun& run, const ReplayLabel& label);
+
+}  // namespace tlbkit::report
