@@ -89,8 +89,9 @@ void run_record(const RecordOptions& o) {
   }
   argv.insert(argv.end(), o.command.begin(), o.command.end());
   const int status = run(argv);
-  if (!std::filesystem::exists(log)) {
-    throw UsageError(fmt::format("record: {} wrote no log (exit status {})", argv.front(), status));
+  if (!std::filesystem::exists(log) || std::filesystem::file_size(log) == 0) {
+    throw UsageError(fmt::format("record: {} exited with status {} and wrote an empty log (could {} be run?)",
+                                 argv.front(), status, o.command.front()));
   }
 
   std::string error;

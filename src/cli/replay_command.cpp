@@ -2,7 +2,9 @@
 #include "replay_command.hpp"
 
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -11,6 +13,8 @@
 #include "numbers.hpp"
 #include "stdout.hpp"
 #include "usage_error.hpp"
+#include "tlbkit/gen/generator.hpp"
+#include "tlbkit/gen/suite.hpp"
 #include "tlbkit/report/replay_report.hpp"
 #include "tlbkit/replay/trace_replay.hpp"
 #include "tlbkit/trace/input.hpp"
@@ -31,6 +35,7 @@ struct ReplayCommandOptions {
   std::string touch_seed = "1";
   std::string touch_percent = "50";
   bool json = false;
+  bool suite = false;
 };
 
 unsigned id_bits(const char* option, const std::string& text, unsigned profile_bits) {
@@ -38,6 +43,31 @@ unsigned id_bits(const char* option, const std::string& text, unsigned profile_b
   const std::uint64_t bits = parse_number(option, text, 8, 16);
   if (bits != 8 && bits != 16) throw UsageError(fmt::format("{}: {} is not 8 or 16", option, text));
   return static_cast<unsigned>(bits);
+}
+
+// Every workload of the suite (gen::builtin_workloads), generated straight
+// into the replayer.
+void run_suite(const baselines::PolicyEntry& entry, const sim::Profile& profile, const replay::ReplayOptions& options,
+               const report::ReplayLabel& label, bool json) {
+  std::vector<report::ReplayEntry> entries;
+  for (const gen::SuiteEntry& w : gen::builtin_workloads()) {
+    const gen::Generator* g = gen::find_generator(w.name);
+    if (g == nullptr) throw std::logic_error(fmt::format("suite workload {} has no generator", w.name));
+    if (w.parameters.pes > options.pes) {
+      throw UsageError(fmt::format("replay --suite: workload {} places threads on {} PEs; --pes is {}", w.name,
+                                   w.parameters.pes, options.pes));
+    }
+    replay::TraceReplayer replayer(entry.policy, profile, options);
+    if (std::string refused = g->emit(w.parameters, replayer); !refused.empty()) {
+      throw std::logic_error(fmt::format("suite workload {}: {}", w.name, refused));
+    }
+    entries.push_back(report::ReplayEntry{std::string(w.name), replayer.finish()});
+  }
+  write_stdout(json ? report::replay_suite_json(entries, label).dump(2) + "\n"
+                    : report::replay_suite_text(entries, label));
+  std::size_t failed = 0;
+  for (const report::ReplayEntry& e : entries) failed += e.run.ok() ? 0 : 1;
+  if (failed != 0) throw CheckFailed(fmt::format("replay --suite: {} workload(s) with violations or problems", failed));
 }
 
 void run_replay_command(const ReplayCommandOptions& o) {
@@ -51,6 +81,20 @@ void run_replay_command(const ReplayCommandOptions& o) {
   options.touch_seed = parse_number("--touch-seed", o.touch_seed);
   options.touch_percent = static_cast<unsigned>(parse_number("--touch-percent", o.touch_percent, 0, 100));
 
+  report::ReplayLabel label;
+  label.trace = o.trace;
+  label.policy = o.policy;
+  label.profile = &profile;
+  label.features = options.features;
+  label.asid_bits = options.asid_bits;
+  label.vmid_bits = options.vmid_bits;
+  if (o.suite) {
+    if (!o.trace.empty()) throw UsageError("replay: give a trace or --suite, not both");
+    run_suite(entry, profile, options, label, o.json);
+    return;
+  }
+  if (o.trace.empty()) throw UsageError("replay: give a trace file (or --suite)");
+
   std::string error;
   std::unique_ptr<trace::LineSource> lines = trace::open_lines(o.trace, error);
   if (!lines) throw UsageError(error);
@@ -59,14 +103,6 @@ void run_replay_command(const ReplayCommandOptions& o) {
     throw UsageError(bad->describe());
   }
   const replay::ReplayRun run = replayer.finish();
-
-  report::ReplayLabel label;
-  label.trace = o.trace;
-  label.policy = o.policy;
-  label.profile = &profile;
-  label.features = options.features;
-  label.asid_bits = options.asid_bits;
-  label.vmid_bits = options.vmid_bits;
   write_stdout(o.json ? report::replay_json(run, label).dump(2) + "\n" : report::replay_text(run, label));
   if (!run.ok()) {
     throw CheckFailed(fmt::format("replay: {} violation(s), {} problem(s)", run.violations.size(),
@@ -79,7 +115,8 @@ void run_replay_command(const ReplayCommandOptions& o) {
 void add_replay_command(CLI::App& app) {
   auto o = std::make_shared<ReplayCommandOptions>();
   CLI::App* cmd = app.add_subcommand("replay", "Run a workload trace on the simulated machine, every checker on");
-  cmd->add_option("trace", o->trace, "Trace file (plain, .gz or .zst; - for standard input)")->required();
+  cmd->add_option("trace", o->trace, "Trace file (plain, .gz or .zst; - for standard input)");
+  cmd->add_flag("--suite", o->suite, "Replay the built-in suite of generated workloads instead (docs/GENERATORS.md)");
   cmd->add_option("--policy", o->policy, "Maintenance policy (default tlbkit; see `tlbkit plan --help`)");
   cmd->add_option("--profile", o->profile, "Hardware profile (default mobile-8; `tlbkit sim --list-profiles`)");
   o->pes_option = cmd->add_option("--pes", o->pes, "PEs (1..64; default: the profile's)");

@@ -8,7 +8,7 @@
 namespace tlbkit::cli {
 
 // Adds `replay` to `app`:
-//   replay TRACE [--policy NAME] [--profile NAME] [--pes N] [--features LIST]
+//   replay TRACE|--suite [--policy NAME] [--profile NAME] [--pes N] [--features LIST]
 //          [--asid-bits 8|16] [--vmid-bits 8|16] [--touch-seed N]
 //          [--touch-percent P] [--json]
 // Exit status 0 clean, 1 a violation or problem (after printing), 2 bad

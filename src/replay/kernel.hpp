@@ -112,6 +112,11 @@ class TraceReplayer::Kernel {
   void destroy_space(SpaceId id, unsigned pe);
   // Makes `pe` run `t`: a context switch when its loaded space differs.
   void run_on(unsigned pe, Thread& t);
+  // Loads `s`'s context on `pe` (its ASID / VMID through the allocator,
+  // with the local flush a rollover asks for).
+  void load_space(unsigned pe, Space& s);
+  // Before maintenance of `s` on the open batch's PE: a VM's VMID loaded.
+  void load_for_maintenance(Space& s);
   maint::AddressSpace address_space(const Space& s) const;
 
   // ---- batches of table operations

@@ -249,8 +249,10 @@ std::string TraceReplayer::Kernel::on(const trace::Exec& e) {
 void TraceReplayer::Kernel::run_on(unsigned pe, Thread& t) {
   if (batch_ && batch_->pe == pe && running_[pe] != t.id && batch_->owner != t.id) flush_open_batch_early();
   running_[pe] = t.id;
-  if (loaded_[pe] == t.space) return;
-  Space& s = *space(t.space);
+  if (loaded_[pe] != t.space) load_space(pe, *space(t.space));
+}
+
+void TraceReplayer::Kernel::load_space(unsigned pe, Space& s) {
   sim::PeContext ctx;
   const auto switch_ids = [&](percpu::IdAllocatorCore& ids, percpu::IdKind kind) -> std::uint16_t {
     const Result<percpu::SwitchResult> r = ids.switch_to(pe, s.ids);
@@ -289,6 +291,13 @@ void TraceReplayer::Kernel::run_on(unsigned pe, Thread& t) {
   ++run_.kernel.context_switches;
 }
 
+void TraceReplayer::Kernel::load_for_maintenance(Space& s) {
+  // Stage-2 TLBIs act on the VMID the PE has loaded (VTTBR_EL2): KVM
+  // loads the guest's (__tlb_switch_to_guest) before it invalidates. The
+  // PE's own thread gets its space back at its next event.
+  if (s.kind == trace::SpaceKind::vm && loaded_[batch_->pe] != s.id) load_space(batch_->pe, s);
+}
+
 // ---- batches -------------------------------------------------------------------
 
 void TraceReplayer::Kernel::open_batch(unsigned pe, ThreadId owner, std::string label, bool explicit_gather) {
@@ -301,6 +310,7 @@ void TraceReplayer::Kernel::open_batch(unsigned pe, ThreadId owner, std::string 
 }
 
 maint::Gather& TraceReplayer::Kernel::gather(Space& s) {
+  load_for_maintenance(s);
   std::unique_ptr<maint::Gather>& g = batch_->gathers[s.id];
   if (!g) {
     g = std::make_unique<maint::Gather>(address_space(s), options_.features, policy_, machine_.executor(batch_->pe),
@@ -310,7 +320,10 @@ maint::Gather& TraceReplayer::Kernel::gather(Space& s) {
 }
 
 void TraceReplayer::Kernel::flush_gathers() {
-  for (auto& [id, g] : batch_->gathers) note(g->finish(), fmt::format("maintenance of space {}", id));
+  for (auto& [id, g] : batch_->gathers) {
+    if (Space* s = space(id)) load_for_maintenance(*s);
+    note(g->finish(), fmt::format("maintenance of space {}", id));
+  }
 }
 
 void TraceReplayer::Kernel::close_batch() {

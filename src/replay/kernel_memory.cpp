@@ -273,10 +273,15 @@ std::string TraceReplayer::Kernel::on(const trace::Mremap& e) {
   Thread* t = thread(e.thread);
   if (t == nullptr) return fmt::format("no thread {}", e.thread);
   Space& s = *space(t->space);
-  const Vma* found = s.vmas.find(e.old_addr);
-  if (found == nullptr) return fmt::format("mremap of {:#x}, where no VMA is", e.old_addr);
-  const Vma vma = *found;
   const VirtAddr old_end = e.old_addr + e.old_length;
+  // A real trace may move memory the trace never showed being mapped (made
+  // before the trace starts, or by racing threads whose calls strace
+  // orders otherwise): the kernel accepted the call, so the VMA existed.
+  // It is taken as private anonymous read-write memory, with nothing present.
+  const Vma* found = s.vmas.find(e.old_addr);
+  if (found == nullptr) ++run_.kernel.implied_vmas;
+  const Vma vma = found != nullptr ? *found
+                                   : Vma{e.old_addr, old_end, Prot::read | Prot::write, MapFlags::anonymous};
   const VirtAddr new_end = e.new_addr + e.new_length;
   if (std::string refusal = check_kernel_window(s, e.new_addr, new_end); !refusal.empty()) return refusal;
   ++run_.kernel.memory_calls;

@@ -30,6 +30,7 @@ std::vector<std::pair<const char*, std::uint64_t>> kernel_fields(const replay::K
           {"spurious_faults", k.spurious_faults},
           {"segfaults", k.segfaults},
           {"memory_calls", k.memory_calls},
+          {"implied_vmas", k.implied_vmas},
           {"operations", k.operations},
           {"implicit_flushes", k.implicit_flushes},
           {"context_switches", k.context_switches},
@@ -101,6 +102,85 @@ json replay_json(const replay::ReplayRun& run, const ReplayLabel& label) {
               {"violations", std::move(violations)},
               {"problems", run.problems},
               {"ok", run.ok()}};
+}
+
+std::string replay_suite_text(const std::vector<ReplayEntry>& entries, const ReplayLabel& label) {
+  std::string out;
+  out += fmt::format("tlbkit replay --suite: policy {}, profile {}, features {}, ASID {} bits, VMID {} bits\n\n",
+                     label.policy, label.profile != nullptr ? label.profile->name : "?",
+                     features_text(label.features), label.asid_bits, label.vmid_bits);
+  constexpr const char* kRow = "{:<18} {:>8} {:>8} {:>7} {:>6} {:>7} {:>6} {:>7} {:>7} {:>11} {:>11} {:>11} {:>5}\n";
+  out += fmt::format(kRow, "workload", "events", "access", "faults", "plans", "tlbi", "dsb", "refill", "refill",
+                     "maint", "transl", "total", "viol");
+  out += fmt::format(kRow, "", "", "", "", "", "", "", "needed", "collat", "cycles", "cycles", "cycles", "");
+  replay::KernelCounters k_sum;
+  sim::SimCounters sum;
+  std::size_t violations = 0;
+  const auto row = [&](const std::string& name, const replay::KernelCounters& k, const sim::SimCounters& c,
+                       std::size_t v) {
+    out += fmt::format(kRow, name, k.events, c.accesses, k.faults, c.plans, c.tlbi_local + c.tlbi_broadcast, c.dsb,
+                       c.refills_needed, c.refills_collateral, c.maintenance_cycles, c.translation_cycles,
+                       c.maintenance_cycles + c.translation_cycles, v);
+  };
+  for (const ReplayEntry& e : entries) {
+    row(e.name, e.run.kernel, e.run.counters, e.run.violations.size());
+    k_sum.events += e.run.kernel.events;
+    k_sum.faults += e.run.kernel.faults;
+    sum.accesses += e.run.counters.accesses;
+    sum.plans += e.run.counters.plans;
+    sum.tlbi_local += e.run.counters.tlbi_local;
+    sum.tlbi_broadcast += e.run.counters.tlbi_broadcast;
+    sum.dsb += e.run.counters.dsb;
+    sum.refills_needed += e.run.counters.refills_needed;
+    sum.refills_collateral += e.run.counters.refills_collateral;
+    sum.maintenance_cycles += e.run.counters.maintenance_cycles;
+    sum.translation_cycles += e.run.counters.translation_cycles;
+    violations += e.run.violations.size();
+  }
+  row("total", k_sum, sum, violations);
+  for (const ReplayEntry& e : entries) {
+    if (e.run.ok()) continue;
+    out += fmt::format("\n{}:\n", e.name);
+    const std::size_t shown = std::min(e.run.violations.size(), kViolationsShown);
+    for (std::size_t i = 0; i < shown; ++i) {
+      const sim::Violation& v = e.run.violations[i];
+      out += fmt::format("  {} (event {}, {}): {}\n", sim::violation_kind_name(v.kind), v.event, v.operation,
+                         v.message);
+    }
+    for (const std::string& problem : e.run.problems) out += fmt::format("  problem: {}\n", problem);
+  }
+  return out;
+}
+
+json replay_suite_json(const std::vector<ReplayEntry>& entries, const ReplayLabel& label) {
+  json workloads = json::array();
+  std::uint64_t total = 0;
+  std::size_t violations = 0;
+  bool ok = true;
+  for (const ReplayEntry& e : entries) {
+    ReplayLabel one = label;
+    one.trace = e.name;
+    json j = replay_json(e.run, one);
+    j.erase("trace");
+    j.erase("policy");
+    j.erase("profile");
+    j.erase("features");
+    j.erase("asid_bits");
+    j.erase("vmid_bits");
+    j["name"] = e.name;
+    workloads.push_back(std::move(j));
+    total += e.run.total_cycles();
+    violations += e.run.violations.size();
+    ok = ok && e.run.ok();
+  }
+  return json{{"policy", label.policy},
+              {"profile", label.profile != nullptr ? profile_json(*label.profile) : json(nullptr)},
+              {"features", features_json(label.features)},
+              {"asid_bits", label.asid_bits},
+              {"vmid_bits", label.vmid_bits},
+              {"workloads", std::move(workloads)},
+              {"totals", {{"cycles", total}, {"violations", violations}}},
+              {"ok", ok}};
 }
 
 }  // namespace tlbkit::report

@@ -63,6 +63,10 @@ bool Machine::note_fill(unsigned pe, const TlbEntry& e, std::uint64_t walk_cycle
 Status Machine::issue(unsigned pe_index, const arch::Op& op) {
   if (pe_index >= pes()) return Error{Errc::out_of_range, "no such PE"};
   sync();
+  return issue_synced(pe_index, op);
+}
+
+Status Machine::issue_synced(unsigned pe_index, const arch::Op& op) {
   ++event_;
   Pe& pe = *pes_[pe_index];
   const arch::InstrInfo& info = arch::info(op.instr);
@@ -159,8 +163,12 @@ Status Machine::execute(unsigned pe, const Plan& plan) {
   if (pe >= pes()) return Error{Errc::out_of_range, "no such PE"};
   ++counters_.plans;
   counters_.maintenance_cycles += profile_.request_round_trip;
+  // No table is written while a plan runs: one sync before its first op
+  // sees every write made before it (a sync per op would compare every
+  // watched table page again for each of a plan's many DC ops).
+  sync();
   for (const arch::Op& op : plan.ops()) {
-    const Status s = issue(pe, op);
+    const Status s = issue_synced(pe, op);
     if (!s.ok()) return s;
   }
   return ok_status();

@@ -22,6 +22,11 @@ struct ImportStats {
   std::uint64_t calls = 0;     // calls turned into events
   std::uint64_t ignored = 0;   // failed calls, calls without memory effect, signals
   std::uint64_t events = 0;    // events handed to the sink
+  // Events no line of the log made but its accesses and calls imply
+  // (valgrind: an mmap of memory nobody mapped in the log, such as the
+  // program and ld.so valgrind loaded, or the stack; an mprotect adding a
+  // right such memory turned out to need). Always 0 for strace.
+  std::uint64_t implied_vmas = 0;
 };
 
 // Reads `log` to its end and hands the events to `sink`. Stops at the

@@ -59,6 +59,7 @@ struct KernelCounters {
   std::uint64_t spurious_faults = 0;   // faults on a page the tables already allow
   std::uint64_t segfaults = 0;         // accesses outside a VMA or against its rights
   std::uint64_t memory_calls = 0;
+  std::uint64_t implied_vmas = 0;      // mremap of memory no VMA of the trace covered
   std::uint64_t operations = 0;        // table operations (each ends with a flush)
   std::uint64_t implicit_flushes = 0;  // open gathers flushed early (docs/REPLAY.md)
   std::uint64_t context_switches = 0;

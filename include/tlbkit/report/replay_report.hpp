@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -28,5 +29,20 @@ std::string replay_text(const replay::ReplayRun& run, const ReplayLabel& label);
 //  "vmid_bits", "counters": {...}, "cycles": {"maintenance", "translation",
 //  "total"}, "kernel": {...}, "violations": [...], "problems": [...], "ok"}
 nlohmann::json replay_json(const replay::ReplayRun& run, const ReplayLabel& label);
+
+// One replay of a suite (`tlbkit replay --suite`).
+struct ReplayEntry {
+  std::string name;
+  replay::ReplayRun run;
+};
+
+// The header, one row per workload (events, accesses, faults, plans,
+// TLBIs, DSBs, refills, maintenance / translation / total cycles,
+// violations) and a total row, then each unclean run's violations.
+std::string replay_suite_text(const std::vector<ReplayEntry>& entries, const ReplayLabel& label);
+
+// {"policy", "profile", "features", "asid_bits", "vmid_bits",
+//  "workloads": [replay_json of each, with "name"], "totals": {...}, "ok"}
+nlohmann::json replay_suite_json(const std::vector<ReplayEntry>& entries, const ReplayLabel& label);
 
 }  // namespace tlbkit::report

@@ -211,6 +211,8 @@ class Machine final : public MemoryObserver, public maint::PageSink {
 
   void sync();
   void publish();
+  // issue() after sync(): what execute() runs for each op of a plan.
+  Status issue_synced(unsigned pe, const arch::Op& op);
   std::optional<Translation> translate_truth(const PeContext& ctx, VirtAddr va);
   // An access's translation once its L1 `l1` missed `key`: the L2, else a
   // walk (which fills the L2 and `l1`). nullopt: a translation fault.

@@ -31,11 +31,14 @@ struct LineError {
 using ParsedLine = std::variant<std::monostate, Event, LineError>;
 
 // Parses one line (not the header). A "#" at a token's start begins a
-// comment that runs to the end of the line.
+// comment that runs to the end of the line. Lengths are rounded up to whole
+// 4 KiB pages, so parse_line(format_event(e)) == e for every event whose
+// lengths are whole pages and that the format can hold.
 ParsedLine parse_line(std::string_view line);
 
 // Whether `line` is a header this reader understands; else what is wrong
-// ("not a tlbkit trace", "version 2 is newer than this reader's (1)").
+// ("not a tlbkit trace (first line must be 'tlbkit-trace 1')", "trace
+// version 2 is newer than this reader (1)"). Blanks and a comment may follow.
 std::optional<LineError> check_header(std::string_view line);
 
 }  // namespace tlbkit::trace

@@ -18,8 +18,9 @@ class LineSource {
   // The next line without its end ("\n" or "\r\n"); false at the end or on
   // a read error (then error() says which).
   virtual bool next(std::string& line) = 0;
-  // Empty, or what went wrong reading (I/O error, corrupt compressed data,
-  // a line longer than kMaxLine, a NUL byte).
+  // Empty, or what went wrong reading (I/O error, corrupt or truncated
+  // compressed data, a line longer than kMaxLine, a NUL byte): without a
+  // position; it is at line line_number() + 1.
   virtual const std::string& error() const = 0;
   // The name for messages ("trace.tlbt.zst", "<memory>").
   virtual const std::string& name() const = 0;

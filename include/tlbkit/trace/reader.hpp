@@ -32,17 +32,22 @@ struct ReadStats {
 std::optional<ReadError> read_trace(LineSource& lines, Sink& sink, ReadStats* stats = nullptr);
 
 // Writes events as trace lines to an OutputFile; the header goes first.
+// put() refuses (returns what is wrong, writes nothing) an event the reader
+// would refuse (a misaligned address, a PE past 63, ...) and an option after
+// the first event; lengths are written rounded up to whole pages.
 class OutputFile;
 class TraceWriter final : public Sink {
  public:
   explicit TraceWriter(OutputFile& out);
   std::string put(const Event& event) override;
-  // A "# text" line (importers say what they left out, generators their parameters).
+  // A "# text" line (importers say what they left out, generators their
+  // parameters); one per line of a text holding newlines.
   std::string comment(std::string_view text);
 
  private:
   OutputFile& out_;
   bool header_written_ = false;
+  bool event_written_ = false;
   std::string write_header();
 };
 

@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `tlbkit replay`, `tlbkit gen`, `tlbkit import` and
+`tlbkit record`: replay_cli_test.py <tlbkit> <group>."""
+import gzip
+import json
+import os
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import cli_check  # noqa: E402  (tests/support, put on sys.path above)
+from cli_check import check  # noqa: E402
+
+tlbkit = sys.argv[1]
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
+
+# Two threads of one process on two PEs: 3 pages written, one read from the
+# other PE, the range unmapped, the other PE's read then a segfault.
+TRACE = """tlbkit-trace 1
+# hand-written
+space 1 process
+thread 10 1 pe=0
+thread 11 1 pe=1
+mmap 10 0x7f0000000000 0x10000 rw- anon,private
+w 10 0x7f0000000000
+w 10 0x7f0000001000
+w 10 0x7f0000002000
+r 11 0x7f0000001000
+munmap 10 0x7f0000000000 0x10000
+r 11 0x7f0000001000
+exit 11
+exit 10
+"""
+
+
+def run(args, **kw):
+    return cli_check.run(tlbkit, args)
+
+
+def write(path, text, opener=open):
+    with opener(path, "wt") as f:
+        f.write(text)
+
+
+def group_replay():
+    with tempfile.TemporaryDirectory() as d:
+        plain = os.path.join(d, "t.tlbt")
+        write(plain, TRACE)
+        p = run(["replay", plain, "--pes", "2", "--json"])
+        check(p.returncode == 0, f"replay exited {p.returncode}: {p.stderr}")
+        doc = json.loads(p.stdout) if p.returncode == 0 else {}
+        k = doc.get("kernel", {})
+        check(k.get("pages_faulted_in") == 3, f"3 pages faulted in: {k}")
+        check(k.get("faults") == 3, f"3 faults: {k}")
+        check(k.get("segfaults") == 1, f"1 segfault: {k}")
+        check(k.get("threads") == 2 and k.get("spaces") == 1, f"threads and spaces: {k}")
+        check(doc.get("pes") == 2 and doc.get("ok") is True, f"pes, ok: {doc.get('pes')} {doc.get('ok')}")
+        check(doc.get("counters", {}).get("tlbi_broadcast", 0) >= 1, "the unmap broadcast a TLBI")
+        # The same trace gzip-compressed replays byte-identically.
+        gz = os.path.join(d, "t.tlbt.gz")
+        write(gz, TRACE, gzip.open)
+        q = run(["replay", gz, "--pes", "2", "--json"])
+        check(q.returncode == 0, f"gz replay exited {q.returncode}: {q.stderr}")
+        check(json.loads(q.stdout)["counters"] == doc.get("counters") if q.returncode == 0 else False,
+              "a gzip trace replays as the plain one")
+        t = run(["replay", plain, "--pes", "2"])
+        check(t.returncode == 0 and "kernel model:" in t.stdout and "pages_faulted_in" in t.stdout,
+              f"text output: {t.stdout[:200]}")
+        again = run(["replay", plain, "--pes", "2"])
+        check(again.stdout == t.stdout, "equal input gives byte-identical output")
+
+
+def group_bad_input():
+    with tempfile.TemporaryDirectory() as d:
+        bad = os.path.join(d, "bad.tlbt")
+        write(bad, TRACE.replace("w 10 0x7f0000001000", "w 10 0x7f00zz001000"))
+        cli_check.expect_bad(tlbkit, ["replay", bad], f"{bad}:8:6:")
+        unknown = os.path.join(d, "unknown.tlbt")
+        write(unknown, TRACE.replace("exit 11", "exit 12"))
+        cli_check.expect_bad(tlbkit, ["replay", unknown, "--pes", "2"], f"{unknown}:13:1: no thread 12")
+        beyond = os.path.join(d, "beyond.tlbt")
+        write(beyond, TRACE)
+        cli_check.expect_bad(tlbkit, ["replay", beyond, "--pes", "1"], f"{beyond}:5:1: PE 1 is beyond")
+        empty = os.path.join(d, "empty.tlbt")
+        write(empty, "")
+        cli_check.expect_bad(tlbkit, ["replay", empty], "empty trace")
+        cli_check.expect_bad(tlbkit, ["replay", os.path.join(d, "missing.tlbt")], "cannot open")
+        cli_check.expect_bad(tlbkit, ["replay", bad, "--policy", "nope"], "nope")
+        cli_check.expect_bad(tlbkit, ["replay", bad, "--asid-bits", "12"], "--asid-bits")
+
+
+def group_gen():
+    p = run(["gen", "--list", "--json"])
+    check(p.returncode == 0, f"gen --list exited {p.returncode}: {p.stderr}")
+    names = [g["name"] for g in json.loads(p.stdout)] if p.returncode == 0 else []
+    expected = ["relro-storm", "small-munmap", "guard-pages", "fork-cow", "process-teardown", "vm-teardown",
+                "s2-unmap", "dirty-log", "reclaim", "jit-wx", "kernel-purge", "mt-mprotect", "asid-rollover"]
+    check(names == expected, f"generators: {names}")
+    with tempfile.TemporaryDirectory() as d:
+        for name in names:
+            out = os.path.join(d, name + ".tlbt.zst")
+            g = run(["gen", name, "--pes", "4", "-o", out])
+            check(g.returncode == 0, f"gen {name} exited {g.returncode}: {g.stderr}")
+            args = ["replay", out, "--pes", "4", "--json"]
+            if name == "asid-rollover":
+                args += ["--asid-bits", "8"]
+            r = run(args)
+            check(r.returncode == 0, f"replay of gen {name} exited {r.returncode}: {r.stderr} {r.stdout[-600:]}")
+        cli_check.expect_bad(tlbkit, ["gen", "no-such", "-o", os.path.join(d, "x")], "no generator")
+        leftovers = [f for f in os.listdir(d) if ".tmp" in f]
+        check(leftovers == [], f"temporaries left behind: {leftovers}")
+
+
+def group_import():
+    with tempfile.TemporaryDirectory() as d:
+        log = os.path.join(d, "bad.log")
+        write(log, "1234 mmap(NULL, 4096, PROT_READ\n")
+        out = os.path.join(d, "out.tlbt")
+        cli_check.expect_bad(tlbkit, ["import", "strace", log, "-o", out], f"{log}:1:")
+        check(os.listdir(d) == ["bad.log"], f"a refused import leaves no file behind: {os.listdir(d)}")
+        for name in sorted(n for n in os.listdir(os.path.join(DATA, "strace")) if ".log" in n):
+            src = os.path.join(DATA, "strace", name)
+            trace = os.path.join(d, name + ".tlbt.zst")
+            p = run(["import", "strace", src, "-o", trace])
+            check(p.returncode == 0, f"import strace {name} exited {p.returncode}: {p.stderr}")
+            r = run(["replay", trace, "--pes", "2"])
+            check(r.returncode == 0, f"replay of {name} exited {r.returncode}: {r.stderr} {r.stdout[-600:]}")
+        vdir = os.path.join(DATA, "valgrind")
+        for name in sorted(n for n in os.listdir(vdir) if ".log" in n):
+            src = os.path.join(vdir, name)
+            trace = os.path.join(d, name + ".tlbt.zst")
+            p = run(["import", "valgrind", src, "-o", trace])
+            check(p.returncode == 0, f"import valgrind {name} exited {p.returncode}: {p.stderr}")
+            r = run(["replay", trace, "--pes", "2"])
+            check(r.returncode == 0, f"replay of {name} exited {r.returncode}: {r.stderr} {r.stdout[-600:]}")
+
+
+def group_record():
+    if shutil.which("strace") is None:
+        check(False, "strace is not installed (scripts/install-deps.sh installs it)")
+        return
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "true.tlbt.gz")
+        p = run(["record", "-o", out, "--", "/bin/true"])
+        check(p.returncode == 0, f"record exited {p.returncode}: {p.stderr}")
+        r = run(["replay", out, "--pes", "2", "--json"])
+        check(r.returncode == 0, f"replay of the recording exited {r.returncode}: {r.stderr}")
+        doc = json.loads(r.stdout) if r.returncode == 0 else {}
+        check(doc.get("kernel", {}).get("memory_calls", 0) > 0, "the recording holds memory calls")
+        check(doc.get("kernel", {}).get("touched", 0) > 0, "the touch model touched pages of the strace trace")
+        cli_check.expect_bad(tlbkit, ["record", "-o", os.path.join(d, "x.tlbt"), "--", "/no/such/program"], "empty log")
+
+
+cli_check.main({"replay": group_replay, "bad_input": group_bad_input, "gen": group_gen, "import": group_import,
+                "record": group_record})
