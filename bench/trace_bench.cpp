@@ -96,12 +96,14 @@ void BM_ParseTrace(benchmark::State& state) {
 
 using Importer = std::optional<trace::ReadError> (*)(trace::LineSource&, trace::Sink&, importers::ImportStats*);
 
-// The first log of tests/data/KIND.
+// The first log of tests/data/KIND (by name; the programs beside them are not logs).
 std::string first_log(const char* kind) {
   const std::filesystem::path dir = std::filesystem::path(TLBKIT_TEST_DATA) / kind;
   std::vector<std::string> names;
   if (std::filesystem::is_directory(dir)) {
-    for (const auto& entry : std::filesystem::directory_iterator(dir)) names.push_back(entry.path().string());
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      if (entry.path().string().find(".log") != std::string::npos) names.push_back(entry.path().string());
+    }
   }
   std::sort(names.begin(), names.end());
   return names.empty() ? std::string() : names.front();

@@ -50,3 +50,10 @@ echo "--- the suite on the simulated machine: tlbkit sim --oracle"
 echo
 echo "--- the same under Linux's policy: tlbkit sim --policy linux"
 "$tlbkit" sim --policy linux
+
+# The generated workloads of docs/GENERATORS.md replayed by the kernel
+# model (demand paging, copy-on-write, ASIDs from the allocator), every
+# checker on.
+echo
+echo "--- generated workloads: tlbkit replay --suite"
+"$tlbkit" replay --suite

@@ -122,6 +122,8 @@ Status Gather::run(const Pending& pending) {
 Status Gather::finish() {
   const Status flushed = flush();
   if (!flushed.ok()) return flushed;
+  whole_space_ = WholeSpace::until_flush;
+  coverage_ = Coverage::exact;
   const Status deferred = deferred_error_;
   deferred_error_ = ok_status();
   return deferred;
@@ -148,7 +150,7 @@ Status Gather::flush() {
   ranges_.clear();
   open_end_ = kNoOpenRange;
   clean_.clear();
-  coverage_ = Coverage::exact;
+  coverage_ = whole_space_ == WholeSpace::until_finish ? Coverage::everything : Coverage::exact;
   exec_ = ExecGain::no;
   return ok_status();
 }

@@ -154,16 +154,21 @@ void TraceReplayer::Kernel::destroy_space(SpaceId id, unsigned pe) {
   if (batch_) flush_open_batch_early();
   open_batch(pe, 0, fmt::format("teardown of space {}", id), false);
   maint::Gather& g = gather(*s);
-  // Stage 2 without FWB: unmapping reports the data-cache maintenance the
-  // memory needs before the host reuses it (release() does not).
-  if (s->kind == trace::SpaceKind::vm && !s->present.empty()) {
+  // exit_mmap: every translation cleared (for stage 2 without FWB the
+  // engine also reports the data-cache maintenance of the memory), the
+  // space invalidated whole, then the pages freed. A page is freed only by
+  // a flush that follows its clearing: the held list may fill and flush
+  // early, and a flush ends whole-space coverage, so it is asked for again
+  // before the tables are released.
+  g.cover_whole_space();
+  if (!s->present.empty()) {
     note(s->table->unmap(0, s->table->geometry().input_size(), g), fmt::format("teardown of space {}", id));
   }
-  g.cover_whole_space();
   for (const auto& [va, p] : s->present) {
     if (frames_.drop_reference(p.frame)) note(g.free_after_flush(p.frame, frames_.size_of(p.frame)), "teardown");
   }
   s->present.clear();
+  g.cover_whole_space();
   s->table->release(g);
   close_batch();
   if (s->kind == trace::SpaceKind::process) asids_.release(s->ids);

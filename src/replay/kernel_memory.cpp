@@ -103,10 +103,22 @@ void TraceReplayer::Kernel::drop_present(Space& s, VirtAddr start, VirtAddr end)
   const auto last = s.present.lower_bound(end);
   if (first == last) return;
   maint::Gather& g = gather(s);
-  // One call for the whole range: the engine skips the holes.
-  const VirtAddr from = first->first;
-  const VirtAddr to = std::prev(last)->first + std::prev(last)->second.size;
-  note(s.table->unmap(from, to - from, g), fmt::format("unmap of [{:#x}, {:#x}) in space {}", from, to, s.id));
+  // One call per run of adjacent present pages, as zap_pte_range clears
+  // only present entries: a single call over the whole span would let the
+  // engine unhook whole tables over the holes, reported as one change of
+  // the table's span (1 GiB, 512 GiB), which a per-page policy then walks
+  // page by page.
+  for (auto run = first; run != last;) {
+    const VirtAddr from = run->first;
+    VirtAddr to = from + run->second.size;
+    auto next = std::next(run);
+    while (next != last && next->first == to) {
+      to += next->second.size;
+      ++next;
+    }
+    note(s.table->unmap(from, to - from, g), fmt::format("unmap of [{:#x}, {:#x}) in space {}", from, to, s.id));
+    run = next;
+  }
   for (auto it = first; it != last; ++it) {
     if (frames_.drop_reference(it->second.frame)) {
       note(g.free_after_flush(it->second.frame, frames_.size_of(it->second.frame)), "freeing a page");

@@ -244,6 +244,29 @@ TEST_F(GatherFixture, MoreDisjointRangesThanFitCoverTheWholeAddressSpace) {
   EXPECT_EQ(executor.plans[0], expected);
 }
 
+TEST_F(GatherFixture, ATornDownSpaceStaysCoveredWholeAcrossAnEarlyFlushUntilFinish) {
+  CountingPageSink sink(executor);
+  Gather gather(asid5(), {}, policy, executor, memory, &sink);
+  gather.cover_whole_space();
+  // One more held page than the list holds: the last one flushes early.
+  for (std::uint64_t i = 0; i <= Gather::kMaxHeldPages; ++i) {
+    ASSERT_TRUE(gather.free_after_flush(0x9000'0000 + 2 * i * kPage, kPage).ok());
+  }
+  ASSERT_EQ(executor.plans.size(), 1u) << "the early flush";
+  // A root entry emptied after the early flush: still the whole space.
+  Change root = leaf_change(0, 0x80'0000'0000, ChangeKind::unmap, 0);
+  root.entry = EntryKind::table;
+  gather.record(root);
+  EXPECT_EQ(gather.pending().coverage, Coverage::everything);
+  ASSERT_TRUE(gather.finish().ok());
+  const std::vector<Op> whole{
+      {Instr::dsb_ishst, 0}, {Instr::aside1is, 0x0005'0000'0000'0000}, {Instr::dsb_ish, 0}};
+  ASSERT_EQ(executor.plans.size(), 2u);
+  EXPECT_EQ(executor.plans[0], whole);
+  EXPECT_EQ(executor.plans[1], whole);
+  EXPECT_EQ(gather.pending().coverage, Coverage::exact) << "the next batch starts exact again";
+}
+
 TEST_F(GatherFixture, ATornDownSpaceIsInvalidatedWholeNotPerEntryUnderItsRoot) {
   Gather gather(asid5(), {}, policy, executor, memory);
   gather.cover_whole_space();

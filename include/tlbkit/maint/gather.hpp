@@ -75,7 +75,7 @@ class Gather final : public ChangeSink {
     }
     if (!arch::needs_invalidation(change.kind) || coverage_ == Coverage::everything) return;
     if (ranges_.full()) [[unlikely]] {
-      cover_whole_space();
+      cover_until_flush();
       return;
     }
     close_open_range();
@@ -87,11 +87,14 @@ class Gather final : public ChangeSink {
   // what is pending becomes the policy's space-wide invalidation, as a
   // teardown does everywhere (Linux's fullmm mmu_gather flushes the ASID once
   // tables are freed; KVM flushes the VMID before destroying stage 2) rather
-  // than one op per page under every root entry.
+  // than one op per page under every root entry. It holds until finish():
+  // a flush made early (a full list of held pages, retired tables or
+  // ranges to clean) invalidates the space whole and the next one does
+  // again, so a table emptied after an early flush is never walked page by
+  // page over its span.
   void cover_whole_space() {
-    close_open_range();
-    open_end_ = kNoOpenRange;
-    coverage_ = Coverage::everything;
+    cover_until_flush();
+    whole_space_ = WholeSpace::until_finish;
   }
   // Plans and executes the change's invalidation at once (break-before-make).
   // When no plan can be built, the change joins the pending ranges (a later
@@ -144,6 +147,13 @@ class Gather final : public ChangeSink {
   // executes the plan. # Errors: the policy's, when neither plan could be
   // built; nothing was executed then.
   Status run(const Pending& pending);
+  // What is pending becomes the space-wide invalidation, until the next
+  // flush (a full range list: the ranges recorded so far stay).
+  void cover_until_flush() {
+    close_open_range();
+    open_end_ = kNoOpenRange;
+    coverage_ = Coverage::everything;
+  }
   // finish() without reporting a deferred error: runs the pending work,
   // then frees and releases what was held. # Errors: run()'s; nothing is
   // freed, released or forgotten then.
@@ -184,6 +194,8 @@ class Gather final : public ChangeSink {
   VirtAddr open_end_ = kNoOpenRange;  // end of the open range
   std::uint16_t open_key_ = 0;  // range_key of the open range
   Coverage coverage_ = Coverage::exact;
+  // Until finish() after cover_whole_space(); else until the next flush.
+  enum class WholeSpace : std::uint8_t { until_flush, until_finish } whole_space_ = WholeSpace::until_flush;
   ExecGain exec_ = ExecGain::no;
   FixedList<PhysRange, kMaxCleanRanges> clean_;
 

@@ -1,0 +1,126 @@
+// Every generator at its default size, and every shipped real trace,
+// replays on the simulated machine with zero violations and zero problems
+// under every registered policy (each is correct by contract today: the
+// baselines model systems' correct behaviour; issue 13 adds models of known
+// bugs, which will be listed apart).
+//
+// Excluded, and why: freebsd and zircon on kernel-purge. Their per-entry
+// loops walk a table emptied by the purge page by page over the table's
+// whole span (the engine reports an emptied table as one change of its
+// span, 1 GiB or 512 GiB), 2^18..2^27 TLBIs: correct but hours long. The
+// fix is in the change record (whether the leaves below were reported
+// already), docs/REPLAY.md "Known limits".
+//
+// Under the sanitizers (TLBKIT_REPLAY_SIZE_DIVISOR) the generators run at a
+// fraction of their default size, to keep the pass in time.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tlbkit/baselines/registry.hpp"
+#include "tlbkit/gen/generator.hpp"
+#include "tlbkit/importers/strace.hpp"
+#include "tlbkit/importers/valgrind.hpp"
+#include "tlbkit/replay/trace_replay.hpp"
+#include "tlbkit/sim/profile.hpp"
+#include "tlbkit/trace/input.hpp"
+
+#ifndef TLBKIT_REPLAY_SIZE_DIVISOR
+#define TLBKIT_REPLAY_SIZE_DIVISOR 1
+#endif
+
+namespace tlbkit::replay {
+namespace {
+
+constexpr std::uint64_t kSizeDivisor = TLBKIT_REPLAY_SIZE_DIVISOR;
+
+bool excluded(std::string_view policy, std::string_view generator) {
+  return generator == "kernel-purge" && (policy == "freebsd" || policy == "zircon");
+}
+
+ReplayOptions options_for(std::string_view generator) {
+  ReplayOptions o;
+  o.pes = 4;
+  o.features.ttl = arch::Presence::present;
+  o.features.tlbi_range = arch::Presence::present;
+  // asid-rollover is made for 8-bit ASIDs (more processes than ids).
+  if (generator == "asid-rollover") o.asid_bits = 8;
+  return o;
+}
+
+std::string describe(const ReplayRun& run) {
+  std::string out;
+  for (std::size_t i = 0; i < run.violations.size() && i < 3; ++i) out += run.violations[i].message + "\n";
+  for (std::size_t i = 0; i < run.problems.size() && i < 3; ++i) out += run.problems[i] + "\n";
+  return out;
+}
+
+class EveryPolicy : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(EveryPolicy, EveryGeneratorAtItsDefaultSizeReplaysClean) {
+  const baselines::PolicyEntry* policy = baselines::find_policy(GetParam());
+  ASSERT_NE(policy, nullptr);
+  const sim::Profile& profile = *sim::find_profile("mobile-8");
+  for (const gen::Generator& g : gen::generators()) {
+    if (excluded(policy->name, g.name)) continue;
+    gen::Parameters p;
+    p.size = g.default_size / kSizeDivisor;
+    TraceReplayer replayer(policy->policy, profile, options_for(g.name));
+    ASSERT_EQ(g.emit(p, replayer), "") << g.name;
+    const ReplayRun run = replayer.finish();
+    EXPECT_TRUE(run.ok()) << g.name << " under " << policy->name << ":\n" << describe(run);
+    EXPECT_GT(run.kernel.faults, 0u) << g.name << ": the workload touched nothing";
+  }
+}
+
+using Importer = std::optional<trace::ReadError> (*)(trace::LineSource&, trace::Sink&, importers::ImportStats*);
+
+TEST_P(EveryPolicy, EveryShippedRealTraceReplaysClean) {
+  const baselines::PolicyEntry* policy = baselines::find_policy(GetParam());
+  ASSERT_NE(policy, nullptr);
+  const sim::Profile& profile = *sim::find_profile("mobile-8");
+  std::size_t logs = 0;
+  for (const auto& [kind, import] : {std::pair<const char*, Importer>{"strace", importers::import_strace},
+                                     std::pair<const char*, Importer>{"valgrind", importers::import_valgrind}}) {
+    std::vector<std::filesystem::path> paths;
+    for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(TLBKIT_TEST_DATA) / kind)) {
+      if (e.path().string().find(".log") != std::string::npos) paths.push_back(e.path());
+    }
+    std::sort(paths.begin(), paths.end());
+    for (const std::filesystem::path& path : paths) {
+      std::string error;
+      std::unique_ptr<trace::LineSource> lines = trace::open_lines(path.string(), error);
+      ASSERT_TRUE(lines) << error;
+      TraceReplayer replayer(policy->policy, profile, options_for(""));
+      const std::optional<trace::ReadError> bad = import(*lines, replayer, nullptr);
+      ASSERT_FALSE(bad) << bad->describe();
+      const ReplayRun run = replayer.finish();
+      EXPECT_TRUE(run.ok()) << path << " under " << policy->name << ":\n" << describe(run);
+      EXPECT_GT(run.kernel.memory_calls, 0u) << path;
+      ++logs;
+    }
+  }
+  EXPECT_GE(logs, 5u) << "tests/data holds three strace and two valgrind logs";
+}
+
+std::vector<std::string> policy_names() {
+  std::vector<std::string> names;
+  for (const baselines::PolicyEntry& e : baselines::all_policies()) names.emplace_back(e.name);
+  return names;
+}
+
+INSTANTIATE_TEST_SUITE_P(Registered, EveryPolicy, ::testing::ValuesIn(policy_names()),
+                         [](const ::testing::TestParamInfo<std::string>& param) {
+                           std::string name = param.param;
+                           for (char& c : name) {
+                             if (c == '-') c = '_';
+                           }
+                           return name;
+                         });
+
+}  // namespace
+}  // namespace tlbkit::replay
