@@ -119,6 +119,7 @@
 
 #include <fmt/format.h>
 
+#include "linux_abi.hpp"
 #include "strace_syntax.hpp"
 
 namespace tlbkit::importers {
@@ -140,16 +141,13 @@ constexpr std::string_view kUnfinished = "<unfinished ...>";
 
 // Flag bits as the kernel defines them (the same on x86-64 and AArch64),
 // for flags strace printed as numbers.
-constexpr std::uint64_t kCloneVm = 0x100;
-constexpr std::uint64_t kCloneVfork = 0x4000;
-constexpr std::uint64_t kCloneThread = 0x10000;
-constexpr std::uint64_t kMapTypeMask = 0x0f;
-constexpr std::uint64_t kMapShared = 0x01;
-constexpr std::uint64_t kMapSharedValidate = 0x03;
-constexpr std::uint64_t kMapFixed = 0x10;
-constexpr std::uint64_t kMapAnonymous = 0x20;
-constexpr std::uint64_t kMapHugetlb = 0x40000;
-constexpr std::uint64_t kMapFixedNoreplace = 0x100000;
+using linux_abi::kCloneThread;
+using linux_abi::kCloneVfork;
+using linux_abi::kCloneVm;
+using linux_abi::kMapAnonymous;
+using linux_abi::kMapFixed;
+using linux_abi::kMapHugetlb;
+using linux_abi::kMapShared;
 
 std::uint64_t round_up(std::uint64_t v) { return (v + kPage - 1) / kPage * kPage; }
 
@@ -161,7 +159,7 @@ bool drops_pages(std::string_view advice) {
     return true;
   }
   const auto n = strace_log::numeric_flag(advice);
-  return n && (*n == 4 || *n == 8 || *n == 9 || *n == 24);
+  return n && linux_abi::drops_pages(*n);
 }
 
 bool creates_thread(std::string_view name) {
@@ -584,11 +582,7 @@ class Importer {
       } else if (!f.starts_with("MAP_")) {
         return fail(call, SyntaxError{part.at, fmt::format("unknown mmap flag '{}'", f)});
       }
-      const std::uint64_t type = bits & kMapTypeMask;
-      if (type == kMapShared || type == kMapSharedValidate) out = out | MapFlags::shared;
-      if ((bits & kMapAnonymous) != 0) out = out | MapFlags::anonymous;
-      if ((bits & (kMapFixed | kMapFixedNoreplace)) != 0) out = out | MapFlags::fixed;
-      if ((bits & kMapHugetlb) != 0) out = out | MapFlags::huge;
+      out = out | linux_abi::map_flags_of(bits);
     }
     return true;
   }

@@ -143,6 +143,7 @@
 
 #include <fmt/format.h>
 
+#include "linux_abi.hpp"
 #include "valgrind_vmas.hpp"
 
 namespace tlbkit::importers {
@@ -163,20 +164,6 @@ constexpr ThreadId kMainThread = 1;
 
 // Linux's values (asm-generic/mman-common.h, linux/mman.h): x86-64 and
 // AArch64 share them.
-constexpr std::uint64_t kProtRead = 0x1;
-constexpr std::uint64_t kProtWrite = 0x2;
-constexpr std::uint64_t kProtExec = 0x4;
-constexpr std::uint64_t kMapType = 0x0f;
-constexpr std::uint64_t kMapShared = 0x01;
-constexpr std::uint64_t kMapSharedValidate = 0x03;
-constexpr std::uint64_t kMapFixed = 0x10;
-constexpr std::uint64_t kMapAnonymous = 0x20;
-constexpr std::uint64_t kMapHugetlb = 0x40000;
-constexpr std::uint64_t kMapFixedNoreplace = 0x100000;
-constexpr std::uint64_t kMadvDontneed = 4;
-constexpr std::uint64_t kMadvFree = 8;
-constexpr std::uint64_t kMadvRemove = 9;
-constexpr std::uint64_t kMadvDontneedLocked = 24;
 
 constexpr std::string_view kUnrecognised =
     "unrecognised line (not an access, a SYSCALL line or a valgrind message; "
@@ -233,33 +220,6 @@ std::optional<std::uint64_t> parse_argument(std::string_view s) {
 
 std::uint64_t page_up(std::uint64_t n) { return (n + kPage - 1) & ~(kPage - 1); }
 
-Prot decode_prot(std::uint64_t prot) {
-  Prot p = Prot::none;
-  if ((prot & kProtRead) != 0) p = p | Prot::read;
-  if ((prot & kProtWrite) != 0) p = p | Prot::write;
-  if ((prot & kProtExec) != 0) p = p | Prot::exec;
-  return p;
-}
-
-MapFlags decode_map_flags(std::uint64_t flags) {
-  MapFlags f = MapFlags::none;
-  if ((flags & kMapAnonymous) != 0) f = f | MapFlags::anonymous;
-  const std::uint64_t type = flags & kMapType;
-  if (type == kMapShared || type == kMapSharedValidate) f = f | MapFlags::shared;
-  if ((flags & (kMapFixed | kMapFixedNoreplace)) != 0) f = f | MapFlags::fixed;
-  if ((flags & kMapHugetlb) != 0) f = f | MapFlags::huge;
-  return f;
-}
-
-// What the replayer lets an access do in a VMA with `prot`.
-bool allowed(Prot prot, AccessKind kind) {
-  switch (kind) {
-    case AccessKind::read: return trace::has(prot, Prot::read) || trace::has(prot, Prot::write);
-    case AccessKind::write: return trace::has(prot, Prot::write);
-    case AccessKind::fetch: return trace::has(prot, Prot::exec);
-  }
-  return false;
-}
 
 Prot right_for(AccessKind kind) {
   switch (kind) {
@@ -748,7 +708,7 @@ class Importer {
       ++stats_.implied_vmas;
       return put(trace::Mmap{*running_, lo, hi - lo, prot, MapFlags::anonymous | MapFlags::fixed});
     }
-    if (vma->implied && !allowed(vma->prot, kind)) {
+    if (vma->implied && !trace::permits(vma->prot, kind)) {
       const KnownVma whole = *vma;
       const Prot prot = whole.prot | right_for(kind);
       vmas_.protect(whole.start, whole.end, prot);
@@ -804,10 +764,10 @@ class Importer {
       case CallKind::mmap: {
         const std::uint64_t length = page_up(a[1]);
         if (!check_result(call, *value, length, column)) return false;
-        const Prot prot = decode_prot(a[2]);
+        const Prot prot = linux_abi::prot_of(a[2]);
         vmas_.map(KnownVma{*value, *value + length, prot, false});
         ++stats_.calls;
-        return put(trace::Mmap{t, *value, length, prot, decode_map_flags(a[3])});
+        return put(trace::Mmap{t, *value, length, prot, linux_abi::map_flags_of(a[3])});
       }
       case CallKind::munmap: {
         const std::uint64_t length = page_up(a[1]);
@@ -818,13 +778,13 @@ class Importer {
       case CallKind::mprotect: {
         const std::uint64_t length = page_up(a[1]);
         if (!imply_gaps(t, a[0], a[0] + length)) return false;
-        const Prot prot = decode_prot(a[2]);
+        const Prot prot = linux_abi::prot_of(a[2]);
         vmas_.protect(a[0], a[0] + length, prot);
         ++stats_.calls;
         return put(trace::Mprotect{t, a[0], length, prot});
       }
       case CallKind::madvise: {
-        if (a[2] != kMadvDontneed && a[2] != kMadvFree && a[2] != kMadvRemove && a[2] != kMadvDontneedLocked) {
+        if (!linux_abi::drops_pages(a[2])) {
           ++stats_.ignored;
           return true;
         }

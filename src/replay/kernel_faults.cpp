@@ -24,15 +24,6 @@ sim::AccessKind machine_kind(AccessKind kind) {
   return sim::AccessKind::read;
 }
 
-// What the VMA's rights allow (PROT_WRITE implies read, as on Linux).
-bool allowed(Prot prot, AccessKind kind) {
-  switch (kind) {
-    case AccessKind::read: return trace::has(prot, Prot::read) || trace::has(prot, Prot::write);
-    case AccessKind::write: return trace::has(prot, Prot::write);
-    case AccessKind::fetch: return trace::has(prot, Prot::exec);
-  }
-  return false;
-}
 
 }  // namespace
 
@@ -79,7 +70,7 @@ TraceReplayer::Kernel::FaultOutcome TraceReplayer::Kernel::handle_fault(Thread& 
                                                                         AccessKind kind,
                                                                         sim::AccessOutcome outcome) {
   const Vma* v = s.vmas.find(va);
-  if (v == nullptr || !allowed(v->prot, kind)) return FaultOutcome::segfault;
+  if (v == nullptr || !trace::permits(v->prot, kind)) return FaultOutcome::segfault;
   const VirtAddr page = va & ~(kPage - 1);
   auto it = s.present.upper_bound(page);
   if (it != s.present.begin()) {

@@ -56,6 +56,18 @@ constexpr bool has(MapFlags set, MapFlags bit) {
 
 enum class AccessKind : std::uint8_t { read, write, fetch };
 
+// Whether a VMA with rights `prot` lets an access of `kind` happen, as on
+// Linux: a write needs PROT_WRITE, a fetch PROT_EXEC, a read PROT_READ or
+// PROT_WRITE (write implies read). Otherwise the access is a segfault.
+constexpr bool permits(Prot prot, AccessKind kind) {
+  switch (kind) {
+    case AccessKind::read: return has(prot, Prot::read) || has(prot, Prot::write);
+    case AccessKind::write: return has(prot, Prot::write);
+    case AccessKind::fetch: return has(prot, Prot::exec);
+  }
+  return false;
+}
+
 // Why a gather ends: the kernel point that runs the gathered maintenance.
 enum class FlushReason : std::uint8_t { syscall, gather, vm_exit };
 
