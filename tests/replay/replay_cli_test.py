@@ -150,6 +150,18 @@ def group_record():
         check(doc.get("kernel", {}).get("memory_calls", 0) > 0, "the recording holds memory calls")
         check(doc.get("kernel", {}).get("touched", 0) > 0, "the touch model touched pages of the strace trace")
         cli_check.expect_bad(tlbkit, ["record", "-o", os.path.join(d, "x.tlbt"), "--", "/no/such/program"], "empty log")
+        if shutil.which("valgrind") is None:
+            check(False, "valgrind is not installed (scripts/install-deps.sh installs it)")
+            return
+        acc = os.path.join(d, "true-accesses.tlbt.zst")
+        p = run(["record", "--accesses", "-o", acc, "--", "/bin/true"])
+        check(p.returncode == 0, f"record --accesses exited {p.returncode}: {p.stderr}")
+        r = run(["replay", acc, "--pes", "2", "--json"])
+        check(r.returncode == 0, f"replay of the lackey recording exited {r.returncode}: {r.stderr}")
+        k = json.loads(r.stdout).get("kernel", {}) if r.returncode == 0 else {}
+        check(k.get("accesses", 0) > 1000 and k.get("touched", 1) == 0,
+              f"a lackey recording carries the program's own accesses, no touch model: {k}")
+        check(k.get("segfaults", 1) == 0, f"every recorded access is inside a VMA it may use: {k}")
 
 
 cli_check.main({"replay": group_replay, "bad_input": group_bad_input, "gen": group_gen, "import": group_import,
