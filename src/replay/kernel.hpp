@@ -47,6 +47,18 @@ struct Space {
   percpu::IdContext ids;  // ASID or VMID context (process, vm)
   VmaMap vmas;
   std::map<VirtAddr, Present> present;  // by input address
+
+  // The present entry whose page or block holds `va`, or present.end().
+  std::map<VirtAddr, Present>::iterator present_at(VirtAddr va) {
+    auto it = present.upper_bound(va);
+    if (it == present.begin()) return present.end();
+    --it;
+    return va < it->first + it->second.size ? it : present.end();
+  }
+  // Whether anything in [start, end) is present.
+  bool any_present(VirtAddr start, VirtAddr end) {
+    return present_at(start) != present.end() || present.lower_bound(start) != present.lower_bound(end);
+  }
   std::optional<VirtAddr> brk_start;
   VirtAddr brk_end = 0;
   unsigned threads = 0;
@@ -141,6 +153,7 @@ class TraceReplayer::Kernel {
   // Gives present pages in [start, end) the rights of their VMAs now.
   void reprotect_present(Space& s, VirtAddr start, VirtAddr end);
   pt::LeafAttributes attributes(const Space& s, trace::Prot prot, CopyOnWrite cow) const;
+  // Records `p` at `va`, and maps it unless it is hidden (PROT_NONE).
   void map_present(Space& s, VirtAddr va, const Present& p, trace::Prot prot);
   void grow_vma(Thread& t, Space& s, VirtAddr start, VirtAddr end, trace::Prot prot, trace::MapFlags flags);
   std::string check_kernel_window(const Space& s, VirtAddr start, VirtAddr end) const;

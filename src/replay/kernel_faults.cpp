@@ -72,13 +72,7 @@ TraceReplayer::Kernel::FaultOutcome TraceReplayer::Kernel::handle_fault(Thread& 
   const Vma* v = s.vmas.find(va);
   if (v == nullptr || !trace::permits(v->prot, kind)) return FaultOutcome::segfault;
   const VirtAddr page = va & ~(kPage - 1);
-  auto it = s.present.upper_bound(page);
-  if (it != s.present.begin()) {
-    --it;
-    if (page >= it->first + it->second.size) it = s.present.end();
-  } else {
-    it = s.present.end();
-  }
+  const auto it = s.present_at(page);
   if (it == s.present.end()) {
     fault_in(t, s, *v, page, kind);
     return FaultOutcome::handled;
@@ -114,11 +108,7 @@ void TraceReplayer::Kernel::fault_in(Thread& t, Space& s, const Vma& v, VirtAddr
   const bool shared = trace::has(v.flags, MapFlags::shared);
   const bool opened = enter(t, fmt::format("fault by thread {} at {:#x}", t.id, page));
   const VirtAddr block = page & ~(kBlock - 1);
-  const bool block_fits = block >= v.start && block + kBlock <= v.end &&
-                          s.present.lower_bound(block) == s.present.lower_bound(block + kBlock) &&
-                          (s.present.lower_bound(block) == s.present.begin() ||
-                           std::prev(s.present.lower_bound(block))->first +
-                                   std::prev(s.present.lower_bound(block))->second.size <= block);
+  const bool block_fits = block >= v.start && block + kBlock <= v.end && !s.any_present(block, block + kBlock);
   if (trace::has(v.flags, MapFlags::huge) && anonymous &&
       profile_.transparent_huge_pages == sim::Profile::HugePages::on && block_fits) {
     const PhysAddr frame = frames_.allocate(kBlock);

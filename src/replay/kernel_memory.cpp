@@ -80,12 +80,11 @@ std::string TraceReplayer::Kernel::check_kernel_window(const Space& s, VirtAddr 
 // ---- present pages ------------------------------------------------------------
 
 void TraceReplayer::Kernel::split_present_at(Space& s, VirtAddr at) {
-  auto it = s.present.upper_bound(at);
-  if (it == s.present.begin()) return;
-  --it;
+  const auto it = s.present_at(at);
+  if (it == s.present.end()) return;
   const VirtAddr base = it->first;
   const Present block = it->second;
-  if (block.size == kPage || at == base || at >= base + block.size) return;
+  if (block.size == kPage || at == base) return;
   s.present.erase(it);
   for (std::uint64_t off = 0; off < block.size; off += kPage) {
     Present p = block;
@@ -167,8 +166,10 @@ void TraceReplayer::Kernel::reprotect_present(Space& s, VirtAddr start, VirtAddr
 }
 
 void TraceReplayer::Kernel::map_present(Space& s, VirtAddr va, const Present& p, Prot prot) {
-  note(s.table->map(va, p.pa, p.size, attributes(s, prot, p.cow), gather(s)),
-       fmt::format("map of {:#x} in space {}", va, s.id));
+  if (p.visible == Visible::yes) {
+    note(s.table->map(va, p.pa, p.size, attributes(s, prot, p.cow), gather(s)),
+         fmt::format("map of {:#x} in space {}", va, s.id));
+  }
   s.present[va] = p;
   run_.kernel.peak_present_pages = std::max<std::uint64_t>(run_.kernel.peak_present_pages, s.present.size());
 }
@@ -339,19 +340,11 @@ std::string TraceReplayer::Kernel::on(const trace::Mremap& e) {
         Present page = p;
         page.pa = p.pa + off;
         page.size = kPage;
-        if (page.visible == Visible::yes) {
-          map_present(s, to + off, page, vma.prot);
-        } else {
-          s.present[to + off] = page;
-        }
+        map_present(s, to + off, page, vma.prot);
       }
       continue;
     }
-    if (p.visible == Visible::yes) {
-      map_present(s, to, p, vma.prot);
-    } else {
-      s.present[to] = p;
-    }
+    map_present(s, to, p, vma.prot);
   }
   s.vmas.insert(Vma{e.new_addr, e.new_addr + kept, vma.prot, vma.flags});
   leave(opened);
@@ -386,11 +379,7 @@ std::string TraceReplayer::Kernel::on(const trace::Fork& e) {
     }
     p.cow = CopyOnWrite::yes;
     frames_.add_reference(p.frame);
-    if (p.visible == Visible::yes) {
-      map_present(*cs, va, p, v->prot);
-    } else {
-      cs->present[va] = p;
-    }
+    map_present(*cs, va, p, v->prot);
   }
   leave(opened);
   start_thread(e.child, e.child_space, trace::ThreadStart::kAnyPe);
