@@ -26,6 +26,7 @@ struct PlanOptions {
   std::vector<std::string> pages;
   std::vector<std::string> blocks;
   std::vector<std::string> tables;
+  std::vector<std::string> emptied_tables;
   std::vector<std::string> clean;
   std::string regime = "el1";
   std::string asid = "0";
@@ -50,14 +51,14 @@ std::pair<std::uint64_t, std::uint64_t> parse_start_count(const std::string& opt
 }
 
 void add_ranges(std::vector<PendingRange>& out, const std::string& option, const std::vector<std::string>& specs,
-                unsigned level, EntryKind entry, std::uint64_t unit) {
+                unsigned level, EntryKind entry, std::uint64_t unit, pt::Beneath beneath = pt::Beneath::unseen) {
   for (const std::string& spec : specs) {
     const auto [va, count] = parse_start_count(option, spec);
     if (va % unit != 0) throw UsageError(fmt::format("{}: {:#x} is not aligned to {:#x}", option, va, unit));
     if (count > (std::uint64_t{1} << 48) / unit || va + count * unit > (std::uint64_t{1} << 48)) {
       throw UsageError(fmt::format("{}: \"{}\" runs past the 48-bit input space", option, spec));
     }
-    out.push_back(PendingRange{va, count * unit, static_cast<std::uint8_t>(level), entry});
+    out.push_back(PendingRange{va, count * unit, static_cast<std::uint8_t>(level), entry, beneath});
   }
 }
 
@@ -105,13 +106,14 @@ void run(const PlanOptions& o) {
   add_ranges(ranges, "--pages", o.pages, 3, EntryKind::leaf, 0x1000);
   add_ranges(ranges, "--blocks", o.blocks, 2, EntryKind::leaf, 0x20'0000);
   add_ranges(ranges, "--tables", o.tables, 2, EntryKind::table, 0x1000);
+  add_ranges(ranges, "--emptied-tables", o.emptied_tables, 2, EntryKind::table, 0x20'0000, pt::Beneath::reported);
   std::vector<maint::PhysRange> clean;
   for (const std::string& spec : o.clean) {
     const auto [pa, bytes] = parse_start_count("--clean", spec);
     clean.push_back(maint::PhysRange{pa, bytes});
   }
   if (ranges.empty() && clean.empty() && !o.exec) {
-    throw UsageError("nothing to plan: give --pages, --blocks, --tables, --clean or --exec");
+    throw UsageError("nothing to plan: give --pages, --blocks, --tables, --emptied-tables, --clean or --exec");
   }
 
   maint::AddressSpace space;
@@ -159,6 +161,9 @@ void add_plan_command(CLI::App& app) {
   plan->add_option("--blocks", options->blocks, "VA+N: N 2 MiB block entries changed from VA (repeatable)");
   plan->add_option("--tables", options->tables,
                    "VA+N: N pages under changed (freed or replaced) table entries (repeatable)");
+  plan->add_option("--emptied-tables", options->emptied_tables,
+                   "VA+N: N last-level tables (2 MiB each) emptied entry by entry and freed, their "
+                   "entries given with --pages: only their walk-cache entries are owed (repeatable)");
   plan->add_option("--clean", options->clean, "PA+BYTES: memory needing DC CIVAC before reuse (repeatable)");
   plan->add_option("--regime", options->regime, "el1 (default), el2 or stage2");
   plan->add_option("--asid", options->asid, "ASID of the address space (el1)");

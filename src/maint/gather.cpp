@@ -40,7 +40,7 @@ void Gather::note_clean(PhysAddr pa, std::uint64_t size) {
 }
 
 void Gather::invalidate_now(const Change& change) {
-  const PendingRange range{change.va, change.size, change.level, change.entry};
+  const PendingRange range{change.va, change.size, change.level, change.entry, change.beneath};
   Pending now;
   now.ranges = std::span<const PendingRange>(&range, 1);
   now.exec = change.exec;

@@ -92,9 +92,20 @@ Status emit_per_va(const Pending& pending, const AddressSpace& space, const arch
     const Status s = out.loop(OpClass::by_va, count, step >> 12,
                               [&] { return by_va_op(pending, space, features, first, r.level); });
     if (!s.ok()) return s;
-    covered += count * step / kPage;
+    // Under an emptied table one op per slot retires its walk-cache entry
+    // and, of translations, at most the one page it names.
+    covered += r.entry == EntryKind::table && r.beneath == Beneath::reported ? count : count * step / kPage;
   }
   return ok_status();
+}
+
+// Pages of the ranges' spans that hold no translation any more: all of an
+// emptied table's span but one page per slot. A range op over them retires
+// nothing of value, so they are not collateral.
+std::uint64_t dead_pages(const Pending& pending) {
+  std::uint64_t dead = 0;
+  for (const PendingRange& r : pending.ranges) dead += r.size / kPage - needed_pages(r);
+  return dead;
 }
 
 // Covers [va, va + pages) exactly: base-32 digits of pages / 2, one range op
@@ -177,7 +188,7 @@ Status emit_tlbi_shape(Shape shape, const Pending& pending, const AddressSpace& 
       for (const PendingRange& r : pending.ranges) {
         s = emit_exact(pending, space, features, r, ttl_level, out);
         if (!s.ok()) return s;
-        covered_pages += r.size / kPage;
+        covered_pages += needed_pages(r);
       }
       break;
     case Shape::range_rounded:
@@ -202,6 +213,10 @@ Status emit_tlbi_shape(Shape shape, const Pending& pending, const AddressSpace& 
       break;
   }
   if (!s.ok()) return s;
+  if (shape == Shape::range_rounded || shape == Shape::range_merged) {
+    const std::uint64_t dead = dead_pages(pending);
+    covered_pages = covered_pages > dead ? covered_pages - dead : 0;
+  }
   if (space.regime == Regime::stage2 && !is_wide(shape)) {
     // IPA ops spare combined stage 1+2 entries: drop the VMID's stage 1 too.
     s = out.one(OpClass::dsb_full, [] { return arch::make_op(Instr::dsb_ish); });

@@ -22,7 +22,7 @@ std::string_view shape_name(Shape shape) {
 
 std::uint64_t pending_pages(const Pending& pending) {
   std::uint64_t pages = 0;
-  for (const PendingRange& r : pending.ranges) pages += r.size / kPage;
+  for (const PendingRange& r : pending.ranges) pages += needed_pages(r);
   return pages;
 }
 

@@ -12,7 +12,7 @@ namespace {
 constexpr VirtAddr last_byte(const PendingRange& r) { return r.va + (r.size - 1); }
 
 constexpr bool same_kind(const PendingRange& a, const PendingRange& b) {
-  return a.level == b.level && a.entry == b.entry;
+  return a.level == b.level && a.entry == b.entry && a.beneath == b.beneath;
 }
 
 // Whether the union of a and b is one contiguous range.
@@ -29,7 +29,7 @@ constexpr PendingRange merged(const PendingRange& a, const PendingRange& b) {
   const VirtAddr a_last = last_byte(a);
   const VirtAddr b_last = last_byte(b);
   const VirtAddr last = a_last > b_last ? a_last : b_last;
-  return PendingRange{first, last - first + 1, a.level, a.entry};
+  return PendingRange{first, last - first + 1, a.level, a.entry, a.beneath};
 }
 
 // Physical ranges: the same rules, through the same code, as one-level
@@ -117,7 +117,7 @@ Status RequestSlot::stage(const Change& change) {
   }
   if (change.exec == ExecGain::yes) request_.exec_ = ExecGain::yes;
   if (arch::needs_invalidation(change.kind)) {
-    request_.add(PendingRange{change.va, change.size, change.level, change.entry});
+    request_.add(PendingRange{change.va, change.size, change.level, change.entry, change.beneath});
   }
   return ok_status();
 }

@@ -20,6 +20,7 @@ struct ChangeClass {
   ChangeKind kind;
   ExecGain exec;
   pt::CacheMaintenance cmo = pt::CacheMaintenance::none;
+  pt::Beneath beneath = pt::Beneath::unseen;
 };
 
 class ChangeEmitter {
@@ -69,7 +70,7 @@ class ChangeEmitter {
   static std::uint32_t signature_of(ChangeClass c) {
     return std::uint32_t{c.level} | static_cast<std::uint32_t>(c.entry) << 6 |
            static_cast<std::uint32_t>(c.kind) << 8 | static_cast<std::uint32_t>(c.exec) << 16 |
-           static_cast<std::uint32_t>(c.cmo) << 24;
+           static_cast<std::uint32_t>(c.cmo) << 24 | static_cast<std::uint32_t>(c.beneath) << 28;
   }
   static Change make_change(VirtAddr va, std::uint64_t size, ChangeClass what, PhysAddr output) {
     Change c;
@@ -80,6 +81,7 @@ class ChangeEmitter {
     c.kind = what.kind;
     c.exec = what.exec;
     c.cmo = what.cmo;
+    c.beneath = what.beneath;
     c.output = output;
     return c;
   }

@@ -63,12 +63,14 @@ pt::CacheMaintenance Editor::cmo_for(Descriptor old_desc) const {
                                                : pt::CacheMaintenance::none;
 }
 
-void Editor::clear(const Slot& slot) {
+void Editor::clear(const Slot& slot, pt::Beneath beneath) {
   const Descriptor old_desc = read_entry(slot.entry);
   write_entry(slot.entry, arch::kInvalidDescriptor);
   const EntryKind entry = entry_kind(old_desc, slot.level);
   const pt::CacheMaintenance cmo = entry == EntryKind::leaf ? cmo_for(old_desc) : pt::CacheMaintenance::none;
-  emitter_.record(slot.va, slot.size, {level_byte(slot.level), entry, ChangeKind::unmap, ExecGain::no, cmo},
+  if (entry == EntryKind::leaf) beneath = pt::Beneath::unseen;
+  emitter_.record(slot.va, slot.size,
+                  {level_byte(slot.level), entry, ChangeKind::unmap, ExecGain::no, cmo, beneath},
                   arch::output_address(old_desc));
 }
 
@@ -200,9 +202,9 @@ void Editor::collapse_table(const Slot& slot, Descriptor block) {
   retire_subtree(arch::output_address(old_desc), slot.level + 1);
 }
 
-void Editor::unhook_table(const Slot& slot) {
+void Editor::unhook_table(const Slot& slot, pt::Beneath beneath) {
   const Descriptor old_desc = read_entry(slot.entry);
-  clear(slot);
+  clear(slot, beneath);
   retire_subtree(arch::output_address(old_desc), slot.level + 1);
 }
 

@@ -59,8 +59,10 @@ class Editor {
     update_other(slot, old_desc, new_desc, t);
   }
 
-  // Writes invalid into a valid slot and reports the unmap.
-  void clear(const Slot& slot);
+  // Writes invalid into a valid slot and reports the unmap; `beneath` is
+  // what the record of a table entry says (see pt::Beneath; ignored for a
+  // leaf).
+  void clear(const Slot& slot, pt::Beneath beneath = pt::Beneath::unseen);
 
   // Puts a new, empty table into an invalid slot (from the reserve).
   void install_table(const Slot& slot);
@@ -82,8 +84,9 @@ class Editor {
   // Writes invalid into a slot holding a table and retires the table and
   // every table below it. Their entries are left as they are: once the
   // maintenance for the slot's whole range has completed nothing can reach
-  // them.
-  void unhook_table(const Slot& slot);
+  // them. `beneath`: reported when the caller has just cleared every valid
+  // entry of the table, each with its own record (see pt::Beneath).
+  void unhook_table(const Slot& slot, pt::Beneath beneath);
 
   // A new leaf in an invalid slot; `exec` as arch::exec_gain(invalid, leaf).
   void make_leaf(const Slot& slot, Descriptor leaf, arch::ExecGain exec);

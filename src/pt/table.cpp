@@ -37,7 +37,7 @@ class Teardown {
     return Descend::no;
   }
   Descend table_pre(const Slot& slot) {
-    editor_.unhook_table(slot);
+    editor_.unhook_table(slot, pt::Beneath::unseen);
     return Descend::no;
   }
   void table_post(const Slot&) {}

@@ -33,13 +33,16 @@ class UnmapWriter {
     // A table wholly inside the range goes as one: unhooking it removes
     // every translation below it.
     if (rule_.range.covers(slot) && !editor_.unmap_reports_each_leaf()) {
-      editor_.unhook_table(slot);
+      editor_.unhook_table(slot, pt::Beneath::unseen);
       return Descend::no;
     }
     return Descend::yes;
   }
+  // A table this unmap emptied (or found empty): every entry it held was
+  // cleared here, each with its own record, so the table entry's record owes
+  // only the walk-cache entry.
   void table_post(const Slot& slot) {
-    if (table_is_empty(editor_.tree().memory, slot)) editor_.unhook_table(slot);
+    if (table_is_empty(editor_.tree().memory, slot)) editor_.unhook_table(slot, pt::Beneath::reported);
   }
 
  private:

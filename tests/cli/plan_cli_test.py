@@ -74,6 +74,7 @@ def group_explain():
                   ["--pages", "0x200000+40", "--regime", "el2"],
                   ["--pages", "0x200000+512", "--features", "tlbirange", "--regime", "stage2", "--vmid", "3"],
                   ["--tables", "0x40000000+512", "--features", "ttl,tlbirange"],
+                  ["--emptied-tables", "0x40000000+3", "--pages", "0x40000000+2", "--features", "ttl,tlbirange"],
                   ["--pages", "0x1000+5", "--pages", "0x9000+5", "--pages", "0x100000+7", "--features",
                    "tlbirange"]):
         d = plan_json([*extra, "--explain"])
@@ -81,6 +82,16 @@ def group_explain():
         check(best is not None and d["explain"]["chosen"] == best["shape"], f"{extra}: chosen {d.get('explain')}")
         plain = plan_json(extra)
         check(plain.get("ops") == d.get("ops"), f"{extra}: --explain changed the plan")
+
+    # Tables emptied entry by entry owe their walk entries only: one non-leaf
+    # VAE1IS per 2 MiB slot (ASID 0, VA >> 12 in the operand), no TTL.
+    emptied = plan_json(["--emptied-tables", "0x40000000+3", "--features", "ttl"])
+    ops = [op["op"] for op in emptied.get("ops", [])]
+    check(ops == ["dsb ishst", "tlbi vae1is", "tlbi vae1is", "tlbi vae1is", "dsb ish"], f"emptied tables: {ops}")
+    # The same 6 MiB as tables unhooked whole: 1536 pages owed, ASID-wide.
+    whole = plan_json(["--tables", "0x40000000+1536", "--features", "ttl"])
+    ops = [op["op"] for op in whole.get("ops", [])]
+    check(ops == ["dsb ishst", "tlbi aside1is", "dsb ish"], f"tables unhooked whole: {ops}")
 
     nothing = run(["plan", "--exec", "--explain", "--policy", "linux"])
     check(nothing.returncode == 2 and "considers no alternatives" in nothing.stderr, "--explain of a baseline")
@@ -107,7 +118,7 @@ def group_bad_input():
     # Past 64 bits and then not a digit: no number at all; a doubled sign too.
     expect_bad([*one, "--pes", "99999999999999999999z"], '--pes: "99999999999999999999z" is not a number')
     expect_bad([*one, "--pes", "--8"], '--pes: "--8" is not a number')
-    for option in ("--pages", "--blocks", "--tables", "--clean"):
+    for option in ("--pages", "--blocks", "--tables", "--emptied-tables", "--clean"):
         expect_bad(["plan", option, "zz+1"], f'{option}: "zz" is not a number')
         expect_bad(["plan", option, "0x200000+1z"], f'{option}: "1z" is not a number')
         expect_bad(["plan", option, "-0x200000+1"], f'{option}: "-0x200000" is out of range')

@@ -14,6 +14,7 @@ namespace {
 using arch::Instr;
 using arch::Op;
 using arch::Presence;
+using pt::Beneath;
 using pt::EntryKind;
 using maint::PendingRange;
 
@@ -116,6 +117,40 @@ TEST(CoverageOracle, RejectsOnePageOpsForOnlyPartOfAFreedTable) {
   c.ranges = {{0x4000'0000, 2 * kPage, 2, EntryKind::table}};
   c.space.asid = 5;
   EXPECT_FALSE(c.check({kIshst, {Instr::vae1is, 0x0005'0000'0004'0000}, kIsh}).empty());
+}
+
+TEST(CoverageOracle, OneNonLeafOpAnywhereInEachSlotOfAnEmptiedTableRetiresItsWalkEntry) {
+  Case c;
+  // Two level-2 slots whose tables were emptied entry by entry.
+  c.ranges = {{0x4000'0000, 2 * 0x20'0000, 2, EntryKind::table, Beneath::reported}};
+  c.space.asid = 5;
+  EXPECT_TRUE(c.check({kIshst,
+                       {Instr::vae1is, 0x0005'0000'0004'0123},
+                       {Instr::vae1is, 0x0005'0000'0004'03ff},
+                       kIsh})
+                  .empty());
+  // One slot left: its walk entry survives.
+  EXPECT_FALSE(c.check({kIshst, {Instr::vae1is, 0x0005'0000'0004'0123}, kIsh}).empty());
+  // Leaf-only forms and TTL hints spare walk entries (known bugs 6, 7, 10).
+  EXPECT_FALSE(c.check({kIshst,
+                        {Instr::vale1is, 0x0005'0000'0004'0000},
+                        {Instr::vale1is, 0x0005'0000'0004'0200},
+                        kIsh})
+                   .empty());
+  c.features.ttl = Presence::present;
+  EXPECT_FALSE(c.check({kIshst,
+                        {Instr::vae1is, 0x0005'6000'0004'0000},
+                        {Instr::vae1is, 0x0005'6000'0004'0200},
+                        kIsh})
+                   .empty());
+}
+
+TEST(CoverageOracle, OneOpPerSlotIsNotEnoughForATableUnhookedWhole) {
+  Case c;
+  c.ranges = {{0x4000'0000, 0x20'0000, 2, EntryKind::table, Beneath::unseen}};
+  c.space.asid = 5;
+  EXPECT_FALSE(c.check({kIshst, {Instr::vae1is, 0x0005'0000'0004'0000}, kIsh}).empty());
+  EXPECT_TRUE(c.check({kIshst, {Instr::aside1is, 0x0005'0000'0000'0000}, kIsh}).empty());
 }
 
 TEST(CoverageOracle, OneOpRetiresAWholeBlockEntry) {

@@ -467,6 +467,54 @@ TEST_F(GatherFixture, EndToEndUnmapOfOnePageOfATableProducesTheExactPlan) {
   EXPECT_TRUE(table->query(0x1000'2000).ok());
 }
 
+TEST_F(GatherFixture, AnEmptiedTableDoesNotMergeWithAnAdjacentTableWhoseLeavesWereNotReported) {
+  Gather gather(asid5(), {}, policy, executor, memory);
+  Change whole = leaf_change(0x4000'0000, 0x20'0000, ChangeKind::unmap, 2);
+  whole.entry = EntryKind::table;  // unhooked whole: every page under it owed
+  Change emptied = whole;
+  emptied.va = 0x4020'0000;
+  emptied.beneath = Beneath::reported;  // emptied entry by entry: its walk entry owed
+  Change emptied_next = emptied;
+  emptied_next.va = 0x4040'0000;
+  gather.record(whole);
+  gather.record(emptied);
+  gather.record(emptied_next);  // continues the emptied range
+  const std::vector<PendingRange> want{{0x4000'0000, 0x20'0000, 2, EntryKind::table, Beneath::unseen},
+                                       {0x4020'0000, 0x40'0000, 2, EntryKind::table, Beneath::reported}};
+  const Pending p = gather.pending();
+  EXPECT_EQ(std::vector<PendingRange>(p.ranges.begin(), p.ranges.end()), want);
+}
+
+TEST_F(GatherFixture, EndToEndUnmapThatEmptiesTablesPageByPageOwesOneNonLeafOpPerTable) {
+  auto geometry = arch::Geometry::stage1(arch::Granule::k4K, 39);
+  auto table = pt::Table::create(arch::Regime::el1_stage1, *geometry, memory);
+  ASSERT_TRUE(table.ok());
+  {
+    Gather gather(asid5(), {}, policy, executor, memory);
+    ASSERT_TRUE(table->map(0x1000'0000, 0x9000'0000, 2 * kPage, arch::s1::Attributes{}, gather).ok());
+  }
+  {
+    Gather gather(asid5(), {}, policy, executor, memory);
+    ASSERT_TRUE(table->unmap(0x1000'0000, 2 * kPage, gather).ok());
+    ASSERT_TRUE(gather.finish().ok());
+    EXPECT_EQ(gather.tables_freed(), 2u) << "the level-3 and level-2 tables";
+  }
+  // The two pages, each with a record, emptied the level-3 table, whose
+  // entry emptied the level-2 table: 4 entries, under the threshold of 32.
+  // Tables changed, so non-leaf VAE1IS throughout: the pages, then one op
+  // for the level-2 slot [0x1000_0000, +2 MiB) at its first address, one for
+  // the root slot [0, 1 GiB) at 0.
+  ASSERT_EQ(executor.plans.size(), 1u);
+  const std::vector<Op> expected{{Instr::dsb_ishst, 0},
+                                 {Instr::vae1is, 0x0005'0000'0001'0000},
+                                 {Instr::vae1is, 0x0005'0000'0001'0001},
+                                 {Instr::vae1is, 0x0005'0000'0001'0000},
+                                 {Instr::vae1is, 0x0005'0000'0000'0000},
+                                 {Instr::dsb_ish, 0}};
+  EXPECT_EQ(executor.plans[0], expected);
+  EXPECT_TRUE(memory.problems().empty());
+}
+
 TEST_F(GatherFixture, EndToEndUnmapOfAWholeTableUsesNonLeafOpsAndFreesItAfter) {
   auto geometry = arch::Geometry::stage1(arch::Granule::k4K, 39);
   auto table = pt::Table::create(arch::Regime::el1_stage1, *geometry, memory);
@@ -480,12 +528,14 @@ TEST_F(GatherFixture, EndToEndUnmapOfAWholeTableUsesNonLeafOpsAndFreesItAfter) {
   executor.before = [&] { live_during_plan = memory.live_pages().size(); };
   {
     Gather gather(asid5(), {}, policy, executor, memory);
-    ASSERT_TRUE(table->unmap(0x1000'0000, 2 * kPage, gather).ok());
+    // The whole 2 MiB the level-3 table maps: unhooked whole, its pages unseen.
+    ASSERT_TRUE(table->unmap(0x1000'0000, 0x20'0000, gather).ok());
     ASSERT_TRUE(gather.finish().ok());
     EXPECT_EQ(gather.tables_freed(), 2u) << "the level-3 and level-2 tables";
   }
-  // The level-2 slot held a table: every page under it (2 MiB = 512 pages)
-  // must go with non-leaf ops, more than the threshold: ASID-wide.
+  // The level-2 slot held a table unhooked whole: every page under it
+  // (2 MiB = 512 pages) must go with non-leaf ops, more than the threshold:
+  // ASID-wide.
   ASSERT_EQ(executor.plans.size(), 1u);
   const std::vector<Op> expected{
       {Instr::dsb_ishst, 0}, {Instr::aside1is, 0x0005'0000'0000'0000}, {Instr::dsb_ish, 0}};

@@ -50,9 +50,13 @@ rc::Gen<Scenario> scenarios() {
       const std::uint64_t slots = level == 1 ? 1 : 64;
       const std::uint64_t va = static_cast<std::uint64_t>(i + 1) * window +
                                *rc::gen::inRange<std::uint64_t>(0, slots) * size;
-      const std::uint64_t bytes = table ? entries * 4096 : entries * size;
+      // A table is unhooked whole (pages of its span owed) or emptied entry by
+      // entry (whole slots, only their walk entries owed).
+      const bool emptied = table && *rc::gen::inRange(0, 2) == 0;
+      const std::uint64_t bytes = emptied ? entries * size : table ? entries * 4096 : entries * size;
       s.ranges.push_back(PendingRange{va, bytes, static_cast<std::uint8_t>(level),
-                                      table ? EntryKind::table : EntryKind::leaf});
+                                      table ? EntryKind::table : EntryKind::leaf,
+                                      emptied ? Beneath::reported : Beneath::unseen});
     }
     if (*rc::gen::inRange(0, 10) == 0) {
       s.coverage = Coverage::everything;

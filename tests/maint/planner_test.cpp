@@ -111,6 +111,32 @@ TEST(Planner, ChangedTablesGetNonLeafOpsWithoutTtl_KnownBugs6And10) {
   EXPECT_EQ(ops, expected);
 }
 
+TEST(Planner, EmptiedTablesOweOneNonLeafOpPerSlotWithoutTtl) {
+  // Three level-2 slots emptied entry by entry (their leaves were reported
+  // apart): one VAE1IS at each slot's first page, no TTL though FEAT_TTL is
+  // there (a hint would spare the walk entries, known bug 10).
+  const auto ops = plan_for({{0x4000'0000, 3 * 0x20'0000, 2, EntryKind::table, Beneath::reported}}, el1(5),
+                            with(Presence::absent, Presence::present));
+  const std::vector<Op> expected{kDsbIshst,
+                                 {Instr::vae1is, 0x0005'0000'0004'0000},
+                                 {Instr::vae1is, 0x0005'0000'0004'0200},
+                                 {Instr::vae1is, 0x0005'0000'0004'0400},
+                                 kDsbIsh};
+  EXPECT_EQ(ops, expected);
+}
+
+TEST(Planner, AnEmptiedOneGigabyteSlotIsOneOpWhereATableUnhookedWholeGoesAsidWide) {
+  const auto emptied = plan_for({{0x4000'0000, 0x4000'0000, 1, EntryKind::table, Beneath::reported}}, el1(5),
+                                with(Presence::absent, Presence::absent));
+  const std::vector<Op> one{kDsbIshst, {Instr::vae1is, 0x0005'0000'0004'0000}, kDsbIsh};
+  EXPECT_EQ(emptied, one);
+  // The same slot unhooked whole: 2^18 pages owed, ASID-wide.
+  const auto whole = plan_for({{0x4000'0000, 0x4000'0000, 1, EntryKind::table, Beneath::unseen}}, el1(5),
+                              with(Presence::absent, Presence::absent));
+  const std::vector<Op> wide{kDsbIshst, {Instr::aside1is, 0x0005'0000'0000'0000}, kDsbIsh};
+  EXPECT_EQ(whole, wide);
+}
+
 TEST(Planner, GlobalEntriesForbidAside1isSoABigChangeUsesVmalle1is) {
   const auto ops = plan_for({{0x1000'0000, 4096 * kPage, 3, EntryKind::leaf}}, el1(5, GlobalEntries::present),
                             with(Presence::absent, Presence::absent));

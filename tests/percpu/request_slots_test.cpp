@@ -105,6 +105,27 @@ TEST(RequestSlots, RangesOfDifferentLevelsOrEntryKindsStayApart) {
   }
 }
 
+TEST(RequestSlots, AnEmptiedTableMergesWithEmptiedNeighboursButNotWithATableUnhookedWhole) {
+  RequestSlot slot;
+  Change whole = change(0x20'0000, 0x20'0000, ChangeKind::unmap, 2, EntryKind::table);
+  Change emptied = change(0x40'0000, 0x20'0000, ChangeKind::unmap, 2, EntryKind::table);
+  emptied.beneath = maint::Beneath::reported;
+  Change emptied_next = emptied;
+  emptied_next.va = 0x60'0000;
+  stage_ok(slot, whole);
+  stage_ok(slot, emptied_next);
+  stage_ok(slot, emptied);  // abuts both: merges only with the emptied one
+  const std::vector<PendingRange> expected{
+      PendingRange{0x20'0000, 0x20'0000, 2, EntryKind::table, maint::Beneath::unseen},
+      PendingRange{0x40'0000, 0x40'0000, 2, EntryKind::table, maint::Beneath::reported},
+  };
+  std::vector<PendingRange> got = ranges_of(slot.peek());
+  ASSERT_EQ(got.size(), expected.size());
+  for (const PendingRange& r : expected) {
+    EXPECT_NE(std::find(got.begin(), got.end(), r), got.end()) << "missing range at " << r.va;
+  }
+}
+
 TEST(RequestSlots, RangeEndingAtTheTopOfTheAddressSpaceMergesWithoutWrapping) {
   RequestSlot slot;
   stage_ok(slot, unmap_page(0xffff'ffff'ffff'f000));

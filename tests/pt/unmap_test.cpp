@@ -22,6 +22,13 @@ constexpr auto kNo = ExecGain::no;
 Event rec(VirtAddr va, std::uint64_t size, unsigned level, EntryKind entry, ChangeKind kind, PhysAddr out) {
   return Event{Via::record, change(va, size, level, entry, kind, kNo, out)};
 }
+// The unmap of table entries whose tables this operation emptied entry by
+// entry, every valid entry with its own record: only walk entries are owed.
+Event emptied(VirtAddr va, std::uint64_t size, unsigned level) {
+  Event e = rec(va, size, level, EntryKind::table, ChangeKind::unmap, kAnyTable);
+  e.change.beneath = pt::Beneath::reported;
+  return e;
+}
 Event now(VirtAddr va, std::uint64_t size, unsigned level, EntryKind entry, ChangeKind kind, PhysAddr out) {
   return Event{Via::invalidate_now, change(va, size, level, entry, kind, kNo, out)};
 }
@@ -162,9 +169,11 @@ TEST_F(UnmapVectors, WholeBlockIsClearedWithoutSplittingAndItsEmptyTableRetired)
 
   // The block goes; the level-2 table it lived in is now empty, so the root
   // entry is unhooked (an unmap of a table entry) and the table retired.
+  // The block has its own record: the root entry's says it owes only its
+  // walk entry.
   EXPECT_EQ(sink.count(Via::invalidate_now), 0u);
   const std::vector<Event> records = {
-      rec(0x0, k1G, 1, kTbl, ChangeKind::unmap, kAnyTable),
+      emptied(0x0, k1G, 1),
       rec(0x20'0000, k2M, 2, kLeaf, ChangeKind::unmap, 0x8'0020'0000),
   };
   EXPECT_EQ(normalized(sink.events()), records) << sink.dump();
@@ -184,9 +193,11 @@ TEST_F(UnmapVectors, OnlyPageOfATreeRetiresBothTablesLeftEmpty) {
 
   ASSERT_EQ(code(table.unmap(0x1000, k4K, sink)), "ok");
 
+  // Both tables were emptied entry by entry (the page, then the level-3
+  // table's entry): both table records owe only their walk entries.
   const std::vector<Event> records = {
-      rec(0x0, k1G, 1, kTbl, ChangeKind::unmap, kAnyTable),
-      rec(0x0, k2M, 2, kTbl, ChangeKind::unmap, kAnyTable),
+      emptied(0x0, k1G, 1),
+      emptied(0x0, k2M, 2),
       rec(0x1000, k4K, 3, kLeaf, ChangeKind::unmap, 0x8'0000'0000),
   };
   EXPECT_EQ(normalized(sink.events()), records) << sink.dump();
@@ -211,8 +222,8 @@ TEST_F(UnmapVectors, EverythingRetiresEveryTableButTheRootAndFreesNone) {
   ASSERT_EQ(code(table.unmap(0x0, 0x80'0000'0000, sink)), "ok");
 
   // root[0] covers the whole range: unhooking it removes every translation
-  // below it, so one unmap of that table entry (output = the level-2 table)
-  // is the complete record. (The engine may also report the entries below;
+  // below it, so one unmap of that table entry (output = the level-2 table,
+  // beneath unseen: nothing below was reported) is the complete record. (The engine may also report the entries below;
   // this test states the minimum: nothing else but unmaps, nothing now.)
   EXPECT_EQ(sink.count(Via::invalidate_now), 0u);
   const std::vector<Event> records = {rec(0x0, k1G, 1, kTbl, ChangeKind::unmap, l2)};

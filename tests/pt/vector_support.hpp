@@ -57,10 +57,11 @@ struct Retired {
 
 inline std::string describe(const Change& c) {
   char buf[200];
-  std::snprintf(buf, sizeof buf, "{L%u va %#llx size %#llx %s %s%s out %#llx}", unsigned{c.level},
+  std::snprintf(buf, sizeof buf, "{L%u va %#llx size %#llx %s %s%s%s out %#llx}", unsigned{c.level},
                 static_cast<unsigned long long>(c.va), static_cast<unsigned long long>(c.size),
                 c.entry == EntryKind::table ? "table" : "leaf", arch::change_kind_name(c.kind),
-                c.exec == ExecGain::yes ? " +exec" : "", static_cast<unsigned long long>(c.output));
+                c.exec == ExecGain::yes ? " +exec" : "", c.beneath == pt::Beneath::reported ? " beneath-reported" : "",
+                static_cast<unsigned long long>(c.output));
   return buf;
 }
 
@@ -216,7 +217,7 @@ inline std::vector<Event> normalized(std::vector<Event> events) {
       const Change& p = last.change;
       const Change& c = e.change;
       const bool same = last.via == e.via && p.level == c.level && p.entry == c.entry && p.kind == c.kind &&
-                        p.exec == c.exec && p.va + p.size == c.va &&
+                        p.exec == c.exec && p.beneath == c.beneath && p.va + p.size == c.va &&
                         (c.entry == EntryKind::table || p.output + p.size == c.output);
       if (same) {
         last.change.size += c.size;

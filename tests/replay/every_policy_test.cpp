@@ -4,13 +4,6 @@
 // baselines model systems' correct behaviour; issue 13 adds models of known
 // bugs, which will be listed apart).
 //
-// Excluded, and why: freebsd and zircon on kernel-purge. Their per-entry
-// loops walk a table emptied by the purge page by page over the table's
-// whole span (the engine reports an emptied table as one change of its
-// span, 1 GiB or 512 GiB), 2^18..2^27 TLBIs: correct but hours long. The
-// fix is in the change record (whether the leaves below were reported
-// already), docs/REPLAY.md "Known limits".
-//
 // Under the sanitizers (TLBKIT_REPLAY_SIZE_DIVISOR) the generators run at a
 // fraction of their default size, to keep the pass in time.
 #include <gtest/gtest.h>
@@ -38,10 +31,6 @@ namespace {
 
 constexpr std::uint64_t kSizeDivisor = TLBKIT_REPLAY_SIZE_DIVISOR;
 
-bool excluded(std::string_view policy, std::string_view generator) {
-  return generator == "kernel-purge" && (policy == "freebsd" || policy == "zircon");
-}
-
 ReplayOptions options_for(std::string_view generator) {
   ReplayOptions o;
   o.pes = 4;
@@ -66,7 +55,6 @@ TEST_P(EveryPolicy, EveryGeneratorAtItsDefaultSizeReplaysClean) {
   ASSERT_NE(policy, nullptr);
   const sim::Profile& profile = *sim::find_profile("mobile-8");
   for (const gen::Generator& g : gen::generators()) {
-    if (excluded(policy->name, g.name)) continue;
     gen::Parameters p;
     p.size = g.default_size / kSizeDivisor;
     TraceReplayer replayer(policy->policy, profile, options_for(g.name));

@@ -274,11 +274,15 @@ TEST(Simulate, APolicyThatSkipsInvalidationIsCaughtServingTheUnmappedPageFromThe
 
 TEST(Simulate, AGlobalMappingInASpaceDeclaredWithoutGlobalsIsCaughtAfterTheAsidFlush) {
   // The planner believes the space holds no global entries; one global
-  // page survives its ASID-wide invalidation and is read stale.
+  // page survives its ASID-wide invalidation and is read stale. The unmap
+  // covers the page's whole 2 MiB, so its level-3 table goes whole and 512
+  // pages are owed: ASID-wide is the cheapest plan.
   Trace t = one_page_read_across_an_unmap();
   arch::s1::Attributes global = user_rw();
   global.scope = arch::s1::Scope::global;
   std::get<TraceBatch>(t.events[0]).batch.steps[0].attributes = global;
+  constexpr std::uint64_t k2M = 0x20'0000;
+  std::get<TraceBatch>(t.events[2]).batch.steps[0] = Step::unmap(kVa & ~(k2M - 1), k2M, "unmap");
   const maint::Planner planner;
   const SimRun run = simulate(t, planner, mobile8(), options_with({}));
   ASSERT_FALSE(run.violations.empty());

@@ -96,6 +96,7 @@ class Checker {
   void run(const std::vector<RecordingSink::Retired>& retired) {
     expand_events();
     check_covered_slots();
+    check_reported_tables();
     check_uncovered_changes();
     check_retired(retired);
     flush();
@@ -273,6 +274,36 @@ class Checker {
           expect_fields(i, level, va, ChangeKind::map, table_desc(level, a),
                         table_desc(level, a) ? arch::ExecGain::no : exec_over(level, va), a & kWalkOaMask);
           break;
+        }
+      }
+    }
+  }
+
+  // Rule 7: a table record saying Beneath::reported is an unmap of table
+  // entries, and every entry that was valid in each table it removed has a
+  // record of its own.
+  void check_reported_tables() {
+    for (std::size_t i = 0; i < events_.size(); ++i) {
+      const pt::Change& c = events_[i].change;
+      if (c.beneath != pt::Beneath::reported) continue;
+      const std::string ev = event_name(i, events_[i]);
+      if (c.entry != EntryKind::table || c.kind != ChangeKind::unmap) {
+        problem(ev + ": says every entry beneath was reported, but is not the unmap of a table entry");
+        continue;
+      }
+      if (c.level >= 3 || c.level < g_.start_level) continue;  // reported by expand_events()
+      const std::uint64_t ls = WalkGeometry::level_size(c.level);
+      const std::uint64_t child = WalkGeometry::level_size(c.level + 1);
+      for (VirtAddr va = c.va; va - c.va < c.size; va += ls) {
+        const TableImage* below = table_for(before_, c.level + 1, va);
+        if (below == nullptr) continue;  // not a table before: reported by rule 1/3
+        for (std::size_t k = 0; k < below->entries.size(); ++k) {
+          const VirtAddr slot = below->va + k * child;
+          if (!valid(below->entries[k])) continue;
+          if (coverage(c.level + 1, slot, Side::old_side) + coverage(c.level + 1, slot, Side::live) == 0) {
+            slot_problem(ev, c.level + 1, slot,
+                         "says every entry beneath was reported, but this valid entry has no record");
+          }
         }
       }
     }

@@ -26,6 +26,9 @@
 //     needs break-before-make (classify == replace) is covered by an
 //     invalidate_now() (with FEAT_BBM level 2: unless only the size changed,
 //     block <-> table).
+//  7. A record with beneath == reported is the unmap of table entries, and
+//     every entry that was valid in each table it removed is covered by a
+//     record of its own (pt::Beneath).
 // Exec rule: a record's exec says whether some input address of the slot can
 // be executed (at some exception level, arch::permissions) after the
 // operation where it could not before, through the leaves in effect before

@@ -164,8 +164,9 @@ bool wide_for(const Context& c, Family f) {
 
 // Spans of input addresses that op `i` removes entries of `entry` kind at
 // `level` from (empty when it removes none of them).
-void add_spans(const Context& c, std::size_t i, pt::EntryKind entry, unsigned level,
+void add_spans(const Context& c, std::size_t i, const maint::PendingRange& r,
                std::vector<std::pair<std::uint64_t, std::uint64_t>>& spans, bool& everything) {
+  const unsigned level = r.level;
   const Op& op = c.ops[i];
   const Known k = know(op.instr);
   if (!is_tlbi(op.instr) || !k.broadcast) return;
@@ -177,10 +178,17 @@ void add_spans(const Context& c, std::size_t i, pt::EntryKind entry, unsigned le
   if (!regime_family(c.space.regime, k.family)) return;
   const Fields f = fields_of(op, k.family);
   if ((k.family == Family::va || k.family == Family::range) && f.asid != c.space.asid) return;
-  if (entry == pt::EntryKind::table) {
+  if (r.entry == pt::EntryKind::table) {
     if (k.leaf) return;
     const bool hinted = is_range(k.family) ? f.ttl_level != 0 : (f.ttl_granule != 0 || f.ttl_level != 0);
     if (hinted) return;
+    if (r.beneath == pt::Beneath::reported) {
+      // Only the table descriptor's walk-cache entry is owed, and every
+      // address of its slot uses it: any one retires the whole slot.
+      const std::uint64_t size = level_bytes(level);
+      spans.emplace_back(f.start & ~(size - 1), (f.end + size - 1) & ~(size - 1));
+      return;
+    }
     spans.emplace_back(f.start, f.end);
     return;
   }
@@ -199,7 +207,7 @@ void check_ranges(const Context& c, std::size_t last_tlbi) {
   for (const maint::PendingRange& r : c.pending.ranges) {
     std::vector<std::pair<std::uint64_t, std::uint64_t>> spans;
     bool everything = false;
-    for (std::size_t i = 0; i <= last_tlbi && i < c.ops.size(); ++i) add_spans(c, i, r.entry, r.level, spans, everything);
+    for (std::size_t i = 0; i <= last_tlbi && i < c.ops.size(); ++i) add_spans(c, i, r, spans, everything);
     if (!everything && !covered(spans, r.va, r.va + r.size)) {
       c.problems.push_back("changed " + std::string(r.entry == pt::EntryKind::table ? "table" : "leaf") +
                            " entries at level " + std::to_string(r.level) + " in [" + hex(r.va) + ", " +

@@ -27,7 +27,9 @@ namespace tlbkit::test {
 //   removes the entries it overlaps; ASIDE1IS removes it unless the space
 //   holds global entries; VMALLE1IS removes every stage-1 entry;
 // - each page under a changed table entry is removed by a non-leaf op with
-//   no TTL (a walk cache may hold the table);
+//   no TTL (a walk cache may hold the table); for an emptied table whose
+//   entries were all reported (Beneath::reported) one such op naming any
+//   address of each table slot is enough: only the walk entry is owed;
 // - stage 2: every changed IPA page is removed by an IPA op (or
 //   VMALLS12E1IS / ALLE1IS), and combined entries by VMALLE1IS after a
 //   DSB ISH that follows the IPA ops (or by VMALLS12E1IS / ALLE1IS);

@@ -23,10 +23,11 @@ struct SinkEvent {
 
 inline std::ostream& operator<<(std::ostream& os, const pt::Change& c) {
   char buf[200];
-  std::snprintf(buf, sizeof buf, "{L%u va %#llx size %#llx %s %s%s out %#llx}", unsigned{c.level},
+  std::snprintf(buf, sizeof buf, "{L%u va %#llx size %#llx %s %s%s%s out %#llx}", unsigned{c.level},
                 static_cast<unsigned long long>(c.va), static_cast<unsigned long long>(c.size),
                 c.entry == pt::EntryKind::table ? "table" : "leaf", arch::change_kind_name(c.kind),
                 c.exec == arch::ExecGain::yes ? " +exec" : "",
+                c.beneath == pt::Beneath::reported ? " beneath-reported" : "",
                 static_cast<unsigned long long>(c.output));
   return os << buf;
 }

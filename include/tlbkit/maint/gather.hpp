@@ -79,7 +79,7 @@ class Gather final : public ChangeSink {
       return;
     }
     close_open_range();
-    ranges_.push_back(PendingRange{change.va, change.size, change.level, change.entry});
+    ranges_.push_back(PendingRange{change.va, change.size, change.level, change.entry, change.beneath});
     open_end_ = change.va + change.size;
     open_key_ = key;
   }
@@ -171,12 +171,13 @@ class Gather final : public ChangeSink {
   pt::TableMemory& memory_;
   PageSink* page_sink_;
 
-  // Changes merge into the last range when they continue it at its level
-  // and entry kind.
+  // Changes merge into the last range when they continue it at its level,
+  // entry kind and what is owed beneath a table.
   // kInvalidates marks changes that need invalidation: only they open ranges.
   static constexpr std::uint16_t kInvalidates = 0x8000;
   static std::uint16_t range_key(const Change& c) {
     return static_cast<std::uint16_t>(c.level | static_cast<unsigned>(c.entry) << 8 |
+                                      static_cast<unsigned>(c.beneath) << 9 |
                                       (arch::needs_invalidation(c.kind) ? kInvalidates : 0u));
   }
   // open_end_ when no range is open (odd: never a page address).

@@ -18,6 +18,7 @@ using arch::ExecGain;
 using arch::Op;
 using arch::PhysAddr;
 using arch::VirtAddr;
+using pt::Beneath;
 using pt::CacheMaintenance;
 using pt::Change;
 using pt::ChangeSink;
@@ -52,6 +53,9 @@ struct PendingRange {
   std::uint64_t size = 0;
   std::uint8_t level = 0;  // level of the changed descriptors
   EntryKind entry = EntryKind::leaf;
+  // Table entries: whether only their walk-cache entries are owed (every
+  // translation below was reported in a range of its own; pt::Beneath).
+  Beneath beneath = Beneath::unseen;
   friend constexpr bool operator==(const PendingRange&, const PendingRange&) = default;
 };
 

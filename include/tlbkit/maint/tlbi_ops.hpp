@@ -24,8 +24,15 @@ struct Form {
 inline bool leaf_ok(const Pending& p) { return !p.tables_changed(); }
 
 // Bytes one per-entry op retires: the entry size of a leaf range; a page
-// under a changed table entry (leaves of any size may be cached below it).
+// under a changed table entry (leaves of any size may be cached below it),
+// or the table entry's whole span when only its walk-cache entry is owed
+// (Beneath::reported: one non-leaf op per table).
 std::uint64_t entry_bytes(const PendingRange& r);
+
+// Pages whose cached entries `r` requires removed: its pages, or one per
+// table entry when only walk-cache entries are owed (nothing else under an
+// emptied table's span translates any more).
+std::uint64_t needed_pages(const PendingRange& r);
 
 // Ops of a loop over `r` at `stride` bytes (the start rounded down to it).
 std::uint64_t loop_count(const PendingRange& r, std::uint64_t stride);

@@ -41,9 +41,10 @@ inline constexpr std::size_t kSlotRanges = 8;
 inline constexpr std::size_t kSlotCleanRanges = 8;
 
 // The merged invalidation work one CPU staged: sorted, non-touching ranges
-// per (level, entry kind), or "everything" after an overflow; whether some
-// change gained execute permission (I-cache maintenance due); and the
-// memory to clean and invalidate from the data caches (sorted, merged).
+// per (level, entry kind, what is owed beneath a table), or "everything"
+// after an overflow; whether some change gained execute permission (I-cache
+// maintenance due); and the memory to clean and invalidate from the data
+// caches (sorted, merged).
 // Thread safety: a value; no sharing.
 class StagedRequest {
  public:
@@ -61,8 +62,8 @@ class StagedRequest {
   friend class RequestSlot;
 
   // Adds `range` (nothing when its size is 0), merging it with every range
-  // of the same level and entry kind it overlaps or abuts; when no room is
-  // left the request becomes "everything".
+  // of the same level, entry kind and beneath it overlaps or abuts; when no
+  // room is left the request becomes "everything".
   void add(const PendingRange& range);
 
   // Adds `range` (nothing when its size is 0) to the clean list, merged

@@ -24,6 +24,20 @@ enum class EntryKind : std::uint8_t { leaf, table };
 // stage-2 unmap or replacement of cacheable memory without FEAT_S2FWB.
 enum class CacheMaintenance : std::uint8_t { none, clean_invalidate };
 
+// For the record of a table entry that was unmapped: what the records say
+// about the translations below it.
+// - unseen: the table went whole (an unmap covering its span unhooks it
+//   without visiting its entries): any address under it may still be
+//   cached, so the maintenance must reach every page of the span.
+// - reported: the table was emptied entry by entry and every entry that was
+//   valid has a record of its own (a leaf, or a lower table's record); what
+//   this record adds is only the walk-cache entry of the table descriptor,
+//   which one non-leaf invalidation at any address of each slot removes
+//   (FreeBSD's pmap_unwire_l3, Zircon's FlushEntry of a freed page table,
+//   KVM's per-entry flush of a freed table: one op per table).
+// Leaves, maps and every other kind: unseen.
+enum class Beneath : std::uint8_t { unseen, reported };
+
 // A run of adjacent descriptor slots at one level that changed the same way.
 // [va, va + size) is the input-address range the slots map; for a table
 // entry it covers every translation below it.
@@ -35,7 +49,9 @@ enum class CacheMaintenance : std::uint8_t { none, clean_invalidate };
 // - every valid slot of a table the operation created (map, or a block
 //   rebuilt as a table by a split): one map record with its final value;
 // - slots of a table it retired: nothing required (the record of the table
-//   entry above covers them); an unmap record is allowed;
+//   entry above covers them); an unmap record is allowed; when every valid
+//   slot of the retired table has one, the table entry's record may say
+//   Beneath::reported;
 // - nothing for a write that changes nothing.
 // For leaves the run is physically contiguous too: it maps (old side for
 // unmap and replace) [va, va + size) to [output, output + size).
@@ -52,6 +68,7 @@ struct Change {
   ExecGain exec = ExecGain::no;
   PhysAddr output = 0;  // output (old for unmap/replace, else new) of the first slot
   CacheMaintenance cmo = CacheMaintenance::none;
+  Beneath beneath = Beneath::unseen;
   friend constexpr bool operator==(const Change&, const Change&) = default;
 };
 
