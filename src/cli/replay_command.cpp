@@ -34,9 +34,27 @@ struct ReplayCommandOptions {
   std::string vmid_bits;
   std::string touch_seed = "1";
   std::string touch_percent = "50";
+  std::string drop;
   bool json = false;
   bool suite = false;
 };
+
+// --drop tlbi|dsb[:N]: fault injection (sim::DropInjection).
+sim::DropInjection parse_drop(const std::string& text) {
+  sim::DropInjection drop;
+  if (text.empty()) return drop;
+  const std::size_t colon = text.find(':');
+  const std::string kind = text.substr(0, colon);
+  if (kind == "tlbi") {
+    drop.kind = sim::DropInjection::Kind::tlbi;
+  } else if (kind == "dsb") {
+    drop.kind = sim::DropInjection::Kind::dsb;
+  } else {
+    throw UsageError(fmt::format("--drop: \"{}\" is not tlbi or dsb (optionally :N, every N-th)", kind));
+  }
+  if (colon != std::string::npos) drop.every = parse_number("--drop", text.substr(colon + 1), 1, 1'000'000'000);
+  return drop;
+}
 
 unsigned id_bits(const char* option, const std::string& text, unsigned profile_bits) {
   if (text.empty()) return profile_bits;
@@ -80,6 +98,7 @@ void run_replay_command(const ReplayCommandOptions& o) {
   options.vmid_bits = id_bits("--vmid-bits", o.vmid_bits, profile.vmid_bits);
   options.touch_seed = parse_number("--touch-seed", o.touch_seed);
   options.touch_percent = static_cast<unsigned>(parse_number("--touch-percent", o.touch_percent, 0, 100));
+  options.drop = parse_drop(o.drop);
 
   report::ReplayLabel label;
   label.trace = o.trace;
@@ -88,6 +107,7 @@ void run_replay_command(const ReplayCommandOptions& o) {
   label.features = options.features;
   label.asid_bits = options.asid_bits;
   label.vmid_bits = options.vmid_bits;
+  label.drop = options.drop;
   if (o.suite) {
     if (!o.trace.empty()) throw UsageError("replay: give a trace or --suite, not both");
     run_suite(entry, profile, options, label, o.json);
@@ -127,6 +147,9 @@ void add_replay_command(CLI::App& app) {
   cmd->add_option("--touch-seed", o->touch_seed, "Seed of the touch model for traces without accesses (default 1)");
   cmd->add_option("--touch-percent", o->touch_percent,
                   "Share of newly accessible pages the touch model touches, 0..100 (default 50)");
+  cmd->add_option("--drop", o->drop,
+                  "Fault injection: leave every TLBI (tlbi) or DSB (dsb) out of the plans, or every N-th "
+                  "(tlbi:N, dsb:N), to see the checkers catch it on this workload (exit 1)");
   cmd->add_flag("--json", o->json, "Print JSON instead of text");
   cmd->callback([o] { run_replay_command(*o); });
 }

@@ -42,14 +42,30 @@ std::vector<std::pair<const char*, std::uint64_t>> kernel_fields(const replay::K
           {"peak_present_pages", k.peak_present_pages}};
 }
 
+// The header's note of an injected fault, or nothing.
+std::string injected_note(const sim::DropInjection& drop) {
+  const std::string text = drop_text(drop);
+  return text.empty() ? "" : fmt::format(" (fault injected: {})", text);
+}
+
 }  // namespace
+
+std::string drop_text(const sim::DropInjection& drop) {
+  using Kind = sim::DropInjection::Kind;
+  if (drop.kind == Kind::none) return "";
+  const char* what = drop.kind == Kind::tlbi ? "TLBI" : "DSB";
+  if (drop.every <= 1) return fmt::format("drop every {}", what);
+  const std::uint64_t n = drop.every;
+  const char* suffix = (n % 100 >= 11 && n % 100 <= 13) ? "th" : n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th";
+  return fmt::format("drop every {}{} {}", n, suffix, what);
+}
 
 std::string replay_text(const replay::ReplayRun& run, const ReplayLabel& label) {
   const sim::SimCounters& c = run.counters;
   std::string out;
-  out += fmt::format("tlbkit replay {}: policy {}, profile {} ({} PEs), features {}, ASID {} bits, VMID {} bits\n\n",
+  out += fmt::format("tlbkit replay {}: policy {}, profile {} ({} PEs), features {}, ASID {} bits, VMID {} bits{}\n\n",
                      label.trace, label.policy, label.profile != nullptr ? label.profile->name : "?", run.pes,
-                     features_text(label.features), label.asid_bits, label.vmid_bits);
+                     features_text(label.features), label.asid_bits, label.vmid_bits, injected_note(label.drop));
   constexpr const char* kRow = "{:<20} {:>14}\n";
   out += fmt::format(kRow, "plans", c.plans);
   out += fmt::format(kRow, "tlbi local", c.tlbi_local);
@@ -63,6 +79,7 @@ std::string replay_text(const replay::ReplayRun& run, const ReplayLabel& label) 
   out += fmt::format(kRow, "maintenance cycles", c.maintenance_cycles);
   out += fmt::format(kRow, "translation cycles", c.translation_cycles);
   out += fmt::format(kRow, "total cycles", run.total_cycles());
+  if (label.drop.kind != sim::DropInjection::Kind::none) out += fmt::format(kRow, "dropped (injected)", c.dropped_ops);
   out += fmt::format(kRow, "violations", run.violations.size());
   out += "\nkernel model:\n";
   for (const auto& [name, value] : kernel_fields(run.kernel)) out += fmt::format("  {:<20} {:>12}\n", name, value);
@@ -92,6 +109,7 @@ json replay_json(const replay::ReplayRun& run, const ReplayLabel& label) {
               {"pes", run.pes},
               {"asid_bits", label.asid_bits},
               {"vmid_bits", label.vmid_bits},
+              {"injected", label.drop.kind == sim::DropInjection::Kind::none ? json(nullptr) : json(drop_text(label.drop))},
               {"counters", counters_json(run.counters)},
               {"cycles",
                {{"maintenance", run.counters.maintenance_cycles},
@@ -106,9 +124,9 @@ json replay_json(const replay::ReplayRun& run, const ReplayLabel& label) {
 
 std::string replay_suite_text(const std::vector<ReplayEntry>& entries, const ReplayLabel& label) {
   std::string out;
-  out += fmt::format("tlbkit replay --suite: policy {}, profile {}, features {}, ASID {} bits, VMID {} bits\n\n",
+  out += fmt::format("tlbkit replay --suite: policy {}, profile {}, features {}, ASID {} bits, VMID {} bits{}\n\n",
                      label.policy, label.profile != nullptr ? label.profile->name : "?",
-                     features_text(label.features), label.asid_bits, label.vmid_bits);
+                     features_text(label.features), label.asid_bits, label.vmid_bits, injected_note(label.drop));
   constexpr const char* kRow = "{:<18} {:>8} {:>8} {:>7} {:>6} {:>7} {:>6} {:>7} {:>7} {:>11} {:>11} {:>11} {:>5}\n";
   out += fmt::format(kRow, "workload", "events", "access", "faults", "plans", "tlbi", "dsb", "refill", "refill",
                      "maint", "transl", "total", "viol");
@@ -167,6 +185,7 @@ json replay_suite_json(const std::vector<ReplayEntry>& entries, const ReplayLabe
     j.erase("features");
     j.erase("asid_bits");
     j.erase("vmid_bits");
+    j.erase("injected");
     j["name"] = e.name;
     workloads.push_back(std::move(j));
     total += e.run.total_cycles();
@@ -178,6 +197,7 @@ json replay_suite_json(const std::vector<ReplayEntry>& entries, const ReplayLabe
               {"features", features_json(label.features)},
               {"asid_bits", label.asid_bits},
               {"vmid_bits", label.vmid_bits},
+              {"injected", label.drop.kind == sim::DropInjection::Kind::none ? json(nullptr) : json(drop_text(label.drop))},
               {"workloads", std::move(workloads)},
               {"totals", {{"cycles", total}, {"violations", violations}}},
               {"ok", ok}};

@@ -70,7 +70,8 @@ json counters_json(const sim::SimCounters& c) {
               {"maintenance_cycles", c.maintenance_cycles},
               {"translation_cycles", c.translation_cycles},
               {"refill_cycles_needed", c.refill_cycles_needed},
-              {"refill_cycles_collateral", c.refill_cycles_collateral}};
+              {"refill_cycles_collateral", c.refill_cycles_collateral},
+              {"dropped_ops", c.dropped_ops}};
 }
 
 namespace {

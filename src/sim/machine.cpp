@@ -27,6 +27,7 @@ const char* violation_kind_name(ViolationKind kind) {
 
 Machine::Machine(PhysicalMemory& memory, const Profile& profile, MachineOptions options)
     : memory_(memory), profile_(profile), options_(options) {
+  if (options_.drop.every == 0) options_.drop.every = 1;  // "every 0th" read as every one
   const unsigned count = options.pes == 0 ? profile.pes : options.pes;
   for (unsigned i = 0; i < count; ++i) {
     pes_.push_back(std::make_unique<Pe>(profile_));

@@ -159,6 +159,18 @@ Status Machine::issue_synced(unsigned pe_index, const arch::Op& op) {
   return ok_status();
 }
 
+bool Machine::injected_drop(const arch::Op& op) {
+  using Kind = DropInjection::Kind;
+  const Kind kind = options_.drop.kind;
+  if (kind == Kind::none) return false;
+  const bool candidate = kind == Kind::tlbi ? arch::info(op.instr).category == arch::Category::tlbi
+                                            : op.instr == Instr::dsb_ishst || op.instr == Instr::dsb_ish ||
+                                                  op.instr == Instr::dsb_nsh || op.instr == Instr::dsb_sy;
+  if (!candidate || ++drop_candidates_ % options_.drop.every != 0) return false;
+  ++counters_.dropped_ops;
+  return true;
+}
+
 Status Machine::execute(unsigned pe, const Plan& plan) {
   if (pe >= pes()) return Error{Errc::out_of_range, "no such PE"};
   ++counters_.plans;
@@ -168,6 +180,7 @@ Status Machine::execute(unsigned pe, const Plan& plan) {
   // watched table page again for each of a plan's many DC ops).
   sync();
   for (const arch::Op& op : plan.ops()) {
+    if (injected_drop(op)) [[unlikely]] continue;
     const Status s = issue_synced(pe, op);
     if (!s.ok()) return s;
   }

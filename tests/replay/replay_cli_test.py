@@ -164,5 +164,47 @@ def group_record():
         check(k.get("segfaults", 1) == 0, f"every recorded access is inside a VMA it may use: {k}")
 
 
+def group_drop():
+    """Fault injection: a clean replay exits 0; the same trace with its
+    TLBIs or DSBs left out shows violations and exits 1."""
+    with tempfile.TemporaryDirectory() as d:
+        plain = os.path.join(d, "t.tlbt")
+        write(plain, TRACE)
+        clean = run(["replay", plain, "--pes", "2", "--json"])
+        check(clean.returncode == 0, f"clean replay exited {clean.returncode}: {clean.stderr}")
+        base = json.loads(clean.stdout) if clean.returncode == 0 else {}
+        check(base.get("injected", 0) is None and base.get("counters", {}).get("dropped_ops") == 0,
+              f"no injection: {base.get('injected')!r}, {base.get('counters', {}).get('dropped_ops')}")
+        tlbis = base.get("counters", {}).get("tlbi_broadcast", 0)
+        for drop, text in (("tlbi", "drop every TLBI"), ("dsb", "drop every DSB")):
+            p = run(["replay", plain, "--pes", "2", "--json", "--drop", drop])
+            check(p.returncode == 1, f"--drop {drop}: exit {p.returncode} (1: violations), {p.stderr}")
+            check("violation" in p.stderr, f"--drop {drop}: stderr says why: {p.stderr!r}")
+            doc = json.loads(p.stdout) if p.stdout else {}
+            check(doc.get("ok") is False and len(doc.get("violations", [])) >= 1,
+                  f"--drop {drop}: violations reported: {doc.get('ok')}")
+            check(doc.get("injected") == text, f"--drop {drop}: injected {doc.get('injected')!r}")
+            if drop == "tlbi":
+                # Every TLBI the clean run issued is dropped; the other PE's
+                # read after the unmap is then served stale.
+                c = doc.get("counters", {})
+                check(c.get("tlbi_broadcast") == 0 and c.get("dropped_ops") == tlbis,
+                      f"--drop tlbi: {c.get('tlbi_broadcast')} issued, {c.get('dropped_ops')} dropped of {tlbis}")
+                kinds = {v.get("kind") for v in doc.get("violations", [])}
+                check("stale-translation" in kinds, f"--drop tlbi: violation kinds {kinds}")
+        t = run(["replay", plain, "--pes", "2", "--drop", "tlbi"])
+        check(t.returncode == 1 and "fault injected: drop every TLBI" in t.stdout
+              and "dropped (injected)" in t.stdout, f"text output: {t.stdout[:300]}")
+        # Dropping every 1000th TLBI of a run that issues fewer drops nothing.
+        few = run(["replay", plain, "--pes", "2", "--json", "--drop", "tlbi:1000"])
+        check(few.returncode == 0, f"--drop tlbi:1000: exit {few.returncode}")
+        cli_check.expect_bad(tlbkit, ["replay", plain, "--drop", "tlb"], '--drop: "tlb" is not tlbi or dsb')
+        cli_check.expect_bad(tlbkit, ["replay", plain, "--drop", "tlbi:0"], "--drop")
+        cli_check.expect_bad(tlbkit, ["replay", plain, "--drop", "dsb:x"], '--drop: "x" is not a number')
+        # The built-in suite too: violations in some workload, exit 1.
+        s = run(["replay", "--suite", "--drop", "tlbi"])
+        check(s.returncode == 1 and "fault injected" in s.stdout, f"--suite --drop tlbi: exit {s.returncode}")
+
+
 cli_check.main({"replay": group_replay, "bad_input": group_bad_input, "gen": group_gen, "import": group_import,
-                "record": group_record})
+                "record": group_record, "drop": group_drop})

@@ -344,6 +344,55 @@ TEST(MachineProfiles, TheShimProfilePaysARoundTripPerPlan) {
   EXPECT_EQ(machine.counters().plans, 1u);
 }
 
+// Four broadcast TLBIs between a DSB ISHST and a DSB ISH, run twice.
+Plan four_tlbis_between_two_dsbs() {
+  Plan plan;
+  EXPECT_TRUE(plan.append(op(Instr::dsb_ishst)).ok());
+  EXPECT_TRUE(plan.append_repeated(*arch::encode_asid(Instr::aside1is, arch::Asid{kAsid}), 4, 0).ok());
+  EXPECT_TRUE(plan.append(op(Instr::dsb_ish)).ok());
+  return plan;
+}
+
+TEST(MachineDropInjection, EveryThirdTlbiCountsAcrossPlansAndIsLeftOut) {
+  PhysicalMemory memory;
+  MachineOptions options{2};
+  options.drop = DropInjection{DropInjection::Kind::tlbi, 3};
+  Machine machine(memory, *find_profile("mobile-8"), options);
+  const Plan plan = four_tlbis_between_two_dsbs();
+  ASSERT_TRUE(machine.execute(0, plan).ok());
+  ASSERT_TRUE(machine.execute(0, plan).ok());
+  // TLBIs 1..8: the 3rd and the 6th are dropped; barriers all run.
+  EXPECT_EQ(machine.counters().dropped_ops, 2u);
+  EXPECT_EQ(machine.counters().tlbi_broadcast, 6u);
+  EXPECT_EQ(machine.counters().dsb, 4u);
+}
+
+TEST(MachineDropInjection, DroppingDsbsSparesTheTlbisAndSingleIssuedOps) {
+  PhysicalMemory memory;
+  MachineOptions options{2};
+  options.drop = DropInjection{DropInjection::Kind::dsb, 1};
+  Machine machine(memory, *find_profile("mobile-8"), options);
+  ASSERT_TRUE(machine.execute(0, four_tlbis_between_two_dsbs()).ok());
+  EXPECT_EQ(machine.counters().dropped_ops, 2u);
+  EXPECT_EQ(machine.counters().dsb, 0u);
+  EXPECT_EQ(machine.counters().tlbi_broadcast, 4u);
+  ASSERT_TRUE(machine.issue(0, op(Instr::dsb_ish)).ok());  // not a plan: runs
+  EXPECT_EQ(machine.counters().dsb, 1u);
+}
+
+TEST(MachineDropInjection, ADroppedTlbiOfThePlannersUnmapIsCaughtAsAStaleTranslation) {
+  test::Stage1Setup setup;
+  setup.options.drop = DropInjection{DropInjection::Kind::tlbi, 1};
+  test::Stage1Machine dropping(setup);
+  dropping.map(2);
+  (void)dropping.read(1, kVa);
+  dropping.unmap(kVa, kPage, dropping.planner);
+  EXPECT_EQ(dropping.read(1, kVa).outcome, AccessOutcome::ok) << "the stale entry still translates";
+  ASSERT_FALSE(dropping.machine.violations().empty());
+  EXPECT_EQ(dropping.machine.violations().front().kind, ViolationKind::stale_translation);
+  EXPECT_GE(dropping.machine.counters().dropped_ops, 1u);
+}
+
 TEST(MachineProfiles, EveryNamedProfileExists) {
   for (const char* name : {"mobile-8", "server-64", "hvf-shim", "erratum-repeat-tlbi"}) {
     ASSERT_NE(find_profile(name), nullptr) << name;

@@ -43,6 +43,10 @@ struct ReplayOptions {
   std::uint64_t touch_limit = 4096;
   // Table pages of the simulated memory (all spaces' tables).
   std::uint64_t table_pages = 1 << 16;
+  // Fault injection (sim::DropInjection): TLBIs or DSBs left out of the
+  // plans, to show the checkers catch them on this workload. None: a real
+  // measurement.
+  sim::DropInjection drop{};
 };
 
 // What the kernel model did, beside the machine's counters.

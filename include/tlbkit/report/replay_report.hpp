@@ -21,12 +21,16 @@ struct ReplayLabel {
   arch::CpuFeatures features;
   unsigned asid_bits = 0;
   unsigned vmid_bits = 0;
+  sim::DropInjection drop;  // fault injection the run was made with
 };
+
+// "drop every 3rd TLBI" / "drop every DSB"; empty for none.
+std::string drop_text(const sim::DropInjection& drop);
 
 std::string replay_text(const replay::ReplayRun& run, const ReplayLabel& label);
 
 // {"trace", "policy", "profile": {...}, "features", "pes", "asid_bits",
-//  "vmid_bits", "counters": {...}, "cycles": {"maintenance", "translation",
+//  "vmid_bits", "injected" (drop_text, or null), "counters": {...}, "cycles": {"maintenance", "translation",
 //  "total"}, "kernel": {...}, "violations": [...], "problems": [...], "ok"}
 nlohmann::json replay_json(const replay::ReplayRun& run, const ReplayLabel& label);
 

@@ -125,7 +125,19 @@ struct SimCounters {
   std::uint64_t translation_cycles = 0;  // L2 hits and walks
   std::uint64_t refill_cycles_needed = 0;
   std::uint64_t refill_cycles_collateral = 0;
+  std::uint64_t dropped_ops = 0;  // left out by MachineOptions::drop (not counted above)
   friend bool operator==(const SimCounters&, const SimCounters&) = default;
+};
+
+// Fault injection, to show on a workload of one's own that the checkers
+// catch a missing instruction: every `every`-th TLBI (or DSB) of the plans
+// the machine executes is left out (counted, 1-based, across the run:
+// every = 1 drops them all). Ops issued one by one (Machine::issue) are
+// never dropped. None: the real machine.
+struct DropInjection {
+  enum class Kind : std::uint8_t { none, tlbi, dsb } kind = Kind::none;
+  std::uint64_t every = 1;
+  friend constexpr bool operator==(const DropInjection&, const DropInjection&) = default;
 };
 
 struct MachineOptions {
@@ -136,6 +148,7 @@ struct MachineOptions {
   // Tests only: rules of the model switched off (weakening.hpp), to show
   // that a test fails without each. None: the real machine.
   Weakenings weakenings{};
+  DropInjection drop{};
 };
 
 class Machine final : public MemoryObserver, public maint::PageSink {
@@ -247,9 +260,13 @@ class Machine final : public MemoryObserver, public maint::PageSink {
   void report(ViolationKind kind, unsigned pe, VirtAddr va, std::optional<TlbEntry> stale,
               std::optional<TlbEntry> current, std::string message);
 
+  // Whether DropInjection leaves `op` out of the plan being executed.
+  bool injected_drop(const arch::Op& op);
+
   PhysicalMemory& memory_;
   Profile profile_;
   MachineOptions options_;
+  std::uint64_t drop_candidates_ = 0;  // TLBIs or DSBs of plans seen so far
   std::vector<std::unique_ptr<Pe>> pes_;
   // Table pages as the other PEs' walkers see them (the last published
   // values), keyed by page.
