@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "compare_command.hpp"
 #include "gen_command.hpp"
 #include "import_command.hpp"
 #include "plan_command.hpp"
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   tlbkit::cli::add_import_command(app);
   tlbkit::cli::add_record_command(app);
   tlbkit::cli::add_gen_command(app);
+  tlbkit::cli::add_compare_command(app);
 
   try {
     app.parse(argc, argv);

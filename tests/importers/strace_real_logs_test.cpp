@@ -29,6 +29,10 @@ const Log kLogs[] = {
     {"threads_fork_exec.log.gz", true},
     {"python_threads_subprocess.log.gz", true},
     {"threads_fork_exec_nofollow.log.gz", false},
+    // Recorded on AArch64 (Linux 6.1 arm64 under qemu-system-aarch64): no
+    // fork or vfork, clone with flags; user addresses at 0xffff... and
+    // 0xaaaa....
+    {"busybox_pipeline.aarch64.log.gz", true},
 };
 
 std::string path_of(const Log& log) { return std::string(TLBKIT_TEST_DATA) + "/strace/" + log.file; }

@@ -37,9 +37,12 @@ ALLOWED = {
     "sim": ["core", "arch", "pt", "plan", "maint", "text"],
     "workload": ["core", "arch", "pt", "plan", "maint", "sim", "text"],
     "replay": ["core", "arch", "pt", "plan", "maint", "percpu", "sim", "workload", "text", "trace"],
-    "report": ["core", "arch", "pt", "plan", "maint", "sim", "workload", "replay", "text", "trace"],
+    "compare": ["core", "arch", "pt", "plan", "maint", "percpu", "baselines", "sim", "workload", "replay", "text",
+                "trace", "gen"],
+    "report": ["core", "arch", "pt", "plan", "maint", "percpu", "baselines", "sim", "workload", "replay", "compare",
+               "text", "trace", "gen"],
     "cli": ["core", "arch", "pt", "plan", "maint", "percpu", "exec", "baselines", "sim", "workload", "replay",
-            "report", "text", "trace", "importers", "gen"],
+            "compare", "report", "text", "trace", "importers", "gen"],
 }
 ORDER = list(ALLOWED)
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')

@@ -2,6 +2,7 @@
 // the baselines that model other systems.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -10,11 +11,35 @@
 
 namespace tlbkit::baselines {
 
+// The translation regimes a system's TLB maintenance manages: a model runs
+// only on workloads made of spaces it manages (Linux manages processes'
+// and the kernel's EL1&0 stage 1, not a VM's stage 2). A bit set.
+enum class Manages : std::uint8_t {
+  none = 0,
+  process_stage1 = 1,  // EL1&0 stage 1, non-global entries under an ASID
+  kernel_stage1 = 2,   // EL1 stage 1, global entries
+  vm_stage2 = 4,       // a VM's stage 2 under a VMID
+  all = 7,
+};
+constexpr Manages operator|(Manages a, Manages b) {
+  return static_cast<Manages>(static_cast<unsigned>(a) | static_cast<unsigned>(b));
+}
+// Whether every regime of `needed` is in `managed`.
+constexpr bool covers(Manages managed, Manages needed) {
+  return (static_cast<unsigned>(managed) & static_cast<unsigned>(needed)) == static_cast<unsigned>(needed);
+}
+
+// Whether a policy promises correct maintenance (a violation under it is a
+// failure), or models a system's known bug (a violation is the point).
+enum class Contract : std::uint8_t { correct, known_bug };
+
 struct PolicyEntry {
   std::string_view name;         // as given to --policy
   std::string_view description;  // one line: what it does or models
   const maint::Policy& policy;
   const maint::Planner* planner = nullptr;  // set when the policy can explain its choice
+  Manages manages = Manages::all;
+  Contract contract = Contract::correct;
 };
 
 // All policies, tlbkit's planner first.

@@ -1,0 +1,87 @@
+// The comparison grid: every workload x profile x feature set x PE count x
+// policy, each cell a replay on the simulated machine with every checker
+// on. Cells run on worker threads; the result does not depend on how many.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tlbkit/arch/features.hpp"
+#include "tlbkit/baselines/registry.hpp"
+#include "tlbkit/compare/workload.hpp"
+#include "tlbkit/replay/trace_replay.hpp"
+#include "tlbkit/sim/profile.hpp"
+
+namespace tlbkit::compare {
+
+struct FeatureSet {
+  std::string name;  // as given ("ttl,tlbirange", "none")
+  arch::CpuFeatures features;
+};
+
+struct GridSpec {
+  std::vector<Workload> workloads;
+  std::vector<const baselines::PolicyEntry*> policies;
+  std::vector<const sim::Profile*> profiles;
+  std::vector<FeatureSet> feature_sets;
+  std::vector<unsigned> pes;  // 0: the profile's
+  // Everything else of the replay (touch model, id widths); pes and
+  // features are set per cell.
+  replay::ReplayOptions replay;
+};
+
+enum class CellState : std::uint8_t {
+  ran,
+  not_applicable,  // the workload uses a regime the policy's system does not manage
+  bad_input,       // the trace could not be replayed (its message in `note`)
+};
+
+struct Cell {
+  std::size_t workload = 0;
+  std::size_t profile = 0;
+  std::size_t feature_set = 0;
+  std::size_t pes_index = 0;
+  std::size_t policy = 0;
+  unsigned pes = 0;  // the PE count it ran with
+  CellState state = CellState::ran;
+  replay::ReplayRun run;  // state ran
+  std::string note;       // not_applicable: why; bad_input: the message
+};
+
+// Cells in row order: workload, then profile, feature set, PE count, and
+// the policy last (one row group per machine setting).
+std::size_t cell_count(const GridSpec& spec);
+
+// Reads every workload once for the regimes it uses (one entry per
+// workload). # Errors: the first workload that cannot be read, with its
+// message; nothing is run then.
+std::optional<std::string> scan_workloads(const GridSpec& spec, std::vector<baselines::Manages>& used);
+
+// Runs every cell (those of `only`, when given: indices into the row order,
+// for sharding) on `jobs` worker threads (at least 1). `progress` is called
+// after each cell with (done, total), one call at a time. `used` is
+// scan_workloads()'s. The cells come back in row order, equal whatever
+// `jobs` is.
+std::vector<Cell> run_grid(const GridSpec& spec, const std::vector<baselines::Manages>& used, unsigned jobs,
+                           const std::function<void(std::size_t, std::size_t)>& progress = {},
+                           const std::vector<std::size_t>* only = nullptr);
+
+// The cell at `index` of the row order (its axes; nothing run).
+Cell cell_at(const GridSpec& spec, std::size_t index);
+
+// Whether the cell ran clean: no violation, no problem.
+bool correct(const Cell& cell);
+
+// For each cell (row order, the whole grid): whether it is the cheapest
+// correct cell (least total cycles; the earlier policy on a tie) of its row
+// group, the cells that share workload, profile, features and PE count.
+std::vector<bool> cheapest_of_groups(const std::vector<Cell>& cells);
+
+// Whether a policy promised correctness (baselines::Contract::correct) and
+// broke it somewhere: the comparison fails (exit 1).
+bool contract_broken(const GridSpec& spec, const std::vector<Cell>& cells);
+
+}  // namespace tlbkit::compare

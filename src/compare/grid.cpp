@@ -1,0 +1,140 @@
+#include "tlbkit/compare/grid.hpp"
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace tlbkit::compare {
+namespace {
+
+std::string regime_names(baselines::Manages m) {
+  std::string out;
+  const auto add = [&](baselines::Manages bit, const char* name) {
+    if (baselines::covers(m, bit)) out += out.empty() ? name : fmt::format(", {}", name);
+  };
+  add(baselines::Manages::process_stage1, "process stage 1");
+  add(baselines::Manages::kernel_stage1, "kernel stage 1");
+  add(baselines::Manages::vm_stage2, "VM stage 2");
+  return out.empty() ? "nothing" : out;
+}
+
+void run_cell(const GridSpec& spec, const std::vector<baselines::Manages>& used, Cell& cell) {
+  const baselines::PolicyEntry& policy = *spec.policies[cell.policy];
+  const baselines::Manages needed = used[cell.workload];
+  if (!baselines::covers(policy.manages, needed)) {
+    cell.state = CellState::not_applicable;
+    cell.note = fmt::format("{} manages {}; the workload uses {}", policy.name, regime_names(policy.manages),
+                            regime_names(needed));
+    return;
+  }
+  replay::ReplayOptions options = spec.replay;
+  options.features = spec.feature_sets[cell.feature_set].features;
+  options.pes = cell.pes;
+  replay::TraceReplayer replayer(policy.policy, *spec.profiles[cell.profile], options);
+  const std::string error = emit(spec.workloads[cell.workload], replayer, cell.pes);
+  if (!error.empty()) {
+    cell.state = CellState::bad_input;
+    cell.note = error;
+    return;
+  }
+  cell.run = replayer.finish();
+}
+
+}  // namespace
+
+std::size_t cell_count(const GridSpec& spec) {
+  return spec.workloads.size() * spec.profiles.size() * spec.feature_sets.size() * spec.pes.size() *
+         spec.policies.size();
+}
+
+Cell cell_at(const GridSpec& spec, std::size_t index) {
+  Cell c;
+  c.policy = index % spec.policies.size();
+  index /= spec.policies.size();
+  c.pes_index = index % spec.pes.size();
+  index /= spec.pes.size();
+  c.feature_set = index % spec.feature_sets.size();
+  index /= spec.feature_sets.size();
+  c.profile = index % spec.profiles.size();
+  c.workload = index / spec.profiles.size();
+  const unsigned pes = spec.pes[c.pes_index];
+  c.pes = pes == 0 ? spec.profiles[c.profile]->pes : pes;
+  return c;
+}
+
+std::optional<std::string> scan_workloads(const GridSpec& spec, std::vector<baselines::Manages>& used) {
+  used.assign(spec.workloads.size(), baselines::Manages::none);
+  for (std::size_t i = 0; i < spec.workloads.size(); ++i) {
+    std::string error = regimes_used(spec.workloads[i], used[i]);
+    if (!error.empty()) return error;
+  }
+  return std::nullopt;
+}
+
+std::vector<Cell> run_grid(const GridSpec& spec, const std::vector<baselines::Manages>& used, unsigned jobs,
+                           const std::function<void(std::size_t, std::size_t)>& progress,
+                           const std::vector<std::size_t>* only) {
+  std::vector<std::size_t> indices;
+  if (only != nullptr) {
+    indices = *only;
+  } else {
+    indices.resize(cell_count(spec));
+    for (std::size_t i = 0; i < indices.size(); ++i) indices[i] = i;
+  }
+  std::vector<Cell> cells(indices.size());
+  for (std::size_t i = 0; i < indices.size(); ++i) cells[i] = cell_at(spec, indices[i]);
+  std::atomic<std::size_t> next{0};
+  std::size_t done = 0;
+  std::mutex progress_mutex;
+  const auto worker = [&] {
+    for (std::size_t i = next++; i < cells.size(); i = next++) {
+      run_cell(spec, used, cells[i]);
+      if (progress) {
+        const std::lock_guard<std::mutex> lock(progress_mutex);
+        progress(++done, cells.size());
+      }
+    }
+  };
+  const unsigned workers = jobs == 0 ? 1 : jobs;
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < workers && t < cells.size(); ++t) threads.emplace_back(worker);
+  worker();
+  for (std::thread& t : threads) t.join();
+  return cells;
+}
+
+bool correct(const Cell& cell) { return cell.state == CellState::ran && cell.run.ok(); }
+
+std::vector<bool> cheapest_of_groups(const std::vector<Cell>& cells) {
+  std::vector<bool> marks(cells.size(), false);
+  const auto same_group = [](const Cell& a, const Cell& b) {
+    return a.workload == b.workload && a.profile == b.profile && a.feature_set == b.feature_set &&
+           a.pes_index == b.pes_index;
+  };
+  for (std::size_t first = 0; first < cells.size();) {
+    std::size_t end = first;
+    std::optional<std::size_t> best;
+    for (; end < cells.size() && same_group(cells[first], cells[end]); ++end) {
+      if (correct(cells[end]) && (!best || cells[end].run.total_cycles() < cells[*best].run.total_cycles())) {
+        best = end;
+      }
+    }
+    if (best) marks[*best] = true;
+    first = end;
+  }
+  return marks;
+}
+
+bool contract_broken(const GridSpec& spec, const std::vector<Cell>& cells) {
+  for (const Cell& c : cells) {
+    if (c.state == CellState::ran && !c.run.ok() &&
+        spec.policies[c.policy]->contract == baselines::Contract::correct) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace tlbkit::compare

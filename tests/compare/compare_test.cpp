@@ -1,0 +1,181 @@
+// The comparison grid (tlbkit/compare): workload names, the row order,
+// regime applicability, the cheapest mark, and that running on several
+// threads changes nothing. Expected values are written out by hand or
+// come from a replay made here without the grid.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "tlbkit/baselines/registry.hpp"
+#include "tlbkit/compare/grid.hpp"
+#include "tlbkit/compare/workload.hpp"
+#include "tlbkit/gen/suite.hpp"
+#include "tlbkit/replay/trace_replay.hpp"
+#include "tlbkit/sim/profile.hpp"
+
+namespace tlbkit::compare {
+namespace {
+
+using baselines::Manages;
+
+std::vector<Workload> parsed(const std::string& spec) {
+  std::vector<Workload> out;
+  const std::optional<std::string> bad = parse_workload(spec, out);
+  EXPECT_FALSE(bad) << *bad;
+  return out;
+}
+
+std::string refusal(const std::string& spec) {
+  std::vector<Workload> out;
+  const std::optional<std::string> bad = parse_workload(spec, out);
+  EXPECT_TRUE(out.empty()) << spec;
+  return bad.value_or("");
+}
+
+TEST(CompareWorkloads, AGeneratorTakesSizeSeedAndPes) {
+  const std::vector<Workload> w = parsed("gen:small-munmap,size=64,seed=9,pes=2");
+  ASSERT_EQ(w.size(), 1u);
+  ASSERT_NE(w[0].generator, nullptr);
+  EXPECT_EQ(w[0].generator->name, "small-munmap");
+  EXPECT_EQ(w[0].parameters.size, 64u);
+  EXPECT_EQ(w[0].parameters.seed, 9u);
+  EXPECT_EQ(w[0].parameters.pes, 2u);
+  EXPECT_EQ(w[0].name, "gen:small-munmap,size=64,seed=9,pes=2");
+  EXPECT_TRUE(w[0].pes_fixed);
+  EXPECT_FALSE(parsed("gen:small-munmap")[0].pes_fixed) << "spread over each cell's PEs";
+}
+
+TEST(CompareWorkloads, SuiteIsEveryBuiltInWorkloadAndAnythingElseIsAFile) {
+  EXPECT_EQ(parsed("suite").size(), gen::builtin_workloads().size());
+  const std::vector<Workload> f = parsed("traces/ls.tlbt.zst");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].generator, nullptr);
+  EXPECT_EQ(f[0].path, "traces/ls.tlbt.zst");
+}
+
+TEST(CompareWorkloads, BadGeneratorNamesAndParametersAreRefusedByName) {
+  EXPECT_NE(refusal("gen:nope").find("no generator \"nope\""), std::string::npos);
+  EXPECT_NE(refusal("gen:jit-wx,sise=3").find("unknown parameter \"sise\""), std::string::npos);
+  EXPECT_NE(refusal("gen:jit-wx,size=0").find("size must be at least 1"), std::string::npos);
+  EXPECT_NE(refusal("gen:jit-wx,pes=65").find("pes must be 1..64"), std::string::npos);
+  EXPECT_NE(refusal("gen:jit-wx,seed=x").find("is not KEY=NUMBER"), std::string::npos);
+  EXPECT_NE(refusal("gen:jit-wx,seed").find("is not KEY=NUMBER"), std::string::npos);
+}
+
+TEST(CompareWorkloads, AMissingFileIsReportedWhenScanned) {
+  Manages used = Manages::none;
+  const std::vector<Workload> w = parsed("/nonexistent/x.tlbt");
+  EXPECT_NE(regimes_used(w[0], used), "");
+}
+
+TEST(CompareWorkloads, RegimesComeFromTheSpacesTheTraceCreates) {
+  Manages used = Manages::none;
+  ASSERT_EQ(regimes_used(parsed("gen:small-munmap,size=8")[0], used), "");
+  EXPECT_EQ(used, Manages::process_stage1);
+  ASSERT_EQ(regimes_used(parsed("gen:vm-teardown,size=64")[0], used), "");
+  EXPECT_EQ(used, Manages::vm_stage2);
+  ASSERT_EQ(regimes_used(parsed("gen:kernel-purge,size=8")[0], used), "");
+  EXPECT_TRUE(baselines::covers(used, Manages::kernel_stage1));
+}
+
+GridSpec two_by_three() {
+  GridSpec spec;
+  for (const char* w : {"gen:small-munmap,size=32", "gen:vm-teardown,size=64"}) {
+    std::vector<Workload> one = parsed(w);
+    spec.workloads.push_back(one[0]);
+  }
+  for (const char* p : {"tlbkit", "linux", "kvm"}) spec.policies.push_back(baselines::find_policy(p));
+  spec.profiles.push_back(sim::find_profile("mobile-8"));
+  arch::CpuFeatures f;
+  f.ttl = arch::Presence::present;
+  spec.feature_sets.push_back(FeatureSet{"ttl", f});
+  spec.pes = {2, 4};
+  return spec;
+}
+
+TEST(CompareGrid, CellsRunPolicyFastestThenPesThenWorkload) {
+  const GridSpec spec = two_by_three();
+  ASSERT_EQ(cell_count(spec), 2u * 2u * 3u);
+  const Cell c = cell_at(spec, 4);  // workload 0, pes index 1 (4 PEs), policy 1
+  EXPECT_EQ(c.workload, 0u);
+  EXPECT_EQ(c.pes_index, 1u);
+  EXPECT_EQ(c.pes, 4u);
+  EXPECT_EQ(c.policy, 1u);
+  const Cell last = cell_at(spec, 11);
+  EXPECT_EQ(last.workload, 1u);
+  EXPECT_EQ(last.pes_index, 1u);
+  EXPECT_EQ(last.policy, 2u);
+}
+
+TEST(CompareGrid, APolicyRunsOnlyWhereItsSystemManagesTheRegimes) {
+  const GridSpec spec = two_by_three();
+  std::vector<Manages> used;
+  ASSERT_FALSE(scan_workloads(spec, used));
+  const std::vector<Cell> cells = run_grid(spec, used, 1);
+  ASSERT_EQ(cells.size(), 12u);
+  // small-munmap (processes): kvm is n/a; vm-teardown (stage 2): linux is.
+  for (const Cell& c : cells) {
+    const std::string_view policy = spec.policies[c.policy]->name;
+    const bool na = (c.workload == 0 && policy == "kvm") || (c.workload == 1 && policy == "linux");
+    EXPECT_EQ(c.state, na ? CellState::not_applicable : CellState::ran) << policy << " on " << c.workload;
+    if (!na) {
+      EXPECT_TRUE(c.run.ok()) << policy;
+    }
+  }
+  EXPECT_FALSE(contract_broken(spec, cells));
+}
+
+TEST(CompareGrid, ACellIsTheReplayOfItsWorkloadAndItDoesNotDependOnTheJobs) {
+  const GridSpec spec = two_by_three();
+  std::vector<Manages> used;
+  ASSERT_FALSE(scan_workloads(spec, used));
+  const std::vector<Cell> one = run_grid(spec, used, 1);
+  const std::vector<Cell> three = run_grid(spec, used, 3);
+  ASSERT_EQ(one.size(), three.size());
+  for (std::size_t i = 0; i < one.size(); ++i) {
+    EXPECT_EQ(one[i].run.counters, three[i].run.counters) << "cell " << i;
+    EXPECT_EQ(one[i].run.violations.size(), three[i].run.violations.size());
+  }
+  // Cell 1: small-munmap, 2 PEs, linux; replayed here without the grid.
+  replay::ReplayOptions options;
+  options.pes = 2;
+  options.features = spec.feature_sets[0].features;
+  replay::TraceReplayer direct(baselines::find_policy("linux")->policy, *sim::find_profile("mobile-8"), options);
+  gen::Parameters p = spec.workloads[0].parameters;
+  p.pes = 2;  // no pes= in its name: spread over the cell's PEs
+  ASSERT_EQ(spec.workloads[0].generator->emit(p, direct), "");
+  EXPECT_EQ(direct.finish().counters, one[1].run.counters);
+}
+
+TEST(CompareGrid, TheCheapestCorrectCellOfEachGroupIsMarkedAndABrokenOneNever) {
+  // Two groups of three policies, totals written by hand.
+  std::vector<Cell> cells(6);
+  const std::uint64_t totals[] = {300, 200, 200, 500, 100, 400};
+  for (std::size_t i = 0; i < 6; ++i) {
+    cells[i].workload = i / 3;
+    cells[i].policy = i % 3;
+    cells[i].run.counters.maintenance_cycles = totals[i];
+  }
+  // Group 2's cheapest (100) has a violation: the next correct one wins.
+  cells[4].run.violations.push_back(sim::Violation{});
+  cells[5].state = CellState::not_applicable;
+  const std::vector<bool> marks = cheapest_of_groups(cells);
+  // Group 1: a tie at 200, the earlier policy marked. Group 2: 500, the only correct cell that ran.
+  EXPECT_EQ(marks, (std::vector<bool>{false, true, false, true, false, false}));
+}
+
+TEST(CompareGrid, AViolationBreaksTheContractOnlyOfAPolicyThatPromisedCorrectness) {
+  GridSpec spec = two_by_three();
+  std::vector<Cell> cells(1);
+  cells[0].policy = 0;
+  cells[0].run.violations.push_back(sim::Violation{});
+  EXPECT_TRUE(contract_broken(spec, cells));
+  const baselines::PolicyEntry known_bug{"a-known-bug", "test", spec.policies[0]->policy, nullptr,
+                                         Manages::all, baselines::Contract::known_bug};
+  spec.policies[0] = &known_bug;
+  EXPECT_FALSE(contract_broken(spec, cells));
+}
+
+}  // namespace
+}  // namespace tlbkit::compare
