@@ -17,8 +17,9 @@
 #include "numbers.hpp"
 #include "stdout.hpp"
 #include "usage_error.hpp"
+#include "comparison.hpp"
 #include "tlbkit/compare/grid.hpp"
-#include "tlbkit/report/compare_report.hpp"
+#include "tlbkit/compare/part.hpp"
 
 namespace tlbkit::cli {
 namespace {
@@ -30,6 +31,7 @@ struct CompareOptions {
   std::vector<std::string> feature_sets;
   std::string pes;
   std::string jobs;
+  std::string shard;
   bool json = false;
   bool csv = false;
 };
@@ -70,60 +72,55 @@ class Progress {
   bool shown_ = false;
 };
 
-compare::GridSpec grid_of(const CompareOptions& o) {
-  compare::GridSpec spec;
-  const std::vector<std::string> workloads = o.workloads.empty() ? std::vector<std::string>{"suite"} : o.workloads;
-  for (const std::string& w : workloads) {
-    if (const std::optional<std::string> bad = compare::parse_workload(w, spec.workloads)) throw UsageError(*bad);
-  }
+// The grid the options name, every "all" spelled out (so that a part
+// carries the names and a merge resolves the same grid).
+compare::GridInput input_of(const CompareOptions& o) {
+  compare::GridInput in;
+  in.workloads = o.workloads.empty() ? std::vector<std::string>{"suite"} : o.workloads;
   if (o.policies == "all") {
-    for (const baselines::PolicyEntry& e : baselines::all_policies()) spec.policies.push_back(&e);
+    for (const baselines::PolicyEntry& e : baselines::all_policies()) in.policies.emplace_back(e.name);
   } else {
-    for (const std::string& name : split_list(o.policies)) spec.policies.push_back(&policy_named(name));
+    in.policies = split_list(o.policies);
   }
   if (o.profiles == "all") {
-    for (const sim::Profile& p : sim::profiles()) spec.profiles.push_back(&p);
+    for (const sim::Profile& p : sim::profiles()) in.profiles.emplace_back(p.name);
   } else {
-    for (const std::string& name : split_list(o.profiles)) spec.profiles.push_back(&profile_named(name));
+    in.profiles = split_list(o.profiles);
   }
-  const std::vector<std::string> sets = o.feature_sets.empty() ? std::vector<std::string>{"ttl,tlbirange"}
-                                                                : o.feature_sets;
-  for (const std::string& set : sets) spec.feature_sets.push_back(compare::FeatureSet{set, parse_features(set)});
+  in.feature_sets = o.feature_sets.empty() ? std::vector<std::string>{"ttl,tlbirange"} : o.feature_sets;
   if (o.pes.empty()) {
-    spec.pes.push_back(0);
+    in.pes.push_back(0);
   } else {
-    for (const std::string& n : split_list(o.pes)) {
-      spec.pes.push_back(static_cast<unsigned>(parse_number("--pes", n, 1, 64)));
-    }
+    for (const std::string& n : split_list(o.pes)) in.pes.push_back(static_cast<unsigned>(parse_number("--pes", n, 1, 64)));
   }
-  if (spec.policies.empty() || spec.profiles.empty() || spec.pes.empty()) {
-    throw UsageError("compare: --policy, --profile and --pes need at least one value each");
-  }
-  return spec;
+  return in;
 }
 
 void run_compare(const CompareOptions& o) {
   if (o.json && o.csv) throw UsageError("compare: --json or --csv, not both");
-  const compare::GridSpec spec = grid_of(o);
+  if (!o.shard.empty() && (o.json || o.csv)) throw UsageError("compare: --shard writes a part (JSON) of its own");
+  const compare::GridSpec spec = grid_of(input_of(o));
   const unsigned hardware = std::thread::hardware_concurrency();
   const unsigned jobs = o.jobs.empty() ? (hardware == 0 ? 1 : hardware)
                                        : static_cast<unsigned>(parse_number("--jobs", o.jobs, 1, 1024));
+  compare::Shard shard;
+  if (!o.shard.empty()) {
+    if (const std::optional<std::string> bad = compare::parse_shard(o.shard, shard)) throw UsageError(*bad);
+  }
   std::vector<baselines::Manages> used;
   if (const std::optional<std::string> bad = compare::scan_workloads(spec, used)) throw UsageError(*bad);
+  const std::vector<std::size_t> indices = compare::shard_cells(compare::cell_count(spec), shard);
   std::vector<compare::Cell> cells;
   {
     Progress progress;
-    cells = compare::run_grid(spec, used, jobs, [&](std::size_t done, std::size_t total) { progress(done, total); });
+    cells = compare::run_grid(spec, used, jobs, [&](std::size_t done, std::size_t total) { progress(done, total); },
+                              &indices);
   }
-  write_stdout(o.json  ? report::compare_json(spec, cells).dump(2) + "\n"
-               : o.csv ? report::compare_csv(spec, cells)
-                       : report::compare_text(spec, cells));
-  for (const compare::Cell& c : cells) {
-    if (c.state == compare::CellState::bad_input) throw UsageError(c.note);
+  if (!o.shard.empty()) {
+    write_stdout(compare::part_json(spec.input, shard, indices, cells).dump(1) + "\n");
+    return;
   }
-  if (compare::contract_broken(spec, cells)) {
-    throw CheckFailed("compare: a policy that promises correct maintenance showed a violation or a problem");
-  }
+  print_comparison(spec, cells, o.json ? ComparisonFormat::json : o.csv ? ComparisonFormat::csv : ComparisonFormat::text);
 }
 
 }  // namespace
@@ -140,6 +137,8 @@ void add_compare_command(CLI::App& app) {
                               kFeatureNames));
   cmd->add_option("--pes", o->pes, "Comma-separated PE counts, 1..64 (default: each profile's)");
   cmd->add_option("--jobs", o->jobs, "Worker threads (default: the cores); the output does not depend on it");
+  cmd->add_option("--shard", o->shard,
+                  "K/N: run every N-th cell from the K-th and print a part for tlbkit merge (docs/SWEEPS.md)");
   cmd->add_flag("--json", o->json, "Print JSON instead of the table");
   cmd->add_flag("--csv", o->csv, "Print CSV instead of the table");
   cmd->callback([o] { run_compare(*o); });

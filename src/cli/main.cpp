@@ -11,6 +11,7 @@
 #include "compare_command.hpp"
 #include "gen_command.hpp"
 #include "import_command.hpp"
+#include "merge_command.hpp"
 #include "plan_command.hpp"
 #include "record_command.hpp"
 #include "replay_command.hpp"
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   tlbkit::cli::add_record_command(app);
   tlbkit::cli::add_gen_command(app);
   tlbkit::cli::add_compare_command(app);
+  tlbkit::cli::add_merge_command(app);
 
   try {
     app.parse(argc, argv);

@@ -39,10 +39,23 @@ void run_cell(const GridSpec& spec, const std::vector<baselines::Manages>& used,
     cell.note = error;
     return;
   }
-  cell.run = replayer.finish();
+  cell.result = result_of(replayer.finish());
 }
 
 }  // namespace
+
+CellResult result_of(const replay::ReplayRun& run) {
+  CellResult r;
+  r.counters = run.counters;
+  r.violations = run.violations.size();
+  r.problems = run.problems.size();
+  if (!run.violations.empty()) {
+    r.first_failure = run.violations.front().message;
+  } else if (!run.problems.empty()) {
+    r.first_failure = run.problems.front();
+  }
+  return r;
+}
 
 std::size_t cell_count(const GridSpec& spec) {
   return spec.workloads.size() * spec.profiles.size() * spec.feature_sets.size() * spec.pes.size() *
@@ -105,7 +118,7 @@ std::vector<Cell> run_grid(const GridSpec& spec, const std::vector<baselines::Ma
   return cells;
 }
 
-bool correct(const Cell& cell) { return cell.state == CellState::ran && cell.run.ok(); }
+bool correct(const Cell& cell) { return cell.state == CellState::ran && cell.result.ok(); }
 
 std::vector<bool> cheapest_of_groups(const std::vector<Cell>& cells) {
   std::vector<bool> marks(cells.size(), false);
@@ -117,7 +130,7 @@ std::vector<bool> cheapest_of_groups(const std::vector<Cell>& cells) {
     std::size_t end = first;
     std::optional<std::size_t> best;
     for (; end < cells.size() && same_group(cells[first], cells[end]); ++end) {
-      if (correct(cells[end]) && (!best || cells[end].run.total_cycles() < cells[*best].run.total_cycles())) {
+      if (correct(cells[end]) && (!best || cells[end].result.total_cycles() < cells[*best].result.total_cycles())) {
         best = end;
       }
     }
@@ -129,7 +142,7 @@ std::vector<bool> cheapest_of_groups(const std::vector<Cell>& cells) {
 
 bool contract_broken(const GridSpec& spec, const std::vector<Cell>& cells) {
   for (const Cell& c : cells) {
-    if (c.state == CellState::ran && !c.run.ok() &&
+    if (c.state == CellState::ran && !c.result.ok() &&
         spec.policies[c.policy]->contract == baselines::Contract::correct) {
       return true;
     }

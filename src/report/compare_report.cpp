@@ -52,7 +52,7 @@ std::string compare_text(const GridSpec& spec, const std::vector<Cell>& cells) {
                          "refills need/coll", "viol", "x best");
       best = 0;
       for (std::size_t j = i; j < cells.size() && group_title(spec, cells[j]) == group_title(spec, c); ++j) {
-        if (cheapest[j]) best = cells[j].run.total_cycles();
+        if (cheapest[j]) best = cells[j].result.total_cycles();
       }
     }
     const std::string_view policy = spec.policies[c.policy]->name;
@@ -60,14 +60,14 @@ std::string compare_text(const GridSpec& spec, const std::vector<Cell>& cells) {
       out += fmt::format("  {:<16} {}: {}\n", policy, state_name(c.state), c.note);
       continue;
     }
-    const sim::SimCounters& k = c.run.counters;
+    const sim::SimCounters& k = c.result.counters;
     const std::string ratio =
-        best != 0 ? fmt::format("{:.2f}", static_cast<double>(c.run.total_cycles()) / static_cast<double>(best))
+        best != 0 ? fmt::format("{:.2f}", static_cast<double>(c.result.total_cycles()) / static_cast<double>(best))
                   : std::string("-");
-    out += fmt::format(kRow, cheapest[i] ? "*" : "", policy, c.run.total_cycles(), k.maintenance_cycles,
+    out += fmt::format(kRow, cheapest[i] ? "*" : "", policy, c.result.total_cycles(), k.maintenance_cycles,
                        fmt::format("{}/{}", k.tlbi_local, k.tlbi_broadcast), k.dsb,
                        fmt::format("{}/{}", k.refills_needed, k.refills_collateral),
-                       c.run.violations.size() + c.run.problems.size(), ratio);
+                       c.result.violations + c.result.problems, ratio);
   }
   out += "\nMarked *: the cheapest policy without violations of each group. x best: total cycles over that one's.\n";
   return out;
@@ -88,14 +88,15 @@ json compare_json(const GridSpec& spec, const std::vector<Cell>& cells) {
            {"note", c.note},
            {"cheapest", static_cast<bool>(cheapest[i])}};
     if (c.state == CellState::ran) {
-      j["ok"] = c.run.ok();
-      j["cycles"] = {{"total", c.run.total_cycles()},
-                     {"maintenance", c.run.counters.maintenance_cycles},
-                     {"translation", c.run.counters.translation_cycles}};
-      j["counters"] = counters_json(c.run.counters);
-      j["violations"] = c.run.violations.size();
-      j["problems"] = c.run.problems.size();
-      ok = ok && c.run.ok();
+      j["ok"] = c.result.ok();
+      j["cycles"] = {{"total", c.result.total_cycles()},
+                     {"maintenance", c.result.counters.maintenance_cycles},
+                     {"translation", c.result.counters.translation_cycles}};
+      j["counters"] = counters_json(c.result.counters);
+      j["violations"] = c.result.violations;
+      j["problems"] = c.result.problems;
+      j["first_failure"] = c.result.first_failure;
+      ok = ok && c.result.ok();
     } else {
       ok = ok && c.state != CellState::bad_input;
     }
@@ -111,16 +112,16 @@ std::string compare_csv(const GridSpec& spec, const std::vector<Cell>& cells) {
       "tlbi_broadcast,dsb,refills_needed,refills_collateral,violations,problems,cheapest\n";
   for (std::size_t i = 0; i < cells.size(); ++i) {
     const Cell& c = cells[i];
-    const sim::SimCounters& k = c.run.counters;
+    const sim::SimCounters& k = c.result.counters;
     const bool ran = c.state == CellState::ran;
     const auto num = [&](std::uint64_t v) { return ran ? std::to_string(v) : std::string(); };
     out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(spec.workloads[c.workload].name),
                        csv_field(std::string(spec.profiles[c.profile]->name)),
                        csv_field(spec.feature_sets[c.feature_set].name), c.pes,
                        csv_field(std::string(spec.policies[c.policy]->name)), state_name(c.state),
-                       num(c.run.total_cycles()), num(k.maintenance_cycles), num(k.translation_cycles),
+                       num(c.result.total_cycles()), num(k.maintenance_cycles), num(k.translation_cycles),
                        num(k.tlbi_local), num(k.tlbi_broadcast), num(k.dsb), num(k.refills_needed),
-                       num(k.refills_collateral), num(c.run.violations.size()), num(c.run.problems.size()),
+                       num(k.refills_collateral), num(c.result.violations), num(c.result.problems),
                        cheapest[i] ? 1 : 0);
   }
   return out;

@@ -85,4 +85,52 @@ def group_bad_input():
         cli_check.expect_bad(tlbkit, ["compare", "--workload", bad], f"{bad}:4:")
 
 
-cli_check.main({"output": group_output, "bad_input": group_bad_input})
+def group_sweep():
+    """A sweep cut into 4 shards, run through GNU parallel (as docs/SWEEPS.md
+    shows), merges into exactly the output of one run."""
+    import subprocess
+    with tempfile.TemporaryDirectory() as d:
+        whole = run(["compare", *GRID, "--json", "--jobs", "1"])
+        check(whole.returncode == 0, f"one run: exit {whole.returncode}")
+        cmd = [tlbkit, "compare", *GRID, "--jobs", "1", "--shard", "{}/4"]
+        p = subprocess.run(["parallel", "--will-cite", "--halt", "now,fail=1", "-j", "2",
+                            " ".join(cmd) + " > " + os.path.join(d, "part{}.json"), ":::", "0", "1", "2", "3"],
+                           capture_output=True, text=True)
+        check(p.returncode == 0, f"parallel: exit {p.returncode}: {p.stderr}")
+        parts = [os.path.join(d, f"part{k}.json") for k in (3, 1, 0, 2)]  # any order
+        merged = run(["merge", *parts, "--json"])
+        check(merged.returncode == 0, f"merge: exit {merged.returncode}: {merged.stderr}")
+        check(merged.stdout == whole.stdout, "the merged JSON is byte-identical to one run's")
+        csv_whole = run(["compare", *GRID, "--csv", "--jobs", "2"])
+        csv_merged = run(["merge", *parts, "--csv"])
+        check(csv_merged.stdout == csv_whole.stdout and csv_merged.returncode == 0, "and so is the CSV")
+        text_merged = run(["merge", *parts])
+        text_whole = run(["compare", *GRID])
+        check(text_merged.stdout == text_whole.stdout, "and the table")
+        # Each part holds its own cells only: every 4th from K.
+        with open(os.path.join(d, "part1.json")) as f:
+            part = json.load(f)
+        check([c["index"] for c in part["cells"]] == [1, 5, 9], f"shard 1/4 of 12 cells: {part['cells']}")
+
+        # Parts that do not make one whole grid are refused.
+        cli_check.expect_bad(tlbkit, ["merge", *parts[:3]], "is missing")
+        cli_check.expect_bad(tlbkit, ["merge", *parts, parts[0]], "given twice")
+        other = os.path.join(d, "other.json")
+        o = run(["compare", "--workload", "gen:jit-wx,size=8", "--policy", "tlbkit", "--shard", "0/4"])
+        with open(other, "w") as f:
+            f.write(o.stdout)
+        cli_check.expect_bad(tlbkit, ["merge", other, *parts[1:]], "different grids")
+        junk = os.path.join(d, "junk.json")
+        with open(junk, "w") as f:
+            f.write("{not json")
+        cli_check.expect_bad(tlbkit, ["merge", junk], "not JSON")
+        with open(junk, "w") as f:
+            f.write('{"cells": []}')
+        cli_check.expect_bad(tlbkit, ["merge", junk], "not a tlbkit compare part")
+        cli_check.expect_bad(tlbkit, ["merge", os.path.join(d, "none.json")], "cannot open")
+    for bad in ("4/4", "1", "x/2", "1/0"):
+        cli_check.expect_bad(tlbkit, ["compare", *GRID, "--shard", bad], "--shard")
+    cli_check.expect_bad(tlbkit, ["compare", *GRID, "--shard", "0/2", "--csv"], "part")
+
+
+cli_check.main({"output": group_output, "bad_input": group_bad_input, "sweep": group_sweep})

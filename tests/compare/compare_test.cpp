@@ -9,6 +9,7 @@
 
 #include "tlbkit/baselines/registry.hpp"
 #include "tlbkit/compare/grid.hpp"
+#include "tlbkit/compare/part.hpp"
 #include "tlbkit/compare/workload.hpp"
 #include "tlbkit/gen/suite.hpp"
 #include "tlbkit/replay/trace_replay.hpp"
@@ -120,7 +121,7 @@ TEST(CompareGrid, APolicyRunsOnlyWhereItsSystemManagesTheRegimes) {
     const bool na = (c.workload == 0 && policy == "kvm") || (c.workload == 1 && policy == "linux");
     EXPECT_EQ(c.state, na ? CellState::not_applicable : CellState::ran) << policy << " on " << c.workload;
     if (!na) {
-      EXPECT_TRUE(c.run.ok()) << policy;
+      EXPECT_TRUE(c.result.ok()) << policy;
     }
   }
   EXPECT_FALSE(contract_broken(spec, cells));
@@ -134,8 +135,7 @@ TEST(CompareGrid, ACellIsTheReplayOfItsWorkloadAndItDoesNotDependOnTheJobs) {
   const std::vector<Cell> three = run_grid(spec, used, 3);
   ASSERT_EQ(one.size(), three.size());
   for (std::size_t i = 0; i < one.size(); ++i) {
-    EXPECT_EQ(one[i].run.counters, three[i].run.counters) << "cell " << i;
-    EXPECT_EQ(one[i].run.violations.size(), three[i].run.violations.size());
+    EXPECT_EQ(one[i].result, three[i].result) << "cell " << i;
   }
   // Cell 1: small-munmap, 2 PEs, linux; replayed here without the grid.
   replay::ReplayOptions options;
@@ -145,7 +145,7 @@ TEST(CompareGrid, ACellIsTheReplayOfItsWorkloadAndItDoesNotDependOnTheJobs) {
   gen::Parameters p = spec.workloads[0].parameters;
   p.pes = 2;  // no pes= in its name: spread over the cell's PEs
   ASSERT_EQ(spec.workloads[0].generator->emit(p, direct), "");
-  EXPECT_EQ(direct.finish().counters, one[1].run.counters);
+  EXPECT_EQ(direct.finish().counters, one[1].result.counters);
 }
 
 TEST(CompareGrid, TheCheapestCorrectCellOfEachGroupIsMarkedAndABrokenOneNever) {
@@ -155,10 +155,10 @@ TEST(CompareGrid, TheCheapestCorrectCellOfEachGroupIsMarkedAndABrokenOneNever) {
   for (std::size_t i = 0; i < 6; ++i) {
     cells[i].workload = i / 3;
     cells[i].policy = i % 3;
-    cells[i].run.counters.maintenance_cycles = totals[i];
+    cells[i].result.counters.maintenance_cycles = totals[i];
   }
   // Group 2's cheapest (100) has a violation: the next correct one wins.
-  cells[4].run.violations.push_back(sim::Violation{});
+  cells[4].result.violations = 1;
   cells[5].state = CellState::not_applicable;
   const std::vector<bool> marks = cheapest_of_groups(cells);
   // Group 1: a tie at 200, the earlier policy marked. Group 2: 500, the only correct cell that ran.
@@ -169,12 +169,47 @@ TEST(CompareGrid, AViolationBreaksTheContractOnlyOfAPolicyThatPromisedCorrectnes
   GridSpec spec = two_by_three();
   std::vector<Cell> cells(1);
   cells[0].policy = 0;
-  cells[0].run.violations.push_back(sim::Violation{});
+  cells[0].result.violations = 1;
   EXPECT_TRUE(contract_broken(spec, cells));
   const baselines::PolicyEntry known_bug{"a-known-bug", "test", spec.policies[0]->policy, nullptr,
                                          Manages::all, baselines::Contract::known_bug};
   spec.policies[0] = &known_bug;
   EXPECT_FALSE(contract_broken(spec, cells));
+}
+
+TEST(CompareShards, ShardKOfNTakesEveryNthCellFromK) {
+  EXPECT_EQ(shard_cells(10, Shard{1, 4}), (std::vector<std::size_t>{1, 5, 9}));
+  EXPECT_EQ(shard_cells(10, Shard{0, 1}).size(), 10u);
+  EXPECT_TRUE(shard_cells(2, Shard{3, 4}).empty());
+  Shard s;
+  EXPECT_FALSE(parse_shard("2/5", s));
+  EXPECT_EQ(s, (Shard{2, 5}));
+  for (const char* bad : {"5/5", "1/0", "1", "a/2", "1/2/3", "-1/2"}) {
+    Shard keep{1, 2};
+    EXPECT_TRUE(parse_shard(bad, keep)) << bad;
+    EXPECT_EQ(keep, (Shard{1, 2})) << "unchanged on error: " << bad;
+  }
+}
+
+TEST(CompareShards, APartReadsBackToTheCellsItWasWrittenFrom) {
+  const GridSpec spec = two_by_three();
+  std::vector<Manages> used;
+  ASSERT_FALSE(scan_workloads(spec, used));
+  const std::vector<std::size_t> indices = shard_cells(cell_count(spec), Shard{1, 2});
+  const std::vector<Cell> cells = run_grid(spec, used, 2, {}, &indices);
+  Part part;
+  ASSERT_FALSE(read_part(part_json(spec.input, Shard{1, 2}, indices, cells), "p", part));
+  EXPECT_EQ(part.indices, indices);
+  ASSERT_EQ(part.cells.size(), cells.size());
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    EXPECT_EQ(part.cells[i].result, cells[i].result);
+    EXPECT_EQ(part.cells[i].state, cells[i].state);
+    EXPECT_EQ(part.cells[i].note, cells[i].note);
+  }
+  // Alone it is half a grid.
+  std::vector<Cell> merged;
+  EXPECT_TRUE(merge_parts({part}, spec, merged));
+  EXPECT_TRUE(merged.empty());
 }
 
 }  // namespace

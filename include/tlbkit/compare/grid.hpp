@@ -22,7 +22,19 @@ struct FeatureSet {
   arch::CpuFeatures features;
 };
 
+// The grid as the user named it: enough to build the same GridSpec again
+// (tlbkit merge rebuilds it from a part's copy).
+struct GridInput {
+  std::vector<std::string> workloads;     // --workload values, as given
+  std::vector<std::string> policies;      // policy names
+  std::vector<std::string> profiles;      // profile names
+  std::vector<std::string> feature_sets;  // feature lists, as given
+  std::vector<unsigned> pes;              // 0: each profile's
+  friend bool operator==(const GridInput&, const GridInput&) = default;
+};
+
 struct GridSpec {
+  GridInput input;
   std::vector<Workload> workloads;
   std::vector<const baselines::PolicyEntry*> policies;
   std::vector<const sim::Profile*> profiles;
@@ -39,6 +51,20 @@ enum class CellState : std::uint8_t {
   bad_input,       // the trace could not be replayed (its message in `note`)
 };
 
+// What a cell's replay found, as the comparison reports it.
+struct CellResult {
+  sim::SimCounters counters;
+  std::size_t violations = 0;
+  std::size_t problems = 0;
+  std::string first_failure;  // the first violation's (or problem's) message
+  std::uint64_t total_cycles() const { return counters.maintenance_cycles + counters.translation_cycles; }
+  bool ok() const { return violations == 0 && problems == 0; }
+  friend bool operator==(const CellResult&, const CellResult&) = default;
+};
+
+// The summary of a replay.
+CellResult result_of(const replay::ReplayRun& run);
+
 struct Cell {
   std::size_t workload = 0;
   std::size_t profile = 0;
@@ -47,7 +73,7 @@ struct Cell {
   std::size_t policy = 0;
   unsigned pes = 0;  // the PE count it ran with
   CellState state = CellState::ran;
-  replay::ReplayRun run;  // state ran
+  CellResult result;  // state ran
   std::string note;       // not_applicable: why; bad_input: the message
 };
 

@@ -1,0 +1,24 @@
+// What `tlbkit compare` and `tlbkit merge` share: the grid built from the
+// names the user gave (resolved or refused with a UsageError), and the
+// printing of its cells with the exit status that follows.
+#pragma once
+
+#include <vector>
+
+#include "tlbkit/compare/grid.hpp"
+
+namespace tlbkit::cli {
+
+enum class ComparisonFormat : std::uint8_t { text, json, csv };
+
+// The grid `input` names: workloads parsed, policies, profiles and feature
+// sets resolved. Throws UsageError for the first bad name or value.
+compare::GridSpec grid_of(const compare::GridInput& input);
+
+// Prints the cells of the whole grid in `format`; then throws UsageError
+// for a cell whose workload could not be replayed (exit 2), or CheckFailed
+// when a policy that promises correct maintenance failed (exit 1).
+void print_comparison(const compare::GridSpec& spec, const std::vector<compare::Cell>& cells,
+                      ComparisonFormat format);
+
+}  // namespace tlbkit::cli
