@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <map>
+#include <mutex>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -20,6 +22,7 @@
 #include "comparison.hpp"
 #include "tlbkit/compare/grid.hpp"
 #include "tlbkit/compare/part.hpp"
+#include "tlbkit/report/timeline_json.hpp"
 
 namespace tlbkit::cli {
 namespace {
@@ -32,6 +35,7 @@ struct CompareOptions {
   std::string pes;
   std::string jobs;
   std::string shard;
+  std::string timelines;
   bool json = false;
   bool csv = false;
 };
@@ -110,11 +114,31 @@ void run_compare(const CompareOptions& o) {
   std::vector<baselines::Manages> used;
   if (const std::optional<std::string> bad = compare::scan_workloads(spec, used)) throw UsageError(*bad);
   const std::vector<std::size_t> indices = compare::shard_cells(compare::cell_count(spec), shard);
+  // --timelines DIR: DIR/cell-<index>.json for each cell that runs.
+  std::mutex timelines_mutex;
+  std::map<std::size_t, std::unique_ptr<report::TimelineJson>> open_timelines;
+  compare::CellTimelines timelines{
+      [&](std::size_t index, unsigned pes, std::string& error) -> sim::TimelineSink* {
+        std::unique_ptr<report::TimelineJson> t = report::TimelineJson::open(
+            fmt::format("{}/cell-{:04}.json", o.timelines, index), pes, 1'000'000, error);
+        if (!t) return nullptr;
+        const std::lock_guard<std::mutex> lock(timelines_mutex);
+        return (open_timelines[index] = std::move(t)).get();
+      },
+      [&](std::size_t index) {
+        std::unique_ptr<report::TimelineJson> t;
+        {
+          const std::lock_guard<std::mutex> lock(timelines_mutex);
+          t = std::move(open_timelines[index]);
+          open_timelines.erase(index);
+        }
+        return t->finish();
+      }};
   std::vector<compare::Cell> cells;
   {
     Progress progress;
     cells = compare::run_grid(spec, used, jobs, [&](std::size_t done, std::size_t total) { progress(done, total); },
-                              &indices);
+                              &indices, o.timelines.empty() ? nullptr : &timelines);
   }
   if (!o.shard.empty()) {
     write_stdout(compare::part_json(spec.input, shard, indices, cells).dump(1) + "\n");
@@ -139,6 +163,9 @@ void add_compare_command(CLI::App& app) {
   cmd->add_option("--jobs", o->jobs, "Worker threads (default: the cores); the output does not depend on it");
   cmd->add_option("--shard", o->shard,
                   "K/N: run every N-th cell from the K-th and print a part for tlbkit merge (docs/SWEEPS.md)");
+  cmd->add_option("--timelines", o->timelines,
+                  "Directory (existing) for one Chrome / Perfetto timeline per cell: DIR/cell-NNNN.json, NNNN the "
+                  "cell's index in row order");
   cmd->add_flag("--json", o->json, "Print JSON instead of the table");
   cmd->add_flag("--csv", o->csv, "Print CSV instead of the table");
   cmd->callback([o] { run_compare(*o); });

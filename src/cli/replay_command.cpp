@@ -16,6 +16,7 @@
 #include "tlbkit/gen/generator.hpp"
 #include "tlbkit/gen/suite.hpp"
 #include "tlbkit/report/replay_report.hpp"
+#include "tlbkit/report/timeline_json.hpp"
 #include "tlbkit/replay/trace_replay.hpp"
 #include "tlbkit/trace/input.hpp"
 #include "tlbkit/trace/reader.hpp"
@@ -35,6 +36,8 @@ struct ReplayCommandOptions {
   std::string touch_seed = "1";
   std::string touch_percent = "50";
   std::string drop;
+  std::string timeline;
+  std::string timeline_limit = "1000000";
   bool json = false;
   bool suite = false;
 };
@@ -110,6 +113,7 @@ void run_replay_command(const ReplayCommandOptions& o) {
   label.drop = options.drop;
   if (o.suite) {
     if (!o.trace.empty()) throw UsageError("replay: give a trace or --suite, not both");
+    if (!o.timeline.empty()) throw UsageError("replay: --timeline records one trace, not the suite");
     run_suite(entry, profile, options, label, o.json);
     return;
   }
@@ -118,11 +122,23 @@ void run_replay_command(const ReplayCommandOptions& o) {
   std::string error;
   std::unique_ptr<trace::LineSource> lines = trace::open_lines(o.trace, error);
   if (!lines) throw UsageError(error);
+  std::unique_ptr<report::TimelineJson> timeline;
+  if (!o.timeline.empty()) {
+    timeline = report::TimelineJson::open(o.timeline, options.pes,
+                                          parse_number("--timeline-limit", o.timeline_limit, 1, 1'000'000'000), error);
+    if (!timeline) throw UsageError(fmt::format("--timeline: {}", error));
+    options.timeline = timeline.get();
+  }
   replay::TraceReplayer replayer(entry.policy, profile, options);
   if (const std::optional<trace::ReadError> bad = trace::read_trace(*lines, replayer)) {
     throw UsageError(bad->describe());
   }
   const replay::ReplayRun run = replayer.finish();
+  if (timeline) {
+    if (const std::string failed = timeline->finish(); !failed.empty()) {
+      throw UsageError(fmt::format("--timeline: {}", failed));
+    }
+  }
   write_stdout(o.json ? report::replay_json(run, label).dump(2) + "\n" : report::replay_text(run, label));
   if (!run.ok()) {
     throw CheckFailed(fmt::format("replay: {} violation(s), {} problem(s)", run.violations.size(),
@@ -150,6 +166,10 @@ void add_replay_command(CLI::App& app) {
   cmd->add_option("--drop", o->drop,
                   "Fault injection: leave every TLBI (tlbi) or DSB (dsb) out of the plans, or every N-th "
                   "(tlbi:N, dsb:N), to see the checkers catch it on this workload (exit 1)");
+  cmd->add_option("--timeline", o->timeline,
+                  "Write the machine's events per PE (plans, TLBIs, DSBs, walks, faults) as a Chrome / Perfetto "
+                  "trace-event JSON file (ui.perfetto.dev, chrome://tracing)");
+  cmd->add_option("--timeline-limit", o->timeline_limit, "Events kept in the timeline at most (default 1000000)");
   cmd->add_flag("--json", o->json, "Print JSON instead of text");
   cmd->callback([o] { run_replay_command(*o); });
 }

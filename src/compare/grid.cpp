@@ -20,7 +20,8 @@ std::string regime_names(baselines::Manages m) {
   return out.empty() ? "nothing" : out;
 }
 
-void run_cell(const GridSpec& spec, const std::vector<baselines::Manages>& used, Cell& cell) {
+void run_cell(const GridSpec& spec, const std::vector<baselines::Manages>& used, std::size_t index,
+              const CellTimelines* timelines, Cell& cell) {
   const baselines::PolicyEntry& policy = *spec.policies[cell.policy];
   const baselines::Manages needed = used[cell.workload];
   if (!baselines::covers(policy.manages, needed)) {
@@ -32,14 +33,26 @@ void run_cell(const GridSpec& spec, const std::vector<baselines::Manages>& used,
   replay::ReplayOptions options = spec.replay;
   options.features = spec.feature_sets[cell.feature_set].features;
   options.pes = cell.pes;
+  if (timelines != nullptr) {
+    std::string error;
+    options.timeline = timelines->open(index, cell.pes, error);
+    if (options.timeline == nullptr) {
+      cell.state = CellState::bad_input;
+      cell.note = error;
+      return;
+    }
+  }
   replay::TraceReplayer replayer(policy.policy, *spec.profiles[cell.profile], options);
-  const std::string error = emit(spec.workloads[cell.workload], replayer, cell.pes);
+  std::string error = emit(spec.workloads[cell.workload], replayer, cell.pes);
+  if (error.empty()) cell.result = result_of(replayer.finish());
+  if (timelines != nullptr) {
+    const std::string closed = timelines->close(index);
+    if (error.empty()) error = closed;
+  }
   if (!error.empty()) {
     cell.state = CellState::bad_input;
     cell.note = error;
-    return;
   }
-  cell.result = result_of(replayer.finish());
 }
 
 }  // namespace
@@ -88,7 +101,7 @@ std::optional<std::string> scan_workloads(const GridSpec& spec, std::vector<base
 
 std::vector<Cell> run_grid(const GridSpec& spec, const std::vector<baselines::Manages>& used, unsigned jobs,
                            const std::function<void(std::size_t, std::size_t)>& progress,
-                           const std::vector<std::size_t>* only) {
+                           const std::vector<std::size_t>* only, const CellTimelines* timelines) {
   std::vector<std::size_t> indices;
   if (only != nullptr) {
     indices = *only;
@@ -103,7 +116,7 @@ std::vector<Cell> run_grid(const GridSpec& spec, const std::vector<baselines::Ma
   std::mutex progress_mutex;
   const auto worker = [&] {
     for (std::size_t i = next++; i < cells.size(); i = next++) {
-      run_cell(spec, used, cells[i]);
+      run_cell(spec, used, indices[i], timelines, cells[i]);
       if (progress) {
         const std::lock_guard<std::mutex> lock(progress_mutex);
         progress(++done, cells.size());

@@ -127,6 +127,7 @@ void Machine::publish() {
 
 void Machine::begin_operation(unsigned pe, std::string label) {
   sync();
+  if (options_.timeline != nullptr && pe < pes()) timeline_event(pe, TimelineKind::operation, 0, label, 0);
   writer_ = pe;
   operation_ = std::move(label);
   operation_open_ = true;

@@ -101,6 +101,8 @@ struct Machine::Pe {
   std::vector<detail::PendingTlbi> pending;
   // Leaf entries an invalidation removed, and whether they were stale.
   std::map<detail::RefillKey, bool> removed;
+  // The PE's own clock for the timeline (cycles it spent).
+  std::uint64_t clock = 0;
   std::unique_ptr<PeExecutor> executor;
 };
 

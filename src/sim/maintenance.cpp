@@ -63,7 +63,26 @@ bool Machine::note_fill(unsigned pe, const TlbEntry& e, std::uint64_t walk_cycle
 Status Machine::issue(unsigned pe_index, const arch::Op& op) {
   if (pe_index >= pes()) return Error{Errc::out_of_range, "no such PE"};
   sync();
-  return issue_synced(pe_index, op);
+  return options_.timeline == nullptr ? issue_synced(pe_index, op) : issue_timed(pe_index, op);
+}
+
+void Machine::timeline_event(unsigned pe, TimelineKind kind, std::uint64_t cycles, std::string_view name,
+                             std::uint64_t address) {
+  Pe& p = *pes_[pe];
+  options_.timeline->event(TimelineEvent{pe, kind, p.clock, cycles, name, address});
+  p.clock += cycles;
+}
+
+Status Machine::issue_timed(unsigned pe, const arch::Op& op) {
+  const std::uint64_t before = counters_.maintenance_cycles;
+  const Status s = issue_synced(pe, op);
+  const arch::InstrInfo& info = arch::info(op.instr);
+  const TimelineKind kind = info.category == arch::Category::tlbi ? TimelineKind::tlbi
+                            : info.category == arch::Category::cache ? TimelineKind::cache
+                            : op.instr == Instr::isb                 ? TimelineKind::barrier
+                                                                     : TimelineKind::dsb;
+  timeline_event(pe, kind, counters_.maintenance_cycles - before, info.mnemonic, op.operand);
+  return s;
 }
 
 Status Machine::issue_synced(unsigned pe_index, const arch::Op& op) {
@@ -179,6 +198,20 @@ Status Machine::execute(unsigned pe, const Plan& plan) {
   // sees every write made before it (a sync per op would compare every
   // watched table page again for each of a plan's many DC ops).
   sync();
+  if (options_.timeline != nullptr) {
+    // The plan as a span around its ops: its start, then the ops, then the
+    // span's length (the round trip included) once known.
+    Pe& p = *pes_[pe];
+    const std::uint64_t start = p.clock;
+    p.clock += profile_.request_round_trip;
+    for (const arch::Op& op : plan.ops()) {
+      if (injected_drop(op)) continue;
+      const Status s = issue_timed(pe, op);
+      if (!s.ok()) return s;
+    }
+    options_.timeline->event(TimelineEvent{pe, TimelineKind::plan, start, p.clock - start, "plan", 0});
+    return ok_status();
+  }
   for (const arch::Op& op : plan.ops()) {
     if (injected_drop(op)) [[unlikely]] continue;
     const Status s = issue_synced(pe, op);

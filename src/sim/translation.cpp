@@ -314,7 +314,13 @@ Result<Access> Machine::access(unsigned pe, VirtAddr va, AccessKind kind, Privil
   if (used != nullptr) {
     ++counters_.l1_hits;
   } else {
+    const std::uint64_t before = counters_.translation_cycles;
     below = translate_past_l1(pe, va, l1, key, served);
+    if (options_.timeline != nullptr) [[unlikely]] {
+      timeline_event(pe, TimelineKind::walk, counters_.translation_cycles - before,
+                     served == ServedBy::l2 ? "l2 hit" : "walk", va);
+      if (!below) timeline_event(pe, TimelineKind::fault, 0, "translation fault", va);
+    }
     if (!below) {
       ++counters_.translation_faults;
       return Access{AccessOutcome::translation_fault, served, 0};
@@ -328,6 +334,7 @@ Result<Access> Machine::access(unsigned pe, VirtAddr va, AccessKind kind, Privil
   if ((used->permissions & needed_permission(kind, privilege)) == 0) {
     ++counters_.permission_faults;
     outcome = AccessOutcome::permission_fault;
+    if (options_.timeline != nullptr) [[unlikely]] timeline_event(pe, TimelineKind::fault, 0, "permission fault", va);
   }
   return Access{outcome, served, used->output + (va - used->input)};
 }

@@ -206,5 +206,77 @@ def group_drop():
         check(s.returncode == 1 and "fault injected" in s.stdout, f"--suite --drop tlbi: exit {s.returncode}")
 
 
+def group_timeline():
+    """replay --timeline writes a Chrome / Perfetto trace-event file whose
+    events agree with the replay's own counters."""
+    with tempfile.TemporaryDirectory() as d:
+        plain = os.path.join(d, "t.tlbt")
+        write(plain, TRACE)
+        out = os.path.join(d, "timeline.json")
+        p = run(["replay", plain, "--pes", "2", "--json", "--timeline", out])
+        check(p.returncode == 0, f"replay --timeline: exit {p.returncode}: {p.stderr}")
+        counters = json.loads(p.stdout)["counters"] if p.returncode == 0 else {}
+        with open(out) as f:
+            doc = json.load(f)
+        events = doc.get("traceEvents", [])
+        names = {e["tid"]: e["args"]["name"] for e in events if e.get("ph") == "M" and e.get("name") == "thread_name"}
+        check(names == {0: "PE 0", 1: "PE 1"}, f"one named track per PE: {names}")
+        check(doc.get("displayTimeUnit") == "ns", "times shown in ns")
+        spans = [e for e in events if e.get("ph") == "X"]
+        instants = [e for e in events if e.get("ph") == "i"]
+        check(all(e["ts"] >= 0 and e["dur"] >= 0 and e["tid"] in names and e["pid"] == 1 for e in spans),
+              "every span on a PE track, with a start and a length")
+        by_cat = {}
+        for e in spans + instants:
+            by_cat.setdefault(e["cat"], []).append(e)
+        tlbis = len(by_cat.get("tlbi", []))
+        check(tlbis == counters.get("tlbi_local", -1) + counters.get("tlbi_broadcast", -1),
+              f"one tlbi span per TLBI counted: {tlbis} vs {counters.get('tlbi_broadcast')}")
+        check(len(by_cat.get("dsb", [])) == counters.get("dsb"), "one dsb span per DSB")
+        check(len(by_cat.get("plan", [])) == counters.get("plans"), "one plan span per plan")
+        walks = len(by_cat.get("walk", []))
+        check(walks == counters.get("accesses", 0) - counters.get("l1_hits", 0),
+              f"one walk span per access past the L1: {walks}")
+        faults = len(by_cat.get("fault", []))
+        check(faults == counters.get("translation_faults", 0) + counters.get("permission_faults", 0),
+              f"one fault instant per fault: {faults}")
+        # On each PE the ops and walks follow one another without overlap,
+        # and each op of a plan lies inside its plan's span.
+        for tid in names:
+            own = [e for e in spans if e["tid"] == tid and e["cat"] != "plan"]
+            check(all(a["ts"] + a["dur"] <= b["ts"] + 1e-9 for a, b in zip(own, own[1:])),
+                  f"PE {tid}: spans in order, not overlapping")
+            for plan in (e for e in spans if e["tid"] == tid and e["cat"] == "plan"):
+                inside = [e for e in own if e["cat"] in ("tlbi", "dsb") and plan["ts"] <= e["ts"] <= plan["ts"] + plan["dur"]]
+                check(len(inside) >= 1, f"PE {tid}: the plan at {plan['ts']} holds its ops")
+        check(doc.get("otherData", {}).get("dropped_past_limit") == 0, "nothing dropped")
+
+        # A limit keeps the file small and says what it dropped.
+        small = os.path.join(d, "small.json")
+        q = run(["replay", plain, "--pes", "2", "--timeline", small, "--timeline-limit", "5"])
+        check(q.returncode == 0, f"--timeline-limit: exit {q.returncode}")
+        with open(small) as f:
+            sd = json.load(f)
+        kept = [e for e in sd["traceEvents"] if e.get("ph") != "M"]
+        check(len(kept) == 5 and sd["otherData"]["dropped_past_limit"] > 0, f"5 kept, the rest counted: {sd['otherData']}")
+
+        # Bad input leaves no timeline behind.
+        bad = os.path.join(d, "bad.tlbt")
+        write(bad, TRACE.replace("w 10 0x7f0000001000", "w 10 0x7f00zz001000"))
+        none = os.path.join(d, "none.json")
+        cli_check.expect_bad(tlbkit, ["replay", bad, "--timeline", none], f"{bad}:8:6:")
+        check(not os.path.exists(none), "no timeline file after bad input")
+        cli_check.expect_bad(tlbkit, ["replay", plain, "--timeline", os.path.join(d, "no", "dir", "t.json")],
+                             "--timeline")
+        cli_check.expect_bad(tlbkit, ["replay", "--suite", "--timeline", none], "not the suite")
+
+        # compare --timelines: one file per cell that ran (n/a cells have none).
+        tdir = os.path.join(d, "cells")
+        os.mkdir(tdir)
+        c = run(["compare", "--workload", plain, "--policy", "tlbkit,kvm", "--pes", "2", "--timelines", tdir])
+        check(c.returncode == 0, f"compare --timelines: exit {c.returncode}: {c.stderr}")
+        check(sorted(os.listdir(tdir)) == ["cell-0000.json"], f"the kvm cell is n/a: {os.listdir(tdir)}")
+
+
 cli_check.main({"replay": group_replay, "bad_input": group_bad_input, "gen": group_gen, "import": group_import,
-                "record": group_record, "drop": group_drop})
+                "record": group_record, "drop": group_drop, "timeline": group_timeline})

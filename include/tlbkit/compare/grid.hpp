@@ -86,6 +86,15 @@ std::size_t cell_count(const GridSpec& spec);
 // message; nothing is run then.
 std::optional<std::string> scan_workloads(const GridSpec& spec, std::vector<baselines::Manages>& used);
 
+// Per-cell timelines (tlbkit compare --timelines): `open` gives the sink
+// for the cell at `index` about to run on `pes` PEs (nullptr and `error`
+// set when it cannot), `close` finishes it after the run ("" or what went
+// wrong, which makes the cell bad input). Called from worker threads.
+struct CellTimelines {
+  std::function<sim::TimelineSink*(std::size_t index, unsigned pes, std::string& error)> open;
+  std::function<std::string(std::size_t index)> close;
+};
+
 // Runs every cell (those of `only`, when given: indices into the row order,
 // for sharding) on `jobs` worker threads (at least 1). `progress` is called
 // after each cell with (done, total), one call at a time. `used` is
@@ -93,7 +102,8 @@ std::optional<std::string> scan_workloads(const GridSpec& spec, std::vector<base
 // `jobs` is.
 std::vector<Cell> run_grid(const GridSpec& spec, const std::vector<baselines::Manages>& used, unsigned jobs,
                            const std::function<void(std::size_t, std::size_t)>& progress = {},
-                           const std::vector<std::size_t>* only = nullptr);
+                           const std::vector<std::size_t>* only = nullptr,
+                           const CellTimelines* timelines = nullptr);
 
 // The cell at `index` of the row order (its axes; nothing run).
 Cell cell_at(const GridSpec& spec, std::size_t index);

@@ -47,6 +47,9 @@ struct ReplayOptions {
   // plans, to show the checkers catch them on this workload. None: a real
   // measurement.
   sim::DropInjection drop{};
+  // The machine's events per PE (sim::TimelineSink); must outlive the
+  // replayer. None: not recorded.
+  sim::TimelineSink* timeline = nullptr;
 };
 
 // What the kernel model did, beside the machine's counters.

@@ -49,6 +49,7 @@
 #include "tlbkit/sim/hw_walker.hpp"
 #include "tlbkit/sim/physical_memory.hpp"
 #include "tlbkit/sim/profile.hpp"
+#include "tlbkit/sim/timeline.hpp"
 #include "tlbkit/sim/tlb.hpp"
 #include "tlbkit/sim/weakening.hpp"
 #include "tlbkit/plan/executor.hpp"
@@ -149,6 +150,9 @@ struct MachineOptions {
   // that a test fails without each. None: the real machine.
   Weakenings weakenings{};
   DropInjection drop{};
+  // Receives the machine's events per PE (timeline.hpp); must outlive the
+  // machine. None: nothing is recorded and nothing is spent on it.
+  TimelineSink* timeline = nullptr;
 };
 
 class Machine final : public MemoryObserver, public maint::PageSink {
@@ -262,6 +266,11 @@ class Machine final : public MemoryObserver, public maint::PageSink {
 
   // Whether DropInjection leaves `op` out of the plan being executed.
   bool injected_drop(const arch::Op& op);
+  // issue_synced() with the op's cycles put on the PE's timeline clock.
+  Status issue_timed(unsigned pe, const arch::Op& op);
+  // Puts `cycles` on the PE's clock as one event of `kind`.
+  void timeline_event(unsigned pe, TimelineKind kind, std::uint64_t cycles, std::string_view name,
+                      std::uint64_t address);
 
   PhysicalMemory& memory_;
   Profile profile_;
