@@ -140,11 +140,13 @@ void run_compare(const CompareOptions& o) {
     cells = compare::run_grid(spec, used, jobs, [&](std::size_t done, std::size_t total) { progress(done, total); },
                               &indices, o.timelines.empty() ? nullptr : &timelines);
   }
+  const std::vector<std::size_t> groups = compare::shard_groups(compare::group_count(spec), shard);
+  const std::vector<compare::GroupBound> bounds = compare::run_bounds(spec, jobs, &groups);
   if (!o.shard.empty()) {
-    write_stdout(compare::part_json(spec.input, shard, indices, cells).dump(1) + "\n");
+    write_stdout(compare::part_json(spec.input, shard, indices, cells, bounds).dump(1) + "\n");
     return;
   }
-  print_comparison(spec, cells, o.json ? ComparisonFormat::json : o.csv ? ComparisonFormat::csv : ComparisonFormat::text);
+  print_comparison(spec, cells, bounds, o.json ? ComparisonFormat::json : o.csv ? ComparisonFormat::csv : ComparisonFormat::text);
 }
 
 }  // namespace

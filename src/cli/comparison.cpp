@@ -30,14 +30,21 @@ compare::GridSpec grid_of(const compare::GridInput& input) {
 }
 
 void print_comparison(const compare::GridSpec& spec, const std::vector<compare::Cell>& cells,
-                      ComparisonFormat format) {
+                      const std::vector<compare::GroupBound>& bounds, ComparisonFormat format) {
   switch (format) {
-    case ComparisonFormat::json: write_stdout(report::compare_json(spec, cells).dump(2) + "\n"); break;
-    case ComparisonFormat::csv: write_stdout(report::compare_csv(spec, cells)); break;
-    case ComparisonFormat::text: write_stdout(report::compare_text(spec, cells)); break;
+    case ComparisonFormat::json: write_stdout(report::compare_json(spec, cells, bounds).dump(2) + "\n"); break;
+    case ComparisonFormat::csv: write_stdout(report::compare_csv(spec, cells, bounds)); break;
+    case ComparisonFormat::text: write_stdout(report::compare_text(spec, cells, bounds)); break;
   }
   for (const compare::Cell& c : cells) {
     if (c.state == compare::CellState::bad_input) throw UsageError(c.note);
+  }
+  for (const compare::GroupBound& b : bounds) {
+    if (b.state == compare::CellState::bad_input) throw UsageError(b.note);
+    if (!b.result.ok()) {
+      throw CheckFailed(fmt::format("compare: the lower bound of group {} showed a violation: {}", b.group,
+                                    b.result.first_failure));
+    }
   }
   if (compare::contract_broken(spec, cells)) {
     throw CheckFailed("compare: a policy that promises correct maintenance showed a violation or a problem");

@@ -19,6 +19,6 @@ compare::GridSpec grid_of(const compare::GridInput& input);
 // for a cell whose workload could not be replayed (exit 2), or CheckFailed
 // when a policy that promises correct maintenance failed (exit 1).
 void print_comparison(const compare::GridSpec& spec, const std::vector<compare::Cell>& cells,
-                      ComparisonFormat format);
+                      const std::vector<compare::GroupBound>& bounds, ComparisonFormat format);
 
 }  // namespace tlbkit::cli

@@ -39,8 +39,9 @@ void run_merge(const MergeOptions& o) {
   for (const std::string& path : o.parts) parts.push_back(read_part_file(path));
   const compare::GridSpec spec = grid_of(parts.front().input);
   std::vector<compare::Cell> cells;
-  if (const std::optional<std::string> bad = compare::merge_parts(parts, spec, cells)) throw UsageError(*bad);
-  print_comparison(spec, cells, o.json ? ComparisonFormat::json : o.csv ? ComparisonFormat::csv : ComparisonFormat::text);
+  std::vector<compare::GroupBound> bounds;
+  if (const std::optional<std::string> bad = compare::merge_parts(parts, spec, cells, bounds)) throw UsageError(*bad);
+  print_comparison(spec, cells, bounds, o.json ? ComparisonFormat::json : o.csv ? ComparisonFormat::csv : ComparisonFormat::text);
 }
 
 }  // namespace

@@ -40,6 +40,7 @@ struct ReplayCommandOptions {
   std::string timeline_limit = "1000000";
   bool json = false;
   bool suite = false;
+  bool bound = false;
 };
 
 // --drop tlbi|dsb[:N]: fault injection (sim::DropInjection).
@@ -102,6 +103,7 @@ void run_replay_command(const ReplayCommandOptions& o) {
   options.touch_seed = parse_number("--touch-seed", o.touch_seed);
   options.touch_percent = static_cast<unsigned>(parse_number("--touch-percent", o.touch_percent, 0, 100));
   options.drop = parse_drop(o.drop);
+  if (o.bound) options.execution = sim::Execution::bound;
 
   report::ReplayLabel label;
   label.trace = o.trace;
@@ -170,6 +172,10 @@ void add_replay_command(CLI::App& app) {
                   "Write the machine's events per PE (plans, TLBIs, DSBs, walks, faults) as a Chrome / Perfetto "
                   "trace-event JSON file (ui.perfetto.dev, chrome://tracing)");
   cmd->add_option("--timeline-limit", o->timeline_limit, "Events kept in the timeline at most (default 1000000)");
+  cmd->add_flag("--bound", o->bound,
+                "Run the cache-aware lower bound instead of the policy's TLBIs: at each maintenance point each PE "
+                "removes exactly the entries the tables no longer justify, with one local TLBI and DSB "
+                "(docs/SIMULATOR.md)");
   cmd->add_flag("--json", o->json, "Print JSON instead of text");
   cmd->callback([o] { run_replay_command(*o); });
 }

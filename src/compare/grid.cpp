@@ -131,6 +131,45 @@ std::vector<Cell> run_grid(const GridSpec& spec, const std::vector<baselines::Ma
   return cells;
 }
 
+std::size_t group_count(const GridSpec& spec) { return cell_count(spec) / spec.policies.size(); }
+
+std::vector<GroupBound> run_bounds(const GridSpec& spec, unsigned jobs, const std::vector<std::size_t>* only) {
+  std::vector<std::size_t> groups;
+  if (only != nullptr) {
+    groups = *only;
+  } else {
+    groups.resize(group_count(spec));
+    for (std::size_t g = 0; g < groups.size(); ++g) groups[g] = g;
+  }
+  const baselines::PolicyEntry* planner = baselines::find_policy("tlbkit");
+  std::vector<GroupBound> bounds(groups.size());
+  std::atomic<std::size_t> next{0};
+  const auto worker = [&] {
+    for (std::size_t i = next++; i < bounds.size(); i = next++) {
+      GroupBound& b = bounds[i];
+      b.group = groups[i];
+      const Cell axes = cell_at(spec, b.group * spec.policies.size());
+      replay::ReplayOptions options = spec.replay;
+      options.features = spec.feature_sets[axes.feature_set].features;
+      options.pes = axes.pes;
+      options.execution = sim::Execution::bound;
+      replay::TraceReplayer replayer(planner->policy, *spec.profiles[axes.profile], options);
+      const std::string error = emit(spec.workloads[axes.workload], replayer, axes.pes);
+      if (!error.empty()) {
+        b.state = CellState::bad_input;
+        b.note = error;
+        continue;
+      }
+      b.result = result_of(replayer.finish());
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < (jobs == 0 ? 1 : jobs) && t < bounds.size(); ++t) threads.emplace_back(worker);
+  worker();
+  for (std::thread& t : threads) t.join();
+  return bounds;
+}
+
 bool correct(const Cell& cell) { return cell.state == CellState::ran && cell.result.ok(); }
 
 std::vector<bool> cheapest_of_groups(const std::vector<Cell>& cells) {

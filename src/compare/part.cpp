@@ -89,25 +89,52 @@ std::vector<std::size_t> shard_cells(std::size_t cells, Shard shard) {
   return out;
 }
 
+std::vector<std::size_t> shard_groups(std::size_t groups, Shard shard) { return shard_cells(groups, shard); }
+
+namespace {
+
+json result_json(std::size_t index, CellState state, const std::string& note, const CellResult& r) {
+  json counters = json::object();
+  for (const auto& [name, field] : kCounterFields) counters[name] = r.counters.*field;
+  return json{{"index", index},
+              {"state", state_name(state)},
+              {"note", note},
+              {"counters", std::move(counters)},
+              {"violations", r.violations},
+              {"problems", r.problems},
+              {"first_failure", r.first_failure}};
+}
+
+// Reads what result_json() wrote. Throws json::exception when malformed.
+std::optional<std::string> read_result(const json& c, const std::string& name, std::size_t& index, CellState& state,
+                                       std::string& note, CellResult& r) {
+  index = c.at("index").get<std::size_t>();
+  const std::optional<CellState> s = state_named(c.at("state").get<std::string>());
+  if (!s) return fmt::format("{}: entry {}: unknown state", name, index);
+  state = *s;
+  note = c.at("note").get<std::string>();
+  for (const auto& [field_name, field] : kCounterFields) r.counters.*field = c.at("counters").at(field_name).get<std::uint64_t>();
+  r.violations = c.at("violations").get<std::size_t>();
+  r.problems = c.at("problems").get<std::size_t>();
+  r.first_failure = c.at("first_failure").get<std::string>();
+  return std::nullopt;
+}
+
+}  // namespace
+
 json part_json(const GridInput& input, Shard shard, const std::vector<std::size_t>& indices,
-               const std::vector<Cell>& cells) {
+               const std::vector<Cell>& cells, const std::vector<GroupBound>& bounds) {
   json list = json::array();
   for (std::size_t i = 0; i < cells.size(); ++i) {
-    const Cell& c = cells[i];
-    json counters = json::object();
-    for (const auto& [name, field] : kCounterFields) counters[name] = c.result.counters.*field;
-    list.push_back(json{{"index", indices[i]},
-                        {"state", state_name(c.state)},
-                        {"note", c.note},
-                        {"counters", std::move(counters)},
-                        {"violations", c.result.violations},
-                        {"problems", c.result.problems},
-                        {"first_failure", c.result.first_failure}});
+    list.push_back(result_json(indices[i], cells[i].state, cells[i].note, cells[i].result));
   }
+  json bound_list = json::array();
+  for (const GroupBound& b : bounds) bound_list.push_back(result_json(b.group, b.state, b.note, b.result));
   return json{{"tlbkit_compare_part", kPartVersion},
               {"shard", {shard.index, shard.count}},
               {"grid", input_json(input)},
-              {"cells", std::move(list)}};
+              {"cells", std::move(list)},
+              {"bounds", std::move(bound_list)}};
 }
 
 std::optional<std::string> read_part(const json& doc, const std::string& name, Part& part) {
@@ -127,18 +154,15 @@ std::optional<std::string> read_part(const json& doc, const std::string& name, P
     if (p.shard.count == 0 || p.shard.index >= p.shard.count) return fmt::format("{}: bad shard", name);
     for (const json& c : doc.at("cells")) {
       Cell cell;
-      p.indices.push_back(c.at("index").get<std::size_t>());
-      const std::optional<CellState> state = state_named(c.at("state").get<std::string>());
-      if (!state) return fmt::format("{}: cell {}: unknown state", name, p.indices.back());
-      cell.state = *state;
-      cell.note = c.at("note").get<std::string>();
-      for (const auto& [field_name, field] : kCounterFields) {
-        cell.result.counters.*field = c.at("counters").at(field_name).get<std::uint64_t>();
-      }
-      cell.result.violations = c.at("violations").get<std::size_t>();
-      cell.result.problems = c.at("problems").get<std::size_t>();
-      cell.result.first_failure = c.at("first_failure").get<std::string>();
+      std::size_t index = 0;
+      if (auto bad = read_result(c, name, index, cell.state, cell.note, cell.result)) return bad;
+      p.indices.push_back(index);
       p.cells.push_back(std::move(cell));
+    }
+    for (const json& c : doc.at("bounds")) {
+      GroupBound b;
+      if (auto bad = read_result(c, name, b.group, b.state, b.note, b.result)) return bad;
+      p.bounds.push_back(std::move(b));
     }
     part = std::move(p);
     return std::nullopt;
@@ -148,13 +172,16 @@ std::optional<std::string> read_part(const json& doc, const std::string& name, P
 }
 
 std::optional<std::string> merge_parts(const std::vector<Part>& parts, const GridSpec& spec,
-                                       std::vector<Cell>& cells) {
+                                       std::vector<Cell>& cells, std::vector<GroupBound>& bounds) {
   if (parts.empty()) return std::string("merge: no parts");
   const std::size_t count = parts.front().shard.count;
   std::vector<bool> shard_seen(count, false);
   const std::size_t total = cell_count(spec);
   std::vector<Cell> out(total);
   std::vector<bool> filled(total, false);
+  const std::size_t groups = group_count(spec);
+  std::vector<GroupBound> out_bounds(groups);
+  std::vector<bool> bound_filled(groups, false);
   for (const Part& p : parts) {
     if (!(p.input == parts.front().input)) return std::string("merge: the parts are of different grids");
     if (p.shard.count != count) return std::string("merge: the parts were cut into different shard counts");
@@ -170,6 +197,11 @@ std::optional<std::string> merge_parts(const std::vector<Part>& parts, const Gri
       out[index] = std::move(c);
       filled[index] = true;
     }
+    for (const GroupBound& b : p.bounds) {
+      if (b.group >= groups || bound_filled[b.group]) return fmt::format("merge: bound {} outside the grid or twice", b.group);
+      out_bounds[b.group] = b;
+      bound_filled[b.group] = true;
+    }
   }
   for (std::size_t k = 0; k < count; ++k) {
     if (!shard_seen[k]) return fmt::format("merge: shard {}/{} is missing", k, count);
@@ -177,7 +209,11 @@ std::optional<std::string> merge_parts(const std::vector<Part>& parts, const Gri
   for (std::size_t i = 0; i < total; ++i) {
     if (!filled[i]) return fmt::format("merge: cell {} is missing", i);
   }
+  for (std::size_t g = 0; g < groups; ++g) {
+    if (!bound_filled[g]) return fmt::format("merge: the bound of group {} is missing", g);
+  }
   cells = std::move(out);
+  bounds = std::move(out_bounds);
   return std::nullopt;
 }
 

@@ -47,7 +47,7 @@ TraceReplayer::Kernel::Kernel(const maint::Policy& policy, const sim::Profile& p
       memory_(sim::PhysicalMemory::kDefaultBase, options.table_pages),
       machine_(memory_, profile,
                sim::MachineOptions{pes_, options.features.bbm, sim::MachineOptions::Visibility::checked, {},
-                                   options.drop, options.timeline}),
+                                   options.drop, options.timeline, options.execution}),
       frame_sink_(machine_, frames_),
       asid_cpus_(new percpu::PerCpuIds[pes_]),
       vmid_cpus_(new percpu::PerCpuIds[pes_]),

@@ -33,47 +33,66 @@ std::string group_title(const GridSpec& spec, const Cell& c) {
                      spec.feature_sets[c.feature_set].name, c.pes);
 }
 
+// The bound total of the cell's group; 0 when it could not run.
+std::uint64_t bound_of(const GridSpec& spec, const std::vector<compare::GroupBound>& bounds, std::size_t cell_index) {
+  const std::size_t group = cell_index / spec.policies.size();
+  if (group >= bounds.size() || bounds[group].state != CellState::ran) return 0;
+  return bounds[group].result.total_cycles();
+}
+
 }  // namespace
 
-std::string compare_text(const GridSpec& spec, const std::vector<Cell>& cells) {
+std::string compare_text(const GridSpec& spec, const std::vector<Cell>& cells,
+                         const std::vector<compare::GroupBound>& bounds) {
   std::string out = fmt::format(
       "tlbkit compare: {} workload(s) x {} profile(s) x {} feature set(s) x {} PE count(s) x {} policies = {} cells\n",
       spec.workloads.size(), spec.profiles.size(), spec.feature_sets.size(), spec.pes.size(), spec.policies.size(),
       cells.size());
   const std::vector<bool> cheapest = compare::cheapest_of_groups(cells);
   constexpr const char* kRow = "{:1} {:<16} {:>14} {:>14} {:>15} {:>8} {:>17} {:>6} {:>8}\n";
-  std::uint64_t best = 0;  // the group's cheapest correct total; 0: none
   for (std::size_t i = 0; i < cells.size(); ++i) {
     const Cell& c = cells[i];
     const bool new_group = i == 0 || group_title(spec, cells[i - 1]) != group_title(spec, c);
+    const std::uint64_t bound = bound_of(spec, bounds, i);
     if (new_group) {
       out += fmt::format("\n{}\n", group_title(spec, c));
       out += fmt::format(kRow, "", "policy", "total cycles", "maint cycles", "tlbi loc/bcast", "dsb",
-                         "refills need/coll", "viol", "x best");
-      best = 0;
-      for (std::size_t j = i; j < cells.size() && group_title(spec, cells[j]) == group_title(spec, c); ++j) {
-        if (cheapest[j]) best = cells[j].result.total_cycles();
-      }
+                         "refills need/coll", "viol", "x bound");
     }
     const std::string_view policy = spec.policies[c.policy]->name;
     if (c.state != CellState::ran) {
       out += fmt::format("  {:<16} {}: {}\n", policy, state_name(c.state), c.note);
-      continue;
+    } else {
+      const sim::SimCounters& k = c.result.counters;
+      const std::string ratio =
+          bound != 0 ? fmt::format("{:.2f}", static_cast<double>(c.result.total_cycles()) / static_cast<double>(bound))
+                     : std::string("-");
+      out += fmt::format(kRow, cheapest[i] ? "*" : "", policy, c.result.total_cycles(), k.maintenance_cycles,
+                         fmt::format("{}/{}", k.tlbi_local, k.tlbi_broadcast), k.dsb,
+                         fmt::format("{}/{}", k.refills_needed, k.refills_collateral),
+                         c.result.violations + c.result.problems, ratio);
     }
-    const sim::SimCounters& k = c.result.counters;
-    const std::string ratio =
-        best != 0 ? fmt::format("{:.2f}", static_cast<double>(c.result.total_cycles()) / static_cast<double>(best))
-                  : std::string("-");
-    out += fmt::format(kRow, cheapest[i] ? "*" : "", policy, c.result.total_cycles(), k.maintenance_cycles,
-                       fmt::format("{}/{}", k.tlbi_local, k.tlbi_broadcast), k.dsb,
-                       fmt::format("{}/{}", k.refills_needed, k.refills_collateral),
-                       c.result.violations + c.result.problems, ratio);
+    const bool group_ends = i + 1 == cells.size() || group_title(spec, cells[i + 1]) != group_title(spec, c);
+    const std::size_t group = i / spec.policies.size();
+    if (group_ends && group < bounds.size()) {
+      const compare::GroupBound& b = bounds[group];
+      if (b.state != CellState::ran) {
+        out += fmt::format("  {:<16} {}: {}\n", "(lower bound)", state_name(b.state), b.note);
+      } else {
+        const sim::SimCounters& k = b.result.counters;
+        out += fmt::format(kRow, "", "(lower bound)", b.result.total_cycles(), k.maintenance_cycles,
+                           fmt::format("{}/{}", k.tlbi_local, k.tlbi_broadcast), k.dsb,
+                           fmt::format("{}/{}", k.refills_needed, k.refills_collateral),
+                           b.result.violations + b.result.problems, "1.00");
+      }
+    }
   }
-  out += "\nMarked *: the cheapest policy without violations of each group. x best: total cycles over that one's.\n";
+  out += "\nMarked *: the cheapest policy without violations of each group. x bound: total cycles over the\n"
+         "group's cache-aware lower bound (each PE removes only what it holds stale, locally; docs/COMPARE.md).\n";
   return out;
 }
 
-json compare_json(const GridSpec& spec, const std::vector<Cell>& cells) {
+json compare_json(const GridSpec& spec, const std::vector<Cell>& cells, const std::vector<compare::GroupBound>& bounds) {
   const std::vector<bool> cheapest = compare::cheapest_of_groups(cells);
   json list = json::array();
   bool ok = true;
@@ -96,33 +115,59 @@ json compare_json(const GridSpec& spec, const std::vector<Cell>& cells) {
       j["violations"] = c.result.violations;
       j["problems"] = c.result.problems;
       j["first_failure"] = c.result.first_failure;
+      const std::uint64_t bound = bound_of(spec, bounds, i);
+      j["bound"] = bound;
+      j["overhead"] = c.result.total_cycles() >= bound ? c.result.total_cycles() - bound : 0;
       ok = ok && c.result.ok();
     } else {
       ok = ok && c.state != CellState::bad_input;
     }
     list.push_back(std::move(j));
   }
-  return json{{"cells", std::move(list)}, {"ok", ok}};
+  json bound_list = json::array();
+  for (const compare::GroupBound& b : bounds) {
+    const Cell axes = compare::cell_at(spec, b.group * spec.policies.size());
+    json j{{"workload", spec.workloads[axes.workload].name},
+           {"profile", std::string(spec.profiles[axes.profile]->name)},
+           {"features", spec.feature_sets[axes.feature_set].name},
+           {"pes", axes.pes},
+           {"state", state_name(b.state)},
+           {"note", b.note}};
+    if (b.state == CellState::ran) {
+      j["cycles"] = {{"total", b.result.total_cycles()},
+                     {"maintenance", b.result.counters.maintenance_cycles},
+                     {"translation", b.result.counters.translation_cycles}};
+      j["counters"] = counters_json(b.result.counters);
+      j["violations"] = b.result.violations;
+      j["problems"] = b.result.problems;
+    }
+    bound_list.push_back(std::move(j));
+  }
+  return json{{"cells", std::move(list)}, {"bounds", std::move(bound_list)}, {"ok", ok}};
 }
 
-std::string compare_csv(const GridSpec& spec, const std::vector<Cell>& cells) {
+std::string compare_csv(const GridSpec& spec, const std::vector<Cell>& cells,
+                        const std::vector<compare::GroupBound>& bounds) {
   const std::vector<bool> cheapest = compare::cheapest_of_groups(cells);
   std::string out =
       "workload,profile,features,pes,policy,state,total_cycles,maintenance_cycles,translation_cycles,tlbi_local,"
-      "tlbi_broadcast,dsb,refills_needed,refills_collateral,violations,problems,cheapest\n";
+      "tlbi_broadcast,dsb,refills_needed,refills_collateral,violations,problems,cheapest,bound_cycles,overhead_cycles\n";
   for (std::size_t i = 0; i < cells.size(); ++i) {
     const Cell& c = cells[i];
     const sim::SimCounters& k = c.result.counters;
     const bool ran = c.state == CellState::ran;
     const auto num = [&](std::uint64_t v) { return ran ? std::to_string(v) : std::string(); };
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(spec.workloads[c.workload].name),
+    const std::uint64_t bound = bound_of(spec, bounds, i);
+    const std::uint64_t overhead = c.result.total_cycles() >= bound ? c.result.total_cycles() - bound : 0;
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(spec.workloads[c.workload].name),
                        csv_field(std::string(spec.profiles[c.profile]->name)),
                        csv_field(spec.feature_sets[c.feature_set].name), c.pes,
                        csv_field(std::string(spec.policies[c.policy]->name)), state_name(c.state),
                        num(c.result.total_cycles()), num(k.maintenance_cycles), num(k.translation_cycles),
                        num(k.tlbi_local), num(k.tlbi_broadcast), num(k.dsb), num(k.refills_needed),
                        num(k.refills_collateral), num(c.result.violations), num(c.result.problems),
-                       cheapest[i] ? 1 : 0);
+                       cheapest[i] ? 1 : 0, bound != 0 ? std::to_string(bound) : std::string(),
+                       ran && bound != 0 ? std::to_string(overhead) : std::string());
   }
   return out;
 }

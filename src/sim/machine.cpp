@@ -70,6 +70,10 @@ Status Machine::set_context(unsigned pe, const PeContext& context) {
   }
   pes_[pe]->context = context;
   pes_[pe]->leaf_key = leaf_key_of(context);
+  if (options_.execution == Execution::bound) {
+    contexts_[{context.regime, context.regime == Regime::el2_stage1 ? std::uint16_t{0} : context.vmid,
+               context.regime == Regime::el1_stage1 ? context.asid : std::uint16_t{0}}] = context;
+  }
   truth_.clear();
   return ok_status();
 }

@@ -31,7 +31,7 @@ void Machine::PeExecutor::execute(const Plan& plan) { (void)machine_.execute(pe_
 
 // ---- refills ----------------------------------------------------------------
 
-void Machine::note_removed(unsigned pe, const TlbEntry& e) {
+void Machine::note_removed(unsigned pe, const TlbEntry& e, Removed removed) {
   ++counters_.entries_invalidated;
   if (e.kind != CachedKind::leaf) return;
   const auto changed = [&](PhysAddr at, Descriptor value) {
@@ -40,7 +40,7 @@ void Machine::note_removed(unsigned pe, const TlbEntry& e) {
   };
   const bool stale = changed(e.descriptor_pa, e.descriptor) ||
                      (holds_stage2_leaf(e) && changed(e.s2_descriptor_pa, e.s2_descriptor));
-  pes_[pe]->removed[refill_key(e)] = stale;
+  pes_[pe]->removed[refill_key(e)] = stale || removed == Removed::unjustified;
 }
 
 bool Machine::note_fill(unsigned pe, const TlbEntry& e, std::uint64_t walk_cycles) {
@@ -198,6 +198,7 @@ Status Machine::execute(unsigned pe, const Plan& plan) {
   // sees every write made before it (a sync per op would compare every
   // watched table page again for each of a plan's many DC ops).
   sync();
+  if (options_.execution == Execution::bound) return execute_bound(pe, plan);
   if (options_.timeline != nullptr) {
     // The plan as a span around its ops: its start, then the ops, then the
     // span's length (the round trip included) once known.

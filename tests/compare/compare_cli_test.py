@@ -41,6 +41,14 @@ def group_output():
             check(len(marked) == 1 and marked[0]["cycles"]["total"] == min(c["cycles"]["total"] for c in ran),
                   f"{workload} on {pes} PEs: one cheapest, the least total")
     check(doc.get("ok") is True, "no violation anywhere")
+    # One lower bound per group, clean, and below every correct policy.
+    bounds = doc.get("bounds", [])
+    check(len(bounds) == 4 and all(b["state"] == "ran" and b["violations"] == 0 for b in bounds),
+          f"4 clean bounds: {[(b['workload'], b['pes'], b['state']) for b in bounds]}")
+    for c in cells:
+        if c["state"] == "ran":
+            check(0 < c["bound"] <= c["cycles"]["total"] and c["overhead"] == c["cycles"]["total"] - c["bound"],
+                  f"{c['workload']} {c['policy']}: bound {c['bound']} <= total {c['cycles']['total']}")
 
     c = run(["compare", *GRID, "--csv", "--jobs", "2"])
     check(c.returncode == 0, f"--csv exit {c.returncode}")
@@ -56,6 +64,7 @@ def group_output():
     t = run(["compare", *GRID, "--jobs", "2"])
     check(t.returncode == 0 and "n/a: kvm manages VM stage 2" in t.stdout, f"text: {t.stdout[:300]}")
     check(sum(1 for line in t.stdout.splitlines() if line.startswith("* ")) == 4, "four groups, four marks")
+    check(sum(1 for line in t.stdout.splitlines() if "(lower bound)" in line) == 4, "a bound row per group")
 
     # A trace file is a workload too.
     with tempfile.TemporaryDirectory() as d:

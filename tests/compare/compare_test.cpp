@@ -4,6 +4,7 @@
 // come from a replay made here without the grid.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -177,6 +178,44 @@ TEST(CompareGrid, AViolationBreaksTheContractOnlyOfAPolicyThatPromisedCorrectnes
   EXPECT_FALSE(contract_broken(spec, cells));
 }
 
+TEST(CompareBound, TheLowerBoundRunsCleanAndNoCorrectPolicyCostsLess) {
+  // Every generator at an eighth of its default size, every policy.
+  GridSpec spec;
+  for (const gen::Generator& g : gen::generators()) {
+    Workload w;
+    w.name = std::string(g.name);
+    w.generator = &g;
+    w.parameters.size = std::max<std::uint64_t>(1, g.default_size / 8);
+    spec.workloads.push_back(w);
+  }
+  for (const baselines::PolicyEntry& e : baselines::all_policies()) spec.policies.push_back(&e);
+  spec.profiles.push_back(sim::find_profile("mobile-8"));
+  arch::CpuFeatures f;
+  f.ttl = arch::Presence::present;
+  f.tlbi_range = arch::Presence::present;
+  spec.feature_sets.push_back(FeatureSet{"ttl,tlbirange", f});
+  spec.pes = {4};
+  std::vector<Manages> used;
+  ASSERT_FALSE(scan_workloads(spec, used));
+  const std::vector<Cell> cells = run_grid(spec, used, 2);
+  const std::vector<GroupBound> bounds = run_bounds(spec, 2);
+  ASSERT_EQ(bounds.size(), spec.workloads.size());
+  for (const GroupBound& b : bounds) {
+    const std::string name = spec.workloads[b.group].name;
+    ASSERT_EQ(b.state, CellState::ran) << name << ": " << b.note;
+    EXPECT_TRUE(b.result.ok()) << name << ": the bound left something stale: " << b.result.first_failure;
+    EXPECT_EQ(b.result.counters.tlbi_broadcast, 0u) << name << ": the bound broadcasts nothing";
+  }
+  std::size_t compared = 0;
+  for (const Cell& c : cells) {
+    if (!correct(c)) continue;
+    ++compared;
+    EXPECT_LE(bounds[c.workload].result.total_cycles(), c.result.total_cycles())
+        << spec.workloads[c.workload].name << " under " << spec.policies[c.policy]->name;
+  }
+  EXPECT_GE(compared, spec.workloads.size() * 4);
+}
+
 TEST(CompareShards, ShardKOfNTakesEveryNthCellFromK) {
   EXPECT_EQ(shard_cells(10, Shard{1, 4}), (std::vector<std::size_t>{1, 5, 9}));
   EXPECT_EQ(shard_cells(10, Shard{0, 1}).size(), 10u);
@@ -198,7 +237,7 @@ TEST(CompareShards, APartReadsBackToTheCellsItWasWrittenFrom) {
   const std::vector<std::size_t> indices = shard_cells(cell_count(spec), Shard{1, 2});
   const std::vector<Cell> cells = run_grid(spec, used, 2, {}, &indices);
   Part part;
-  ASSERT_FALSE(read_part(part_json(spec.input, Shard{1, 2}, indices, cells), "p", part));
+  ASSERT_FALSE(read_part(part_json(spec.input, Shard{1, 2}, indices, cells, {}), "p", part));
   EXPECT_EQ(part.indices, indices);
   ASSERT_EQ(part.cells.size(), cells.size());
   for (std::size_t i = 0; i < cells.size(); ++i) {
@@ -208,7 +247,8 @@ TEST(CompareShards, APartReadsBackToTheCellsItWasWrittenFrom) {
   }
   // Alone it is half a grid.
   std::vector<Cell> merged;
-  EXPECT_TRUE(merge_parts({part}, spec, merged));
+  std::vector<GroupBound> bounds;
+  EXPECT_TRUE(merge_parts({part}, spec, merged, bounds));
   EXPECT_TRUE(merged.empty());
 }
 

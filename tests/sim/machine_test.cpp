@@ -393,6 +393,41 @@ TEST(MachineDropInjection, ADroppedTlbiOfThePlannersUnmapIsCaughtAsAStaleTransla
   EXPECT_GE(dropping.machine.counters().dropped_ops, 1u);
 }
 
+// Execution::bound: the cache-aware lower bound.
+TEST(MachineBound, OnlyThePeHoldingTheStaleEntryRemovesItLocallyAndKeepsTheRest) {
+  test::Stage1Setup setup;
+  setup.options.execution = Execution::bound;
+  test::Stage1Machine m(setup);
+  m.map(2);  // kVa and kVa + 4 KiB
+  (void)m.read(1, kVa);
+  (void)m.read(1, kVa + kPage);
+  const SimCounters before = m.machine.counters();
+  m.unmap(kVa, kPage, m.planner);
+  const SimCounters& after = m.machine.counters();
+  // The planner's plan had broadcast TLBIs; instead: PE 0's DSB ISHST
+  // (its writes must be seen), then PE 1 alone (it held the page) one
+  // local TLBI and one DSB. PE 0 held nothing stale and did nothing.
+  EXPECT_EQ(after.tlbi_broadcast - before.tlbi_broadcast, 0u);
+  EXPECT_EQ(after.tlbi_local - before.tlbi_local, 1u);
+  EXPECT_EQ(after.dsb - before.dsb, 2u);
+  EXPECT_EQ(m.read(1, kVa).outcome, AccessOutcome::translation_fault) << "the stale entry is gone";
+  EXPECT_EQ(m.read(1, kVa + kPage).served_by, ServedBy::l1) << "the neighbour's entry was kept";
+  EXPECT_TRUE(m.machine.violations().empty()) << m.machine.violations().front().message;
+}
+
+TEST(MachineBound, AnEmptiedTableLeavesNoWalkEntryToTheFreedPages) {
+  test::Stage1Setup setup;
+  setup.options.execution = Execution::bound;
+  test::Stage1Machine m(setup);
+  m.map(1);
+  (void)m.read(1, kVa);  // leaf and walk entries on PE 1
+  // The only page: the unmap empties and retires the tables below the
+  // root; freed after the bound's removal, with no walk entry left to them.
+  m.unmap(kVa, kPage, m.planner);
+  EXPECT_EQ(m.read(1, kVa).outcome, AccessOutcome::translation_fault);
+  EXPECT_TRUE(m.machine.violations().empty()) << m.machine.violations().front().message;
+}
+
 TEST(MachineProfiles, EveryNamedProfileExists) {
   for (const char* name : {"mobile-8", "server-64", "hvf-shim", "erratum-repeat-tlbi"}) {
     ASSERT_NE(find_profile(name), nullptr) << name;

@@ -108,6 +108,24 @@ std::vector<Cell> run_grid(const GridSpec& spec, const std::vector<baselines::Ma
 // The cell at `index` of the row order (its axes; nothing run).
 Cell cell_at(const GridSpec& spec, std::size_t index);
 
+// The cache-aware lower bound of one row group (sim::Execution::bound,
+// with tlbkit's planner deciding only the maintenance points and their
+// cache maintenance). Groups are numbered in row order: cell index /
+// number of policies.
+struct GroupBound {
+  std::size_t group = 0;
+  CellState state = CellState::ran;  // ran or bad_input
+  std::string note;
+  CellResult result;
+};
+
+std::size_t group_count(const GridSpec& spec);
+
+// Runs the bound of every group (those of `only`, when given) on `jobs`
+// workers; in group order, equal whatever `jobs` is.
+std::vector<GroupBound> run_bounds(const GridSpec& spec, unsigned jobs,
+                                   const std::vector<std::size_t>* only = nullptr);
+
 // Whether the cell ran clean: no violation, no problem.
 bool correct(const Cell& cell);
 

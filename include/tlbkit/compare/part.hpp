@@ -26,28 +26,33 @@ std::optional<std::string> parse_shard(const std::string& text, Shard& shard);
 // The grid indices shard K/N runs: K, K + N, K + 2N, ... below `cells`.
 std::vector<std::size_t> shard_cells(std::size_t cells, Shard shard);
 
-// The part a shard writes: the grid's input, the shard, and each cell it
-// ran (its index, state, note and result). `cells` are run_grid()'s for
-// `indices`.
+// The row groups whose lower bound shard K/N runs: K, K + N, ...
+std::vector<std::size_t> shard_groups(std::size_t groups, Shard shard);
+
+// The part a shard writes: the grid's input, the shard, each cell it ran
+// (its index, state, note and result) and each group bound. `cells` are
+// run_grid()'s for `indices`, `bounds` run_bounds()'s for shard_groups().
 nlohmann::json part_json(const GridInput& input, Shard shard, const std::vector<std::size_t>& indices,
-                         const std::vector<Cell>& cells);
+                         const std::vector<Cell>& cells, const std::vector<GroupBound>& bounds);
 
 struct Part {
   GridInput input;
   Shard shard;
   std::vector<std::size_t> indices;
   std::vector<Cell> cells;  // axes unset: merge_parts() sets them from the index
+  std::vector<GroupBound> bounds;
 };
 
 // Reads a part written by part_json(). # Errors: what is missing or
 // malformed (`name` says which part).
 std::optional<std::string> read_part(const nlohmann::json& doc, const std::string& name, Part& part);
 
-// The whole grid's cells, in row order, from parts of one grid (`spec`
+// The whole grid's cells, in row order, and its group bounds, in group
+// order, from parts of one grid (`spec`
 // built from their common input). # Errors: parts of different grids, a
 // shard count that differs, a shard missing or given twice, a cell index
 // outside the grid or missing.
 std::optional<std::string> merge_parts(const std::vector<Part>& parts, const GridSpec& spec,
-                                       std::vector<Cell>& cells);
+                                       std::vector<Cell>& cells, std::vector<GroupBound>& bounds);
 
 }  // namespace tlbkit::compare

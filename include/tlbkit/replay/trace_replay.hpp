@@ -50,6 +50,10 @@ struct ReplayOptions {
   // The machine's events per PE (sim::TimelineSink); must outlive the
   // replayer. None: not recorded.
   sim::TimelineSink* timeline = nullptr;
+  // as_planned, or the cache-aware lower bound (sim::Execution::bound): the
+  // policy then only decides where the maintenance points are and what
+  // cache maintenance they carry.
+  sim::Execution execution = sim::Execution::as_planned;
 };
 
 // What the kernel model did, beside the machine's counters.

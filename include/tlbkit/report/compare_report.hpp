@@ -11,24 +11,33 @@
 
 namespace tlbkit::report {
 
+// `bounds`: one per row group, in group order (compare::run_bounds).
+
 // One table per row group (workload, profile, features, PEs): a row per
 // policy with total and maintenance cycles, TLBIs local / broadcast, DSBs,
 // refills needed / collateral, violations and the ratio of its total to
-// the group's cheapest correct total; "*" marks that cheapest; "n/a" rows
-// say why the policy does not apply.
-std::string compare_text(const compare::GridSpec& spec, const std::vector<compare::Cell>& cells);
+// the group's lower bound; "*" marks the cheapest correct policy; "n/a"
+// rows say why the policy does not apply; a last row gives the bound.
+std::string compare_text(const compare::GridSpec& spec, const std::vector<compare::Cell>& cells,
+                         const std::vector<compare::GroupBound>& bounds);
 
 // {"cells": [{"workload", "profile", "features", "pes", "policy", "state"
 //  ("ran" | "n/a" | "bad-input"), "note", "cheapest", "ok", "cycles":
 //  {"total", "maintenance", "translation"}, "counters": {...}, "violations"
-//  (count), "problems" (count)}...], "ok"}
-nlohmann::json compare_json(const compare::GridSpec& spec, const std::vector<compare::Cell>& cells);
+//  (count), "problems" (count), "bound" (the group's bound total),
+//  "overhead" (total minus bound)}...], "bounds": [{"workload", "profile",
+//  "features", "pes", "state", "cycles", "counters", "violations",
+//  "problems"}...], "ok"}
+nlohmann::json compare_json(const compare::GridSpec& spec, const std::vector<compare::Cell>& cells,
+                            const std::vector<compare::GroupBound>& bounds);
 
 // A header line, then one line per cell, in row order: workload, profile,
 // features, pes, policy, state, total_cycles, maintenance_cycles,
 // translation_cycles, tlbi_local, tlbi_broadcast, dsb, refills_needed,
-// refills_collateral, violations, problems, cheapest (0/1). Fields with a
-// comma or a quote are quoted (RFC 4180).
-std::string compare_csv(const compare::GridSpec& spec, const std::vector<compare::Cell>& cells);
+// refills_collateral, violations, problems, cheapest (0/1), bound_cycles,
+// overhead_cycles (total minus bound). Fields with a comma or a quote are
+// quoted (RFC 4180).
+std::string compare_csv(const compare::GridSpec& spec, const std::vector<compare::Cell>& cells,
+                        const std::vector<compare::GroupBound>& bounds);
 
 }  // namespace tlbkit::report

@@ -39,6 +39,7 @@
 
 #include <cstdint>
 #include <map>
+#include <tuple>
 #include <memory>
 #include <optional>
 #include <set>
@@ -141,6 +142,18 @@ struct DropInjection {
   friend constexpr bool operator==(const DropInjection&, const DropInjection&) = default;
 };
 
+// How plans are executed.
+// - as_planned: every op of every plan, as the policy wrote it.
+// - bound: the cache-aware lower bound (docs/SIMULATOR.md): a plan with
+//   broadcast TLBIs is replaced by what no policy can do better than: the
+//   issuing PE's DSB ISHST (its table writes must be seen), then each PE
+//   that holds entries the tables no longer justify removes exactly those
+//   with one local TLBI and one local DSB, and no PE removes anything else;
+//   the plan's cache maintenance runs as written. Plans without broadcast
+//   TLBIs (local flushes after an id rollover or a spurious fault, the same
+//   under every policy) run as written.
+enum class Execution : std::uint8_t { as_planned, bound };
+
 struct MachineOptions {
   unsigned pes = 0;  // 0: the profile's
   arch::BbmLevel bbm = arch::BbmLevel::level0;
@@ -153,6 +166,7 @@ struct MachineOptions {
   // Receives the machine's events per PE (timeline.hpp); must outlive the
   // machine. None: nothing is recorded and nothing is spent on it.
   TimelineSink* timeline = nullptr;
+  Execution execution = Execution::as_planned;
 };
 
 class Machine final : public MemoryObserver, public maint::PageSink {
@@ -258,7 +272,11 @@ class Machine final : public MemoryObserver, public maint::PageSink {
   // into it.
   enum class Released : std::uint8_t { table_page, data_page };
   void check_release(PhysAddr base, std::uint64_t size, Released released);
-  void note_removed(unsigned pe, const TlbEntry& entry);
+  // An invalidation removed `entry` from `pe`: its refill will count as
+  // needed when its descriptors changed, or `unjustified` (the bound removes
+  // only entries the tables no longer justify), else as collateral.
+  enum class Removed : std::uint8_t { judged, unjustified };
+  void note_removed(unsigned pe, const TlbEntry& entry, Removed removed = Removed::judged);
   // Whether the fill was a refill (counted).
   bool note_fill(unsigned pe, const TlbEntry& entry, std::uint64_t walk_cycles);
   void report(ViolationKind kind, unsigned pe, VirtAddr va, std::optional<TlbEntry> stale,
@@ -266,6 +284,12 @@ class Machine final : public MemoryObserver, public maint::PageSink {
 
   // Whether DropInjection leaves `op` out of the plan being executed.
   bool injected_drop(const arch::Op& op);
+  // Execution::bound: the plan's replacement (see Execution).
+  Status execute_bound(unsigned pe, const Plan& plan);
+  // Whether a fresh walk in some live context still yields `e`: the same
+  // descriptor at the same place (and, combined, the same stage-2 leaf).
+  bool still_justified(const TlbEntry& e);
+  bool reproduces(const PeContext& ctx, const TlbEntry& e);
   // issue_synced() with the op's cycles put on the PE's timeline clock.
   Status issue_timed(unsigned pe, const arch::Op& op);
   // Puts `cycles` on the PE's clock as one event of `kind`.
@@ -276,6 +300,9 @@ class Machine final : public MemoryObserver, public maint::PageSink {
   Profile profile_;
   MachineOptions options_;
   std::uint64_t drop_candidates_ = 0;  // TLBIs or DSBs of plans seen so far
+  // Every context a PE was given, by (regime, VMID, ASID): the latest one
+  // of each (Execution::bound finds an entry's tables through it).
+  std::map<std::tuple<arch::Regime, std::uint16_t, std::uint16_t>, PeContext> contexts_;
   std::vector<std::unique_ptr<Pe>> pes_;
   // Table pages as the other PEs' walkers see them (the last published
   // values), keyed by page.

@@ -104,6 +104,20 @@ class Tlb {
   std::size_t invalidate(const arch::DecodedOp& op, const TlbiContext& context,
                          std::vector<TlbEntry>* removed = nullptr);
 
+  // Removes every entry for which `remove(const TlbEntry&)` is true (in
+  // for_each order), appending each to `removed`. Returns how many.
+  template <class F>
+  std::size_t remove_if(F&& remove, std::vector<TlbEntry>& removed) {
+    std::size_t count = 0;
+    for (std::uint32_t i = 0; i < slots_.size(); ++i) {
+      if (!slots_[i].valid || !remove(slots_[i].entry)) continue;
+      removed.push_back(slots_[i].entry);
+      remove_slot(i);
+      ++count;
+    }
+    return count;
+  }
+
   // Calls f(const TlbEntry&) for every entry (order: deterministic).
   template <class F>
   void for_each(F&& f) const {
