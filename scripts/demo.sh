@@ -57,3 +57,12 @@ echo "--- the same under Linux's policy: tlbkit sim --policy linux"
 echo
 echo "--- generated workloads: tlbkit replay --suite"
 "$tlbkit" replay --suite
+
+# The main job: every suite workload under every policy on the simulated
+# machine, each cell checked, against the cache-aware lower bound; the
+# report (markdown, CSV, JSON, charts through gnuplot) goes to report/.
+echo
+echo "--- the main job: tlbkit compare --workload suite --report report"
+"$tlbkit" compare --workload suite --report report
+echo
+echo "demo: the report is report/report.md (charts in report/charts, SVG and PNG)"

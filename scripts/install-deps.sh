@@ -8,7 +8,7 @@ packages=(
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev
   binutils-aarch64-linux-gnu g++-aarch64-linux-gnu python3
-  zlib1g-dev libzstd-dev pkg-config strace valgrind parallel
+  zlib1g-dev libzstd-dev pkg-config strace valgrind parallel gnuplot-nox
 )
 
 missing=()

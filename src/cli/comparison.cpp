@@ -1,11 +1,16 @@
 #include "comparison.hpp"
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
 #include <fmt/format.h>
 
 #include "feature_list.hpp"
 #include "named.hpp"
 #include "stdout.hpp"
 #include "usage_error.hpp"
+#include "tlbkit/report/compare_files.hpp"
 #include "tlbkit/report/compare_report.hpp"
 
 namespace tlbkit::cli {
@@ -48,6 +53,59 @@ void print_comparison(const compare::GridSpec& spec, const std::vector<compare::
   }
   if (compare::contract_broken(spec, cells)) {
     throw CheckFailed("compare: a policy that promises correct maintenance showed a violation or a problem");
+  }
+}
+
+namespace {
+
+// `s` as one shell word.
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// The command line that makes `input`'s grid, every value spelled out.
+std::string command_of(const compare::GridInput& input) {
+  std::string cmd = "tlbkit compare";
+  for (const std::string& w : input.workloads) cmd += " --workload " + w;
+  std::string list;
+  for (const std::string& p : input.policies) list += (list.empty() ? "" : ",") + p;
+  cmd += " --policy " + list;
+  list.clear();
+  for (const std::string& p : input.profiles) list += (list.empty() ? "" : ",") + p;
+  cmd += " --profile " + list;
+  for (const std::string& f : input.feature_sets) cmd += " --features " + (f.empty() ? std::string("none") : f);
+  if (!(input.pes.size() == 1 && input.pes[0] == 0)) {
+    list.clear();
+    for (unsigned n : input.pes) list += (list.empty() ? "" : ",") + std::to_string(n);
+    cmd += " --pes " + list;
+  }
+  return cmd + " --report DIR";
+}
+
+}  // namespace
+
+void write_comparison_report(const std::string& dir, const compare::GridSpec& spec,
+                             const std::vector<compare::Cell>& cells, const std::vector<compare::GroupBound>& bounds) {
+  namespace fs = std::filesystem;
+  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
+    throw UsageError("--report: gnuplot is not installed (Debian gnuplot-nox; make deps installs it)");
+  }
+  std::error_code ec;
+  fs::create_directories(fs::path(dir) / "charts", ec);
+  if (ec) throw UsageError(fmt::format("--report: cannot create {}: {}", dir, ec.message()));
+  std::vector<std::string> scripts;
+  for (const report::ReportFile& f : report::compare_report_files(spec, cells, bounds, command_of(spec.input))) {
+    std::ofstream out(fs::path(dir) / f.path, std::ios::binary);
+    out << f.content;
+    if (!out) throw UsageError(fmt::format("--report: cannot write {}/{}", dir, f.path));
+    if (f.path.ends_with(".gp")) scripts.push_back(fs::path(f.path).filename().string());
+  }
+  for (const std::string& script : scripts) {
+    const std::string cmd = fmt::format("cd {} && gnuplot {} 2>&1", shell_quote((fs::path(dir) / "charts").string()),
+                                        shell_quote(script));
+    if (std::system(cmd.c_str()) != 0) throw UsageError(fmt::format("--report: gnuplot failed on charts/{}", script));
   }
 }
 

@@ -3,6 +3,7 @@
 // printing of its cells with the exit status that follows.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "tlbkit/compare/grid.hpp"
@@ -20,5 +21,11 @@ compare::GridSpec grid_of(const compare::GridInput& input);
 // when a policy that promises correct maintenance failed (exit 1).
 void print_comparison(const compare::GridSpec& spec, const std::vector<compare::Cell>& cells,
                       const std::vector<compare::GroupBound>& bounds, ComparisonFormat format);
+
+// Writes the report directory `dir` (report::compare_report_files) and
+// runs gnuplot on each chart script there. Throws UsageError when the
+// directory cannot be written or gnuplot is missing or fails.
+void write_comparison_report(const std::string& dir, const compare::GridSpec& spec,
+                             const std::vector<compare::Cell>& cells, const std::vector<compare::GroupBound>& bounds);
 
 }  // namespace tlbkit::cli

@@ -18,6 +18,7 @@ namespace {
 
 struct MergeOptions {
   std::vector<std::string> parts;
+  std::string report;
   bool json = false;
   bool csv = false;
 };
@@ -41,6 +42,7 @@ void run_merge(const MergeOptions& o) {
   std::vector<compare::Cell> cells;
   std::vector<compare::GroupBound> bounds;
   if (const std::optional<std::string> bad = compare::merge_parts(parts, spec, cells, bounds)) throw UsageError(*bad);
+  if (!o.report.empty()) write_comparison_report(o.report, spec, cells, bounds);
   print_comparison(spec, cells, bounds, o.json ? ComparisonFormat::json : o.csv ? ComparisonFormat::csv : ComparisonFormat::text);
 }
 
@@ -50,6 +52,8 @@ void add_merge_command(CLI::App& app) {
   auto o = std::make_shared<MergeOptions>();
   CLI::App* cmd = app.add_subcommand("merge", "Join the parts of a sharded tlbkit compare into one output");
   cmd->add_option("parts", o->parts, "Part files written by tlbkit compare --shard K/N");
+  cmd->add_option("--report", o->report,
+                  "Also write a report directory: report.md, comparison.csv/.json, charts (SVG, PNG) through gnuplot");
   cmd->add_flag("--json", o->json, "Print JSON instead of the table");
   cmd->add_flag("--csv", o->csv, "Print CSV instead of the table");
   cmd->callback([o] { run_merge(*o); });

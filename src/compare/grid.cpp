@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "counting_planner.hpp"
+
 namespace tlbkit::compare {
 namespace {
 
@@ -42,9 +44,13 @@ void run_cell(const GridSpec& spec, const std::vector<baselines::Manages>& used,
       return;
     }
   }
-  replay::TraceReplayer replayer(policy.policy, *spec.profiles[cell.profile], options);
+  std::optional<detail::CountingPlanner> counting;
+  if (policy.planner != nullptr) counting.emplace(*policy.planner);
+  const maint::Policy& run_policy = counting ? static_cast<const maint::Policy&>(*counting) : policy.policy;
+  replay::TraceReplayer replayer(run_policy, *spec.profiles[cell.profile], options);
   std::string error = emit(spec.workloads[cell.workload], replayer, cell.pes);
   if (error.empty()) cell.result = result_of(replayer.finish());
+  if (counting) cell.result.choices = counting->chosen();
   if (timelines != nullptr) {
     const std::string closed = timelines->close(index);
     if (error.empty()) error = closed;

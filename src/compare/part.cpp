@@ -102,7 +102,8 @@ json result_json(std::size_t index, CellState state, const std::string& note, co
               {"counters", std::move(counters)},
               {"violations", r.violations},
               {"problems", r.problems},
-              {"first_failure", r.first_failure}};
+              {"first_failure", r.first_failure},
+              {"choices", r.choices}};
 }
 
 // Reads what result_json() wrote. Throws json::exception when malformed.
@@ -117,6 +118,7 @@ std::optional<std::string> read_result(const json& c, const std::string& name, s
   r.violations = c.at("violations").get<std::size_t>();
   r.problems = c.at("problems").get<std::size_t>();
   r.first_failure = c.at("first_failure").get<std::string>();
+  r.choices = c.at("choices").get<std::array<std::uint64_t, maint::kShapeCount>>();
   return std::nullopt;
 }
 

@@ -142,4 +142,64 @@ def group_sweep():
     cli_check.expect_bad(tlbkit, ["compare", *GRID, "--shard", "0/2", "--csv"], "part")
 
 
-cli_check.main({"output": group_output, "bad_input": group_bad_input, "sweep": group_sweep})
+def group_report():
+    """--report DIR: the markdown report, the CSV and JSON it is made from,
+    and the charts gnuplot drew from them (SVG and PNG)."""
+    import xml.etree.ElementTree as ET
+    with tempfile.TemporaryDirectory() as d:
+        rep = os.path.join(d, "rep")
+        p = run(["compare", *GRID, "--jobs", "2", "--report", rep])
+        check(p.returncode == 0, f"--report: exit {p.returncode}: {p.stderr}")
+        csv_out = run(["compare", *GRID, "--csv", "--jobs", "1"])
+        with open(os.path.join(rep, "comparison.csv")) as f:
+            check(f.read() == csv_out.stdout, "comparison.csv is what --csv prints")
+        with open(os.path.join(rep, "comparison.json")) as f:
+            doc = json.load(f)
+        groups = 4
+        charts = os.path.join(rep, "charts")
+        for name in [f"group-{g:02}" for g in range(groups)] + ["overhead"]:
+            svg = os.path.join(charts, name + ".svg")
+            png = os.path.join(charts, name + ".png")
+            check(os.path.exists(svg) and os.path.exists(png), f"{name}: SVG and PNG drawn")
+            if os.path.exists(svg):
+                root = ET.parse(svg).getroot()
+                check(root.tag.endswith("svg"), f"{name}.svg is SVG")
+            if os.path.exists(png):
+                with open(png, "rb") as f:
+                    check(f.read(8) == b"\x89PNG\r\n\x1a\n", f"{name}.png is PNG")
+        # The chart data are the CSV's numbers: the overhead table's tlbkit
+        # column is total / bound for each group.
+        with open(os.path.join(charts, "overhead.dat")) as f:
+            rows = [line.rstrip("\n").split("\t") for line in f]
+        header, body = rows[0], rows[1:]
+        check(header[1:] == ["tlbkit", "linux", "kvm"] and len(body) == groups, f"overhead.dat shape: {header}")
+        tl = [c for c in doc["cells"] if c["policy"] == "tlbkit"]
+        for row, c in zip(body, tl):
+            check(abs(float(row[1]) - c["cycles"]["total"] / c["bound"]) < 1e-3, f"{row[0]}: tlbkit x bound")
+        with open(os.path.join(rep, "report.md")) as f:
+            md = f.read()
+        check(md.count("(lower bound)") == groups and md.count("![") == groups + 1, "a table and chart per group, and the overhead chart")
+        check("--report DIR" in md and "tlbkit compare --workload gen:small-munmap,size=32" in md, "the command that remakes it")
+        beaten = [c for c in tl if not c["cheapest"]]
+        if beaten:
+            check(md.count(" less than tlbkit") == len(beaten), "one line per group where tlbkit is not the cheapest")
+        else:
+            check("tlbkit is the cheapest policy without violations in every group" in md, "says tlbkit won everywhere")
+        # Merge writes the same report.
+        parts = []
+        for k in range(2):
+            q = run(["compare", *GRID, "--jobs", "1", "--shard", f"{k}/2"])
+            path = os.path.join(d, f"p{k}.json")
+            with open(path, "w") as f:
+                f.write(q.stdout)
+            parts.append(path)
+        rep2 = os.path.join(d, "rep2")
+        m = run(["merge", *parts, "--report", rep2])
+        check(m.returncode == 0, f"merge --report: exit {m.returncode}: {m.stderr}")
+        with open(os.path.join(rep2, "report.md")) as f:
+            check(f.read() == md, "merge --report writes the same report.md")
+        cli_check.expect_bad(tlbkit, ["compare", *GRID, "--shard", "0/2", "--report", rep2], "--report")
+        cli_check.expect_bad(tlbkit, ["compare", *GRID, "--report", "/proc/no/such/dir"], "--report")
+
+
+cli_check.main({"output": group_output, "bad_input": group_bad_input, "sweep": group_sweep, "report": group_report})

@@ -3,6 +3,7 @@
 // on. Cells run on worker threads; the result does not depend on how many.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -12,6 +13,7 @@
 #include "tlbkit/arch/features.hpp"
 #include "tlbkit/baselines/registry.hpp"
 #include "tlbkit/compare/workload.hpp"
+#include "tlbkit/maint/shapes.hpp"
 #include "tlbkit/replay/trace_replay.hpp"
 #include "tlbkit/sim/profile.hpp"
 
@@ -57,6 +59,8 @@ struct CellResult {
   std::size_t violations = 0;
   std::size_t problems = 0;
   std::string first_failure;  // the first violation's (or problem's) message
+  // tlbkit's planner only: how often it chose each shape (maint::Shape order).
+  std::array<std::uint64_t, maint::kShapeCount> choices{};
   std::uint64_t total_cycles() const { return counters.maintenance_cycles + counters.translation_cycles; }
   bool ok() const { return violations == 0 && problems == 0; }
   friend bool operator==(const CellResult&, const CellResult&) = default;
