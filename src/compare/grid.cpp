@@ -176,6 +176,15 @@ std::vector<GroupBound> run_bounds(const GridSpec& spec, unsigned jobs, const st
   return bounds;
 }
 
+const char* state_name(CellState state) {
+  switch (state) {
+    case CellState::ran: return "ran";
+    case CellState::not_applicable: return "n/a";
+    case CellState::bad_input: return "bad-input";
+  }
+  return "?";
+}
+
 bool correct(const Cell& cell) { return cell.state == CellState::ran && cell.result.ok(); }
 
 std::vector<bool> cheapest_of_groups(const std::vector<Cell>& cells) {

@@ -40,15 +40,6 @@ constexpr std::pair<const char*, std::uint64_t sim::SimCounters::*> kCounterFiel
     {"dropped_ops", &sim::SimCounters::dropped_ops},
 };
 
-const char* state_name(CellState s) {
-  switch (s) {
-    case CellState::ran: return "ran";
-    case CellState::not_applicable: return "n/a";
-    case CellState::bad_input: return "bad-input";
-  }
-  return "?";
-}
-
 std::optional<CellState> state_named(const std::string& s) {
   for (CellState c : {CellState::ran, CellState::not_applicable, CellState::bad_input}) {
     if (s == state_name(c)) return c;

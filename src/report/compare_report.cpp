@@ -12,15 +12,6 @@ using compare::CellState;
 using compare::GridSpec;
 using nlohmann::json;
 
-const char* state_name(CellState s) {
-  switch (s) {
-    case CellState::ran: return "ran";
-    case CellState::not_applicable: return "n/a";
-    case CellState::bad_input: return "bad-input";
-  }
-  return "?";
-}
-
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string out = "\"";
@@ -31,6 +22,24 @@ std::string csv_field(const std::string& s) {
 std::string group_title(const GridSpec& spec, const Cell& c) {
   return fmt::format("{} | {} | {} | {} PEs", spec.workloads[c.workload].name, spec.profiles[c.profile]->name,
                      spec.feature_sets[c.feature_set].name, c.pes);
+}
+
+// The axes of a cell or a group bound.
+json axes_json(const GridSpec& spec, const Cell& c) {
+  return json{{"workload", spec.workloads[c.workload].name},
+              {"profile", std::string(spec.profiles[c.profile]->name)},
+              {"features", spec.feature_sets[c.feature_set].name},
+              {"pes", c.pes}};
+}
+
+// What a run found: cycles, counters, violation and problem counts.
+void add_result(json& j, const compare::CellResult& r) {
+  j["cycles"] = {{"total", r.total_cycles()},
+                 {"maintenance", r.counters.maintenance_cycles},
+                 {"translation", r.counters.translation_cycles}};
+  j["counters"] = counters_json(r.counters);
+  j["violations"] = r.violations;
+  j["problems"] = r.problems;
 }
 
 // The bound total of the cell's group; 0 when it could not run.
@@ -61,7 +70,7 @@ std::string compare_text(const GridSpec& spec, const std::vector<Cell>& cells,
     }
     const std::string_view policy = spec.policies[c.policy]->name;
     if (c.state != CellState::ran) {
-      out += fmt::format("  {:<16} {}: {}\n", policy, state_name(c.state), c.note);
+      out += fmt::format("  {:<16} {}: {}\n", policy, compare::state_name(c.state), c.note);
     } else {
       const sim::SimCounters& k = c.result.counters;
       const std::string ratio =
@@ -77,7 +86,7 @@ std::string compare_text(const GridSpec& spec, const std::vector<Cell>& cells,
     if (group_ends && group < bounds.size()) {
       const compare::GroupBound& b = bounds[group];
       if (b.state != CellState::ran) {
-        out += fmt::format("  {:<16} {}: {}\n", "(lower bound)", state_name(b.state), b.note);
+        out += fmt::format("  {:<16} {}: {}\n", "(lower bound)", compare::state_name(b.state), b.note);
       } else {
         const sim::SimCounters& k = b.result.counters;
         out += fmt::format(kRow, "", "(lower bound)", b.result.total_cycles(), k.maintenance_cycles,
@@ -98,22 +107,14 @@ json compare_json(const GridSpec& spec, const std::vector<Cell>& cells, const st
   bool ok = true;
   for (std::size_t i = 0; i < cells.size(); ++i) {
     const Cell& c = cells[i];
-    json j{{"workload", spec.workloads[c.workload].name},
-           {"profile", std::string(spec.profiles[c.profile]->name)},
-           {"features", spec.feature_sets[c.feature_set].name},
-           {"pes", c.pes},
-           {"policy", std::string(spec.policies[c.policy]->name)},
-           {"state", state_name(c.state)},
-           {"note", c.note},
-           {"cheapest", static_cast<bool>(cheapest[i])}};
+    json j = axes_json(spec, c);
+    j["policy"] = std::string(spec.policies[c.policy]->name);
+    j["state"] = compare::state_name(c.state);
+    j["note"] = c.note;
+    j["cheapest"] = static_cast<bool>(cheapest[i]);
     if (c.state == CellState::ran) {
       j["ok"] = c.result.ok();
-      j["cycles"] = {{"total", c.result.total_cycles()},
-                     {"maintenance", c.result.counters.maintenance_cycles},
-                     {"translation", c.result.counters.translation_cycles}};
-      j["counters"] = counters_json(c.result.counters);
-      j["violations"] = c.result.violations;
-      j["problems"] = c.result.problems;
+      add_result(j, c.result);
       j["first_failure"] = c.result.first_failure;
       const std::uint64_t bound = bound_of(spec, bounds, i);
       j["bound"] = bound;
@@ -126,21 +127,10 @@ json compare_json(const GridSpec& spec, const std::vector<Cell>& cells, const st
   }
   json bound_list = json::array();
   for (const compare::GroupBound& b : bounds) {
-    const Cell axes = compare::cell_at(spec, b.group * spec.policies.size());
-    json j{{"workload", spec.workloads[axes.workload].name},
-           {"profile", std::string(spec.profiles[axes.profile]->name)},
-           {"features", spec.feature_sets[axes.feature_set].name},
-           {"pes", axes.pes},
-           {"state", state_name(b.state)},
-           {"note", b.note}};
-    if (b.state == CellState::ran) {
-      j["cycles"] = {{"total", b.result.total_cycles()},
-                     {"maintenance", b.result.counters.maintenance_cycles},
-                     {"translation", b.result.counters.translation_cycles}};
-      j["counters"] = counters_json(b.result.counters);
-      j["violations"] = b.result.violations;
-      j["problems"] = b.result.problems;
-    }
+    json j = axes_json(spec, compare::cell_at(spec, b.group * spec.policies.size()));
+    j["state"] = compare::state_name(b.state);
+    j["note"] = b.note;
+    if (b.state == CellState::ran) add_result(j, b.result);
     bound_list.push_back(std::move(j));
   }
   return json{{"cells", std::move(list)}, {"bounds", std::move(bound_list)}, {"ok", ok}};
@@ -162,7 +152,7 @@ std::string compare_csv(const GridSpec& spec, const std::vector<Cell>& cells,
     out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(spec.workloads[c.workload].name),
                        csv_field(std::string(spec.profiles[c.profile]->name)),
                        csv_field(spec.feature_sets[c.feature_set].name), c.pes,
-                       csv_field(std::string(spec.policies[c.policy]->name)), state_name(c.state),
+                       csv_field(std::string(spec.policies[c.policy]->name)), compare::state_name(c.state),
                        num(c.result.total_cycles()), num(k.maintenance_cycles), num(k.translation_cycles),
                        num(k.tlbi_local), num(k.tlbi_broadcast), num(k.dsb), num(k.refills_needed),
                        num(k.refills_collateral), num(c.result.violations), num(c.result.problems),

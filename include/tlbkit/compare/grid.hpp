@@ -69,6 +69,9 @@ struct CellResult {
 // The summary of a replay.
 CellResult result_of(const replay::ReplayRun& run);
 
+// "ran", "n/a", "bad-input": as reports and parts spell the state.
+const char* state_name(CellState state);
+
 struct Cell {
   std::size_t workload = 0;
   std::size_t profile = 0;
