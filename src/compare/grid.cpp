@@ -61,6 +61,28 @@ void run_cell(const GridSpec& spec, const std::vector<baselines::Manages>& used,
   }
 }
 
+// `only`, or every index below `count`.
+std::vector<std::size_t> indices_or_all(const std::vector<std::size_t>* only, std::size_t count) {
+  if (only != nullptr) return *only;
+  std::vector<std::size_t> all(count);
+  for (std::size_t i = 0; i < count; ++i) all[i] = i;
+  return all;
+}
+
+// Calls work(i) for every i below `count` on `jobs` threads (this one
+// included), each i once; returns when all are done.
+template <class Work>
+void for_each_on_workers(std::size_t count, unsigned jobs, Work work) {
+  std::atomic<std::size_t> next{0};
+  const auto worker = [&] {
+    for (std::size_t i = next++; i < count; i = next++) work(i);
+  };
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < (jobs == 0 ? 1 : jobs) && t < count; ++t) threads.emplace_back(worker);
+  worker();
+  for (std::thread& t : threads) t.join();
+}
+
 }  // namespace
 
 CellResult result_of(const replay::ReplayRun& run) {
@@ -108,71 +130,44 @@ std::optional<std::string> scan_workloads(const GridSpec& spec, std::vector<base
 std::vector<Cell> run_grid(const GridSpec& spec, const std::vector<baselines::Manages>& used, unsigned jobs,
                            const std::function<void(std::size_t, std::size_t)>& progress,
                            const std::vector<std::size_t>* only, const CellTimelines* timelines) {
-  std::vector<std::size_t> indices;
-  if (only != nullptr) {
-    indices = *only;
-  } else {
-    indices.resize(cell_count(spec));
-    for (std::size_t i = 0; i < indices.size(); ++i) indices[i] = i;
-  }
+  const std::vector<std::size_t> indices = indices_or_all(only, cell_count(spec));
   std::vector<Cell> cells(indices.size());
   for (std::size_t i = 0; i < indices.size(); ++i) cells[i] = cell_at(spec, indices[i]);
-  std::atomic<std::size_t> next{0};
   std::size_t done = 0;
   std::mutex progress_mutex;
-  const auto worker = [&] {
-    for (std::size_t i = next++; i < cells.size(); i = next++) {
-      run_cell(spec, used, indices[i], timelines, cells[i]);
-      if (progress) {
-        const std::lock_guard<std::mutex> lock(progress_mutex);
-        progress(++done, cells.size());
-      }
+  for_each_on_workers(cells.size(), jobs, [&](std::size_t i) {
+    run_cell(spec, used, indices[i], timelines, cells[i]);
+    if (progress) {
+      const std::lock_guard<std::mutex> lock(progress_mutex);
+      progress(++done, cells.size());
     }
-  };
-  const unsigned workers = jobs == 0 ? 1 : jobs;
-  std::vector<std::thread> threads;
-  for (unsigned t = 1; t < workers && t < cells.size(); ++t) threads.emplace_back(worker);
-  worker();
-  for (std::thread& t : threads) t.join();
+  });
   return cells;
 }
 
 std::size_t group_count(const GridSpec& spec) { return cell_count(spec) / spec.policies.size(); }
 
 std::vector<GroupBound> run_bounds(const GridSpec& spec, unsigned jobs, const std::vector<std::size_t>* only) {
-  std::vector<std::size_t> groups;
-  if (only != nullptr) {
-    groups = *only;
-  } else {
-    groups.resize(group_count(spec));
-    for (std::size_t g = 0; g < groups.size(); ++g) groups[g] = g;
-  }
+  const std::vector<std::size_t> groups = indices_or_all(only, group_count(spec));
   const baselines::PolicyEntry* planner = baselines::find_policy("tlbkit");
   std::vector<GroupBound> bounds(groups.size());
-  std::atomic<std::size_t> next{0};
-  const auto worker = [&] {
-    for (std::size_t i = next++; i < bounds.size(); i = next++) {
-      GroupBound& b = bounds[i];
-      b.group = groups[i];
-      const Cell axes = cell_at(spec, b.group * spec.policies.size());
-      replay::ReplayOptions options = spec.replay;
-      options.features = spec.feature_sets[axes.feature_set].features;
-      options.pes = axes.pes;
-      options.execution = sim::Execution::bound;
-      replay::TraceReplayer replayer(planner->policy, *spec.profiles[axes.profile], options);
-      const std::string error = emit(spec.workloads[axes.workload], replayer, axes.pes);
-      if (!error.empty()) {
-        b.state = CellState::bad_input;
-        b.note = error;
-        continue;
-      }
-      b.result = result_of(replayer.finish());
+  for_each_on_workers(bounds.size(), jobs, [&](std::size_t i) {
+    GroupBound& b = bounds[i];
+    b.group = groups[i];
+    const Cell axes = cell_at(spec, b.group * spec.policies.size());
+    replay::ReplayOptions options = spec.replay;
+    options.features = spec.feature_sets[axes.feature_set].features;
+    options.pes = axes.pes;
+    options.execution = sim::Execution::bound;
+    replay::TraceReplayer replayer(planner->policy, *spec.profiles[axes.profile], options);
+    const std::string error = emit(spec.workloads[axes.workload], replayer, axes.pes);
+    if (!error.empty()) {
+      b.state = CellState::bad_input;
+      b.note = error;
+      return;
     }
-  };
-  std::vector<std::thread> threads;
-  for (unsigned t = 1; t < (jobs == 0 ? 1 : jobs) && t < bounds.size(); ++t) threads.emplace_back(worker);
-  worker();
-  for (std::thread& t : threads) t.join();
+    b.result = result_of(replayer.finish());
+  });
   return bounds;
 }
 
