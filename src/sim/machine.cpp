@@ -70,6 +70,9 @@ Status Machine::set_context(unsigned pe, const PeContext& context) {
   }
   pes_[pe]->context = context;
   pes_[pe]->leaf_key = leaf_key_of(context);
+  pes_[pe]->input_size = detail::target_of(context).geometry->input_size();
+  pes_[pe]->verified_d.fill(Pe::VerifiedHit{});
+  pes_[pe]->verified_i.fill(Pe::VerifiedHit{});
   if (options_.execution == Execution::bound) {
     contexts_[{context.regime, context.regime == Regime::el2_stage1 ? std::uint16_t{0} : context.vmid,
                context.regime == Regime::el1_stage1 ? context.asid : std::uint16_t{0}}] = context;

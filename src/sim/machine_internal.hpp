@@ -103,6 +103,21 @@ struct Machine::Pe {
   std::map<detail::RefillKey, bool> removed;
   // The PE's own clock for the timeline (cycles it spent).
   std::uint64_t clock = 0;
+  // L1 hits already verified (by the visibility checker, or with it off),
+  // direct-mapped by page, one table per L1: an access that finds its page
+  // here, with the L1's version and the memory's generation unchanged, is
+  // the same hit with the same verdict, so only the LRU touch, the counters
+  // and the permission check remain. Cleared by set_context.
+  struct VerifiedHit {
+    std::uint64_t page = ~std::uint64_t{0};
+    std::uint64_t l1_version = 0;
+    std::uint64_t generation = 0;
+    std::uint32_t slot = 0;
+  };
+  static constexpr std::size_t kVerifiedHits = 64;
+  std::array<VerifiedHit, kVerifiedHits> verified_d{};
+  std::array<VerifiedHit, kVerifiedHits> verified_i{};
+  std::uint64_t input_size = 0;  // of the context's first stage: the access range
   std::unique_ptr<PeExecutor> executor;
 };
 

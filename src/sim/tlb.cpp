@@ -302,6 +302,7 @@ const TlbEntry* Tlb::lookup(const LookupKey& key) {
   if (best == kNoSlot) return nullptr;
   Slot& slot = slots_[best];
   slot.last_used = ++clock_;
+  last_hit_ = best;
   return &slot.entry;
 }
 
@@ -336,6 +337,7 @@ std::optional<TlbEntry> Tlb::insert(const TlbEntry& entry) {
     Slot& s = slots_[*same];
     s.entry = entry;
     s.last_used = ++clock_;
+    ++version_;
     return std::nullopt;
   }
   const std::uint32_t set = set_of(entry);
@@ -372,9 +374,11 @@ void Tlb::clear() {
   valid_count_ = 0;
   conflict_pairs_ = 0;
   clock_ = 0;
+  ++version_;
 }
 
 void Tlb::fill_slot(std::uint32_t slot, const TlbEntry& entry) {
+  ++version_;
   slots_[slot] = Slot{entry, ++clock_, true};
   index_insert(entry, slot);
   const unsigned log2 = log2_size(entry);
@@ -384,6 +388,7 @@ void Tlb::fill_slot(std::uint32_t slot, const TlbEntry& entry) {
 }
 
 void Tlb::remove_slot(std::uint32_t slot) {
+  ++version_;
   Slot& s = slots_[slot];
   index_erase(s.entry, slot);
   const unsigned log2 = log2_size(s.entry);

@@ -17,17 +17,17 @@ using detail::WalkTarget;
 
 namespace {
 
-// The permission an access needs.
-std::uint8_t needed_permission(AccessKind kind, Privilege privilege) {
-  using arch::Permission;
-  const bool el0 = privilege == Privilege::el0;
-  Permission p = Permission::el1_read;
-  switch (kind) {
-    case AccessKind::read: p = el0 ? Permission::el0_read : Permission::el1_read; break;
-    case AccessKind::write: p = el0 ? Permission::el0_write : Permission::el1_write; break;
-    case AccessKind::fetch: p = el0 ? Permission::el0_execute : Permission::el1_execute; break;
-  }
-  return static_cast<std::uint8_t>(p);
+// The permission an access needs: arch::Permission's bits are read, write,
+// execute at EL1, then the same at EL0 — the order of AccessKind, three
+// places up for EL0 (a shift, not a branch: this runs on every access).
+static_assert(static_cast<unsigned>(AccessKind::write) == 1 && static_cast<unsigned>(AccessKind::fetch) == 2 &&
+              static_cast<unsigned>(Privilege::el0) == 1);
+static_assert(static_cast<unsigned>(arch::Permission::el1_read) == 1u << 0 &&
+              static_cast<unsigned>(arch::Permission::el1_execute) == 1u << 2 &&
+              static_cast<unsigned>(arch::Permission::el0_read) == 1u << 3 &&
+              static_cast<unsigned>(arch::Permission::el0_execute) == 1u << 5);
+constexpr std::uint8_t needed_permission(AccessKind kind, Privilege privilege) {
+  return static_cast<std::uint8_t>(1u << (static_cast<unsigned>(kind) + 3 * static_cast<unsigned>(privilege)));
 }
 
 // The leaf entry of one-stage walk `w` (stage 1 alone, or stage 2).
@@ -295,19 +295,34 @@ const std::optional<TlbEntry>& Machine::current_truth(const PeContext& ctx, Virt
 
 Result<Access> Machine::access(unsigned pe, VirtAddr va, AccessKind kind, Privilege privilege) {
   if (pe >= pes()) return Error{Errc::out_of_range, "no such PE"};
-  if (!pes_[pe]->context) return Error{Errc::invalid_argument, "the PE has no translation context"};
-  const WalkTarget t = target_of(*pes_[pe]->context);
-  if (va >= t.geometry->input_size()) return Error{Errc::out_of_range, "address beyond the input range"};
-  sync();
+  Pe& p = *pes_[pe];
+  if (!p.context) return Error{Errc::invalid_argument, "the PE has no translation context"};
+  if (va >= p.input_size) return Error{Errc::out_of_range, "address beyond the input range"};
+  // sync() returns at once when no table page was written or watched: say
+  // so here, where the call would cost more than the test.
+  if (!watched_.empty() || memory_.any_touched()) [[unlikely]] sync();
   ++event_;
   ++counters_.accesses;
+  Tlb& l1 = kind == AccessKind::fetch ? p.l1i : p.l1d;
+  // The verified-hit path (Pe::VerifiedHit): the same L1 hit as last time,
+  // with the same verdict of the visibility checker.
+  Pe::VerifiedHit& verified = (kind == AccessKind::fetch ? p.verified_i : p.verified_d)[(va >> 12) % Pe::kVerifiedHits];
+  if (verified.page == va >> 12 && verified.l1_version == l1.version() &&
+      verified.generation == memory_.generation()) [[likely]] {
+    ++counters_.l1_hits;
+    const TlbEntry& e = l1.touch(verified.slot);
+    if ((e.permissions & needed_permission(kind, privilege)) == 0) {
+      ++counters_.permission_faults;
+      if (options_.timeline != nullptr) [[unlikely]] timeline_event(pe, TimelineKind::fault, 0, "permission fault", va);
+      return Access{AccessOutcome::permission_fault, ServedBy::l1, e.output + (va - e.input)};
+    }
+    return Access{AccessOutcome::ok, ServedBy::l1, e.output + (va - e.input)};
+  }
   // The hit path: the L1 entry is used in place. The Access is built whole
   // at the end (filled field by field on the stack, it was read back as one
   // vector before its stores could be forwarded).
-  Pe& p = *pes_[pe];
   LookupKey key = p.leaf_key;
   key.input = va;
-  Tlb& l1 = kind == AccessKind::fetch ? p.l1i : p.l1d;
   const TlbEntry* used = l1.lookup(key);
   ServedBy served = ServedBy::l1;
   std::optional<Translation> below;
@@ -327,8 +342,16 @@ Result<Access> Machine::access(unsigned pe, VirtAddr va, AccessKind kind, Privil
     }
     used = &below->entry;
   }
-  if (!operation_open_ && options_.visibility == MachineOptions::Visibility::checked) {
+  const bool unchecked = options_.visibility == MachineOptions::Visibility::unchecked;
+  if (!operation_open_ && !unchecked) {
+    const std::size_t violations_before = violations_.size();
     check_visibility(pe, va, *used);
+    // Verified (no violation): the next access of the page may skip this.
+    if (served == ServedBy::l1 && violations_.size() == violations_before) {
+      verified = Pe::VerifiedHit{va >> 12, l1.version(), memory_.generation(), l1.last_hit_slot()};
+    }
+  } else if (unchecked && served == ServedBy::l1) {
+    verified = Pe::VerifiedHit{va >> 12, l1.version(), memory_.generation(), l1.last_hit_slot()};
   }
   AccessOutcome outcome = AccessOutcome::ok;
   if ((used->permissions & needed_permission(kind, privilege)) == 0) {

@@ -89,6 +89,20 @@ class Tlb {
   // The pointer is valid until the next insert, invalidate or clear.
   const TlbEntry* lookup(const LookupKey& key);
 
+  // The slot of the entry the last successful lookup() returned.
+  std::uint32_t last_hit_slot() const { return last_hit_; }
+  // What lookup() does on a hit of the entry in `slot`, without the
+  // search: it becomes the most recently used of its set. For a caller
+  // that knows (by version()) that the same lookup would find that slot.
+  const TlbEntry& touch(std::uint32_t slot) {
+    Slot& s = slots_[slot];
+    s.last_used = ++clock_;
+    return s.entry;
+  }
+  // Moves on every change of the contents (insert, invalidate, removal,
+  // clear): equal versions, equal contents.
+  std::uint64_t version() const { return version_; }
+
   // Inserts `entry` in its set (see TlbGeometry). An entry with the same
   // tags and range (regime, stage, kind, level, VMID, global, ASID when
   // compared, input, size) is replaced in place and nothing is evicted;
@@ -162,6 +176,8 @@ class Tlb {
   TlbGeometry geometry_;
   std::vector<Slot> slots_;  // set-major: set s, way w at s * ways + w
   std::uint64_t clock_ = 0;
+  std::uint64_t version_ = 0;
+  std::uint32_t last_hit_ = 0;
   std::size_t valid_count_ = 0;
   std::vector<Bucket> index_;  // power-of-two size, at least 4 buckets per slot
   std::uint32_t index_mask_ = 0;
