@@ -106,6 +106,35 @@ TEST_F(MachineFixture, AForgottenInvalidationIsAStaleTranslationOnTheCachingPe) 
   EXPECT_FALSE(v.current.has_value());
 }
 
+TEST_F(MachineFixture, AnL1HitVerifiedBeforeTheTablesChangedIsCheckedAgain) {
+  map(2);  // two pages: the unmap of one leaves the tables in place
+  (void)read(1, kVa);                                  // walk: fills the L1
+  EXPECT_EQ(read(1, kVa).served_by, ServedBy::l1);     // verified hit
+  EXPECT_EQ(read(1, kVa).served_by, ServedBy::l1);     // the verified-hit path
+  unmap(kVa, kPage, ForgetfulPolicy{});
+  EXPECT_EQ(read(1, kVa).outcome, AccessOutcome::ok) << "the stale entry still translates";
+  ASSERT_FALSE(machine.violations().empty()) << "checked again: the tables moved";
+  EXPECT_EQ(machine.violations().front().kind, ViolationKind::stale_translation);
+  const std::size_t once = machine.violations().size();
+  (void)read(1, kVa);
+  EXPECT_EQ(machine.violations().size(), once + 1) << "a hit that failed the check is never taken as verified";
+}
+
+TEST_F(MachineFixture, HitsDuringAnOpenOperationAreNotTakenAsVerifiedAfterIt) {
+  map(2);
+  (void)read(1, kVa);
+  machine.begin_operation(0, "unmap");
+  unmap_in_operation(kVa, kPage, ForgetfulPolicy{});
+  // Inside the operation the stale entry may be used: nothing is checked.
+  EXPECT_EQ(read(1, kVa).served_by, ServedBy::l1);
+  EXPECT_EQ(read(1, kVa).served_by, ServedBy::l1);
+  EXPECT_TRUE(machine.violations().empty());
+  machine.end_operation();
+  (void)read(1, kVa);
+  ASSERT_FALSE(machine.violations().empty()) << "after the operation the same hit is checked";
+  EXPECT_EQ(machine.violations().front().kind, ViolationKind::stale_translation);
+}
+
 TEST_F(MachineFixture, ATlbiIsCompleteOnlyAfterTheIssuersOwnDsb) {
   // Known bug 8: PE 1's DSB does not complete PE 0's TLBI.
   map(2);  // two pages: the unmap of one empties no table
