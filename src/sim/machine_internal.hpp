@@ -112,7 +112,9 @@ struct Machine::Pe {
     std::uint64_t page = ~std::uint64_t{0};
     std::uint64_t l1_version = 0;
     std::uint64_t generation = 0;
+    std::uint64_t pa_minus_va = 0;  // the entry's output - input: pa = va + this (mod 2^64)
     std::uint32_t slot = 0;
+    std::uint8_t permissions = 0;
   };
   static constexpr std::size_t kVerifiedHits = 64;
   std::array<VerifiedHit, kVerifiedHits> verified_d{};

@@ -246,6 +246,7 @@ Tlb::Tlb(TlbGeometry geometry) : geometry_(geometry) {
   assert(geometry.sets > 0 && geometry.ways > 0 && std::has_single_bit(geometry.sets));
   const std::size_t slots = std::size_t{geometry.sets} * geometry.ways;
   slots_.resize(slots);
+  last_used_.resize(slots);
   index_.resize(std::bit_ceil(slots * kBucketsPerSlot));
   index_mask_ = static_cast<std::uint32_t>(index_.size() - 1);
   index_shift_ = 64 - static_cast<unsigned>(std::countr_zero(index_.size()));
@@ -300,10 +301,9 @@ const TlbEntry* Tlb::lookup(const LookupKey& key) {
           ? probe(key.input, word, static_cast<unsigned>(std::countr_zero(sizes)))
           : probe_all_sizes(key.input, word);
   if (best == kNoSlot) return nullptr;
-  Slot& slot = slots_[best];
-  slot.last_used = ++clock_;
+  last_used_[best] = ++clock_;
   last_hit_ = best;
-  return &slot.entry;
+  return &slots_[best].entry;
 }
 
 std::optional<std::uint32_t> Tlb::same_tags_slot(const TlbEntry& entry) const {
@@ -325,7 +325,7 @@ std::uint32_t Tlb::victim_way(std::uint32_t set) const {
   for (std::uint32_t w = 0; w < geometry_.ways; ++w) {
     const Slot& s = slots_[base + w];
     if (!s.valid) return w;
-    if (s.last_used < slots_[base + victim].last_used) victim = w;
+    if (last_used_[base + w] < last_used_[base + victim]) victim = w;
   }
   return victim;
 }
@@ -336,7 +336,7 @@ std::optional<TlbEntry> Tlb::insert(const TlbEntry& entry) {
     // Same tags: the same bucket word; only the payload changes.
     Slot& s = slots_[*same];
     s.entry = entry;
-    s.last_used = ++clock_;
+    last_used_[*same] = ++clock_;
     ++version_;
     return std::nullopt;
   }
@@ -368,6 +368,7 @@ std::size_t Tlb::size() const { return valid_count_; }
 
 void Tlb::clear() {
   std::fill(slots_.begin(), slots_.end(), Slot{});
+  std::fill(last_used_.begin(), last_used_.end(), 0);
   std::fill(index_.begin(), index_.end(), Bucket{});
   size_counts_.fill(0);
   sizes_present_ = 0;
@@ -379,7 +380,8 @@ void Tlb::clear() {
 
 void Tlb::fill_slot(std::uint32_t slot, const TlbEntry& entry) {
   ++version_;
-  slots_[slot] = Slot{entry, ++clock_, true};
+  slots_[slot] = Slot{entry, true};
+  last_used_[slot] = ++clock_;
   index_insert(entry, slot);
   const unsigned log2 = log2_size(entry);
   ++size_counts_[log2];

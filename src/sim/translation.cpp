@@ -310,13 +310,14 @@ Result<Access> Machine::access(unsigned pe, VirtAddr va, AccessKind kind, Privil
   if (verified.page == va >> 12 && verified.l1_version == l1.version() &&
       verified.generation == memory_.generation()) [[likely]] {
     ++counters_.l1_hits;
-    const TlbEntry& e = l1.touch(verified.slot);
-    if ((e.permissions & needed_permission(kind, privilege)) == 0) {
+    l1.touch(verified.slot);
+    const PhysAddr pa = va + verified.pa_minus_va;
+    if ((verified.permissions & needed_permission(kind, privilege)) == 0) [[unlikely]] {
       ++counters_.permission_faults;
-      if (options_.timeline != nullptr) [[unlikely]] timeline_event(pe, TimelineKind::fault, 0, "permission fault", va);
-      return Access{AccessOutcome::permission_fault, ServedBy::l1, e.output + (va - e.input)};
+      if (options_.timeline != nullptr) timeline_event(pe, TimelineKind::fault, 0, "permission fault", va);
+      return Access{AccessOutcome::permission_fault, ServedBy::l1, pa};
     }
-    return Access{AccessOutcome::ok, ServedBy::l1, e.output + (va - e.input)};
+    return Access{AccessOutcome::ok, ServedBy::l1, pa};
   }
   // The hit path: the L1 entry is used in place. The Access is built whole
   // at the end (filled field by field on the stack, it was read back as one
@@ -348,10 +349,12 @@ Result<Access> Machine::access(unsigned pe, VirtAddr va, AccessKind kind, Privil
     check_visibility(pe, va, *used);
     // Verified (no violation): the next access of the page may skip this.
     if (served == ServedBy::l1 && violations_.size() == violations_before) {
-      verified = Pe::VerifiedHit{va >> 12, l1.version(), memory_.generation(), l1.last_hit_slot()};
+      verified = Pe::VerifiedHit{va >> 12, l1.version(), memory_.generation(), used->output - used->input,
+                                 l1.last_hit_slot(), used->permissions};
     }
   } else if (unchecked && served == ServedBy::l1) {
-    verified = Pe::VerifiedHit{va >> 12, l1.version(), memory_.generation(), l1.last_hit_slot()};
+    verified = Pe::VerifiedHit{va >> 12, l1.version(), memory_.generation(), used->output - used->input,
+                               l1.last_hit_slot(), used->permissions};
   }
   AccessOutcome outcome = AccessOutcome::ok;
   if ((used->permissions & needed_permission(kind, privilege)) == 0) {

@@ -94,11 +94,7 @@ class Tlb {
   // What lookup() does on a hit of the entry in `slot`, without the
   // search: it becomes the most recently used of its set. For a caller
   // that knows (by version()) that the same lookup would find that slot.
-  const TlbEntry& touch(std::uint32_t slot) {
-    Slot& s = slots_[slot];
-    s.last_used = ++clock_;
-    return s.entry;
-  }
+  void touch(std::uint32_t slot) { last_used_[slot] = ++clock_; }
   // Moves on every change of the contents (insert, invalidate, removal,
   // clear): equal versions, equal contents.
   std::uint64_t version() const { return version_; }
@@ -147,7 +143,6 @@ class Tlb {
  private:
   struct Slot {
     TlbEntry entry;
-    std::uint64_t last_used = 0;
     bool valid = false;
   };
   // One bucket of the open-addressing (linear probing) index over the valid
@@ -175,6 +170,9 @@ class Tlb {
 
   TlbGeometry geometry_;
   std::vector<Slot> slots_;  // set-major: set s, way w at s * ways + w
+  // Per slot, when it was last used (the LRU order); apart from the slots
+  // so that a touch writes a small dense array.
+  std::vector<std::uint64_t> last_used_;
   std::uint64_t clock_ = 0;
   std::uint64_t version_ = 0;
   std::uint32_t last_hit_ = 0;
