@@ -25,6 +25,36 @@ struct ReadNumber {
   std::optional<NumberRefusal> refusal;  // none: `value` is the number
 };
 
+namespace detail {
+
+// The digits of `s` (no prefix, not empty, '_' separators allowed) in base
+// `kBase`: the base a constant, so the overflow test needs no division
+// (this runs for every number of a trace line).
+template <unsigned kBase>
+inline ReadNumber read_digits(std::string_view s) {
+  std::uint64_t value = 0;
+  bool too_big = false;  // every character is still checked: a bad one makes it no number
+  for (const char c : s) {
+    if (c == '_') continue;
+    unsigned digit;
+    if (c >= '0' && c <= '9') {
+      digit = static_cast<unsigned>(c - '0');
+    } else if (kBase == 16 && c >= 'a' && c <= 'f') {
+      digit = static_cast<unsigned>(c - 'a' + 10);
+    } else if (kBase == 16 && c >= 'A' && c <= 'F') {
+      digit = static_cast<unsigned>(c - 'A' + 10);
+    } else {
+      return ReadNumber{0, NumberRefusal::not_a_number};
+    }
+    too_big = too_big || __builtin_mul_overflow(value, std::uint64_t{kBase}, &value) ||
+              __builtin_add_overflow(value, std::uint64_t{digit}, &value);
+  }
+  if (too_big) return ReadNumber{0, NumberRefusal::too_big};
+  return ReadNumber{value, std::nullopt};
+}
+
+}  // namespace detail
+
 // A non-negative integer written in decimal or as 0x-prefixed hex, with
 // optional '_' digit separators ("0x1_0000"). Nothing else is accepted: no
 // sign, no blanks, no octal, no overflow; the refusal says which.
@@ -42,25 +72,7 @@ inline ReadNumber read_u64(std::string_view s) {
     s.remove_prefix(2);
   }
   if (s.empty() || s.front() == '_' || s.back() == '_') return ReadNumber{0, NumberRefusal::not_a_number};
-  std::uint64_t value = 0;
-  bool too_big = false;  // every character is still checked: a bad one makes it no number
-  for (const char c : s) {
-    if (c == '_') continue;
-    unsigned digit;
-    if (c >= '0' && c <= '9') {
-      digit = static_cast<unsigned>(c - '0');
-    } else if (base == 16 && c >= 'a' && c <= 'f') {
-      digit = static_cast<unsigned>(c - 'a' + 10);
-    } else if (base == 16 && c >= 'A' && c <= 'F') {
-      digit = static_cast<unsigned>(c - 'A' + 10);
-    } else {
-      return ReadNumber{0, NumberRefusal::not_a_number};
-    }
-    if (value > (UINT64_MAX - digit) / base) too_big = true;
-    value = value * base + digit;
-  }
-  if (too_big) return ReadNumber{0, NumberRefusal::too_big};
-  return ReadNumber{value, std::nullopt};
+  return base == 16 ? detail::read_digits<16>(s) : detail::read_digits<10>(s);
 }
 
 // read_u64()'s value, or nothing when it refused the text.
