@@ -36,9 +36,7 @@ struct CompareOptions {
   std::string jobs;
   std::string shard;
   std::string timelines;
-  std::string report;
-  bool json = false;
-  bool csv = false;
+  ComparisonOutput output;
 };
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -102,8 +100,8 @@ compare::GridInput input_of(const CompareOptions& o) {
 }
 
 void run_compare(const CompareOptions& o) {
-  if (o.json && o.csv) throw UsageError("compare: --json or --csv, not both");
-  if (!o.shard.empty() && (o.json || o.csv || !o.report.empty())) {
+  (void)o.output.format();  // refuses --json with --csv before any work
+  if (!o.shard.empty() && (o.output.json || o.output.csv || !o.output.report.empty())) {
     throw UsageError("compare: --shard writes a part (JSON) of its own; --report belongs to the merge");
   }
   const compare::GridSpec spec = grid_of(input_of(o));
@@ -149,8 +147,7 @@ void run_compare(const CompareOptions& o) {
     write_stdout(compare::part_json(spec.input, shard, indices, cells, bounds).dump(1) + "\n");
     return;
   }
-  if (!o.report.empty()) write_comparison_report(o.report, spec, cells, bounds);
-  print_comparison(spec, cells, bounds, o.json ? ComparisonFormat::json : o.csv ? ComparisonFormat::csv : ComparisonFormat::text);
+  finish_comparison(o.output, spec, cells, bounds);
 }
 
 }  // namespace
@@ -172,10 +169,7 @@ void add_compare_command(CLI::App& app) {
   cmd->add_option("--timelines", o->timelines,
                   "Directory (existing) for one Chrome / Perfetto timeline per cell: DIR/cell-NNNN.json, NNNN the "
                   "cell's index in row order");
-  cmd->add_option("--report", o->report,
-                  "Also write a report directory: report.md, comparison.csv/.json, charts (SVG, PNG) through gnuplot");
-  cmd->add_flag("--json", o->json, "Print JSON instead of the table");
-  cmd->add_flag("--csv", o->csv, "Print CSV instead of the table");
+  add_output_options(cmd, o->output);
   cmd->callback([o] { run_compare(*o); });
 }
 

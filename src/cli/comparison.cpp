@@ -86,6 +86,25 @@ std::string command_of(const compare::GridInput& input) {
 
 }  // namespace
 
+ComparisonFormat ComparisonOutput::format() const {
+  if (json && csv) throw UsageError("--json or --csv, not both");
+  return json ? ComparisonFormat::json : csv ? ComparisonFormat::csv : ComparisonFormat::text;
+}
+
+void add_output_options(CLI::App* cmd, ComparisonOutput& out) {
+  cmd->add_option("--report", out.report,
+                  "Also write a report directory: report.md, comparison.csv/.json, charts (SVG, PNG) through gnuplot");
+  cmd->add_flag("--json", out.json, "Print JSON instead of the table");
+  cmd->add_flag("--csv", out.csv, "Print CSV instead of the table");
+}
+
+void finish_comparison(const ComparisonOutput& out, const compare::GridSpec& spec,
+                       const std::vector<compare::Cell>& cells, const std::vector<compare::GroupBound>& bounds) {
+  const ComparisonFormat format = out.format();
+  if (!out.report.empty()) write_comparison_report(out.report, spec, cells, bounds);
+  print_comparison(spec, cells, bounds, format);
+}
+
 void write_comparison_report(const std::string& dir, const compare::GridSpec& spec,
                              const std::vector<compare::Cell>& cells, const std::vector<compare::GroupBound>& bounds) {
   namespace fs = std::filesystem;

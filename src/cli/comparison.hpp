@@ -6,11 +6,30 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "tlbkit/compare/grid.hpp"
 
 namespace tlbkit::cli {
 
 enum class ComparisonFormat : std::uint8_t { text, json, csv };
+
+// The output options compare and merge share: --report DIR, --json, --csv.
+struct ComparisonOutput {
+  std::string report;
+  bool json = false;
+  bool csv = false;
+  // The format asked for. Throws UsageError for --json with --csv.
+  ComparisonFormat format() const;
+};
+
+// Adds --report, --json and --csv to `cmd`, filling `out`.
+void add_output_options(CLI::App* cmd, ComparisonOutput& out);
+
+// Writes the report when asked (write_comparison_report), then prints
+// (print_comparison).
+void finish_comparison(const ComparisonOutput& out, const compare::GridSpec& spec,
+                       const std::vector<compare::Cell>& cells, const std::vector<compare::GroupBound>& bounds);
 
 // The grid `input` names: workloads parsed, policies, profiles and feature
 // sets resolved. Throws UsageError for the first bad name or value.

@@ -18,9 +18,7 @@ namespace {
 
 struct MergeOptions {
   std::vector<std::string> parts;
-  std::string report;
-  bool json = false;
-  bool csv = false;
+  ComparisonOutput output;
 };
 
 compare::Part read_part_file(const std::string& path) {
@@ -34,7 +32,7 @@ compare::Part read_part_file(const std::string& path) {
 }
 
 void run_merge(const MergeOptions& o) {
-  if (o.json && o.csv) throw UsageError("merge: --json or --csv, not both");
+  (void)o.output.format();  // refuses --json with --csv before any file is read
   if (o.parts.empty()) throw UsageError("merge: give the parts (files written by tlbkit compare --shard)");
   std::vector<compare::Part> parts;
   for (const std::string& path : o.parts) parts.push_back(read_part_file(path));
@@ -42,8 +40,7 @@ void run_merge(const MergeOptions& o) {
   std::vector<compare::Cell> cells;
   std::vector<compare::GroupBound> bounds;
   if (const std::optional<std::string> bad = compare::merge_parts(parts, spec, cells, bounds)) throw UsageError(*bad);
-  if (!o.report.empty()) write_comparison_report(o.report, spec, cells, bounds);
-  print_comparison(spec, cells, bounds, o.json ? ComparisonFormat::json : o.csv ? ComparisonFormat::csv : ComparisonFormat::text);
+  finish_comparison(o.output, spec, cells, bounds);
 }
 
 }  // namespace
@@ -52,10 +49,7 @@ void add_merge_command(CLI::App& app) {
   auto o = std::make_shared<MergeOptions>();
   CLI::App* cmd = app.add_subcommand("merge", "Join the parts of a sharded tlbkit compare into one output");
   cmd->add_option("parts", o->parts, "Part files written by tlbkit compare --shard K/N");
-  cmd->add_option("--report", o->report,
-                  "Also write a report directory: report.md, comparison.csv/.json, charts (SVG, PNG) through gnuplot");
-  cmd->add_flag("--json", o->json, "Print JSON instead of the table");
-  cmd->add_flag("--csv", o->csv, "Print CSV instead of the table");
+  add_output_options(cmd, o->output);
   cmd->callback([o] { run_merge(*o); });
 }
 
