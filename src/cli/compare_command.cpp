@@ -122,7 +122,10 @@ void run_compare(const CompareOptions& o) {
       [&](std::size_t index, unsigned pes, std::string& error) -> sim::TimelineSink* {
         std::unique_ptr<report::TimelineJson> t = report::TimelineJson::open(
             fmt::format("{}/cell-{:04}.json", o.timelines, index), pes, 1'000'000, error);
-        if (!t) return nullptr;
+        if (!t) {
+          error = fmt::format("--timelines: {}", error);
+          return nullptr;
+        }
         const std::lock_guard<std::mutex> lock(timelines_mutex);
         return (open_timelines[index] = std::move(t)).get();
       },

@@ -87,6 +87,8 @@ def group_bad_input():
     cli_check.expect_bad(tlbkit, ["compare", "--workload", "gen:jit-wx,size=4", "--jobs", "0"], "--jobs")
     cli_check.expect_bad(tlbkit, ["compare", "--workload", "gen:jit-wx,size=4", "--features", "warp"], "warp")
     cli_check.expect_bad(tlbkit, ["compare", "--workload", "gen:jit-wx,size=4", "--json", "--csv"], "not both")
+    cli_check.expect_bad(tlbkit, ["compare", "--workload", "gen:jit-wx,size=4", "--policy", "tlbkit",
+                                  "--timelines", "/nonexistent/dir"], "--timelines: ")
     with tempfile.TemporaryDirectory() as d:
         bad = os.path.join(d, "bad.tlbt")
         with open(bad, "w") as f:
