@@ -36,16 +36,19 @@ compare::GridSpec grid_of(const compare::GridInput& input) {
 
 void print_comparison(const compare::GridSpec& spec, const std::vector<compare::Cell>& cells,
                       const std::vector<compare::GroupBound>& bounds, ComparisonFormat format) {
-  switch (format) {
-    case ComparisonFormat::json: write_stdout(report::compare_json(spec, cells, bounds).dump(2) + "\n"); break;
-    case ComparisonFormat::csv: write_stdout(report::compare_csv(spec, cells, bounds)); break;
-    case ComparisonFormat::text: write_stdout(report::compare_text(spec, cells, bounds)); break;
-  }
+  // A workload the replayer refused is bad input: nothing is printed.
   for (const compare::Cell& c : cells) {
     if (c.state == compare::CellState::bad_input) throw UsageError(c.note);
   }
   for (const compare::GroupBound& b : bounds) {
     if (b.state == compare::CellState::bad_input) throw UsageError(b.note);
+  }
+  switch (format) {
+    case ComparisonFormat::json: write_stdout(report::compare_json(spec, cells, bounds).dump(2) + "\n"); break;
+    case ComparisonFormat::csv: write_stdout(report::compare_csv(spec, cells, bounds)); break;
+    case ComparisonFormat::text: write_stdout(report::compare_text(spec, cells, bounds)); break;
+  }
+  for (const compare::GroupBound& b : bounds) {
     if (!b.result.ok()) {
       throw CheckFailed(fmt::format("compare: the lower bound of group {} showed a violation: {}", b.group,
                                     b.result.first_failure));
@@ -101,6 +104,9 @@ void add_output_options(CLI::App* cmd, ComparisonOutput& out) {
 void finish_comparison(const ComparisonOutput& out, const compare::GridSpec& spec,
                        const std::vector<compare::Cell>& cells, const std::vector<compare::GroupBound>& bounds) {
   const ComparisonFormat format = out.format();
+  for (const compare::Cell& c : cells) {
+    if (c.state == compare::CellState::bad_input) throw UsageError(c.note);  // no report of a refused workload
+  }
   if (!out.report.empty()) write_comparison_report(out.report, spec, cells, bounds);
   print_comparison(spec, cells, bounds, format);
 }

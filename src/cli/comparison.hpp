@@ -35,9 +35,10 @@ void finish_comparison(const ComparisonOutput& out, const compare::GridSpec& spe
 // sets resolved. Throws UsageError for the first bad name or value.
 compare::GridSpec grid_of(const compare::GridInput& input);
 
-// Prints the cells of the whole grid in `format`; then throws UsageError
-// for a cell whose workload could not be replayed (exit 2), or CheckFailed
-// when a policy that promises correct maintenance failed (exit 1).
+// Throws UsageError, printing nothing, for a cell or bound whose workload
+// could not be replayed (exit 2); else prints the cells of the whole grid
+// in `format`, then throws CheckFailed when a policy that promises correct
+// maintenance, or the lower bound, failed (exit 1).
 void print_comparison(const compare::GridSpec& spec, const std::vector<compare::Cell>& cells,
                       const std::vector<compare::GroupBound>& bounds, ComparisonFormat format);
 
