@@ -13,11 +13,6 @@ using compare::CellState;
 using compare::GridSpec;
 using compare::GroupBound;
 
-std::string group_title(const GridSpec& spec, const Cell& c) {
-  return fmt::format("{} | {} | {} | {} PEs", spec.workloads[c.workload].name, spec.profiles[c.profile]->name,
-                     spec.feature_sets[c.feature_set].name, c.pes);
-}
-
 // A gnuplot string literal (single quotes; a quote doubled).
 std::string gp_quote(const std::string& s) {
   std::string out = "'";

@@ -19,11 +19,6 @@ std::string csv_field(const std::string& s) {
   return out + "\"";
 }
 
-std::string group_title(const GridSpec& spec, const Cell& c) {
-  return fmt::format("{} | {} | {} | {} PEs", spec.workloads[c.workload].name, spec.profiles[c.profile]->name,
-                     spec.feature_sets[c.feature_set].name, c.pes);
-}
-
 // The axes of a cell or a group bound.
 json axes_json(const GridSpec& spec, const Cell& c) {
   return json{{"workload", spec.workloads[c.workload].name},
@@ -51,6 +46,11 @@ std::uint64_t bound_of(const GridSpec& spec, const std::vector<compare::GroupBou
 
 }  // namespace
 
+std::string group_title(const GridSpec& spec, const Cell& c) {
+  return fmt::format("{} | {} | {} | {} PEs", spec.workloads[c.workload].name, spec.profiles[c.profile]->name,
+                     spec.feature_sets[c.feature_set].name, c.pes);
+}
+
 std::string compare_text(const GridSpec& spec, const std::vector<Cell>& cells,
                          const std::vector<compare::GroupBound>& bounds) {
   std::string out = fmt::format(
@@ -61,7 +61,9 @@ std::string compare_text(const GridSpec& spec, const std::vector<Cell>& cells,
   constexpr const char* kRow = "{:1} {:<16} {:>14} {:>14} {:>15} {:>8} {:>17} {:>6} {:>8}\n";
   for (std::size_t i = 0; i < cells.size(); ++i) {
     const Cell& c = cells[i];
-    const bool new_group = i == 0 || group_title(spec, cells[i - 1]) != group_title(spec, c);
+    // Cells come whole, in row order: a group is `policies` cells in a row.
+    const std::size_t per_group = spec.policies.size();
+    const bool new_group = i % per_group == 0;
     const std::uint64_t bound = bound_of(spec, bounds, i);
     if (new_group) {
       out += fmt::format("\n{}\n", group_title(spec, c));
@@ -81,7 +83,7 @@ std::string compare_text(const GridSpec& spec, const std::vector<Cell>& cells,
                          fmt::format("{}/{}", k.refills_needed, k.refills_collateral),
                          c.result.violations + c.result.problems, ratio);
     }
-    const bool group_ends = i + 1 == cells.size() || group_title(spec, cells[i + 1]) != group_title(spec, c);
+    const bool group_ends = (i + 1) % per_group == 0;
     const std::size_t group = i / spec.policies.size();
     if (group_ends && group < bounds.size()) {
       const compare::GroupBound& b = bounds[group];

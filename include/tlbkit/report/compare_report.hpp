@@ -11,6 +11,9 @@
 
 namespace tlbkit::report {
 
+// "WORKLOAD | PROFILE | FEATURES | N PEs": the title of a cell's row group.
+std::string group_title(const compare::GridSpec& spec, const compare::Cell& cell);
+
 // `bounds`: one per row group, in group order (compare::run_bounds).
 
 // One table per row group (workload, profile, features, PEs): a row per
