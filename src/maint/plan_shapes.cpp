@@ -35,23 +35,32 @@ Result<arch::Op> range_op(const Pending& pending, const AddressSpace& space, uns
 }
 
 // Where a shape's ops go: written into a Plan, or only counted (to cost a
-// candidate without encoding it). `make` builds the op on demand.
+// candidate without encoding it). `make` builds the op on demand, in its
+// broadcast form; the writer issues its local form (arch::local_form) for
+// OpScope::issuing_pe.
 class PlanWriter {
  public:
-  explicit PlanWriter(Plan& plan) : plan_(plan) {}
+  PlanWriter(Plan& plan, OpScope scope) : plan_(plan), scope_(scope) {}
   template <class Make>
   Status loop(OpClass, std::uint64_t count, std::uint64_t stride, Make make) {
     const Result<arch::Op> op = make();
     if (!op.ok()) return op.error();
-    return plan_.append_repeated(*op, static_cast<std::uint32_t>(count), stride);
+    return plan_.append_repeated(scoped(*op), static_cast<std::uint32_t>(count), stride);
   }
   template <class Make>
   Status one(OpClass, Make make) {
-    return plan_.append(make());
+    const Result<arch::Op> op = make();
+    if (!op.ok()) return op.error();
+    return plan_.append(scoped(*op));
   }
 
  private:
+  arch::Op scoped(arch::Op op) const {
+    if (scope_ == OpScope::issuing_pe) op.instr = arch::local_form(op.instr);
+    return op;
+  }
   Plan& plan_;
+  OpScope scope_;
 };
 
 class OpCounter {
@@ -230,8 +239,9 @@ Status emit_tlbi_shape(Shape shape, const Pending& pending, const AddressSpace& 
 }  // namespace
 
 Status append_tlbi_shape(Shape shape, const Pending& pending, const AddressSpace& space,
-                         const arch::CpuFeatures& features, Plan& plan, std::uint64_t& covered_pages) {
-  PlanWriter writer(plan);
+                         const arch::CpuFeatures& features, OpScope scope, Plan& plan,
+                         std::uint64_t& covered_pages) {
+  PlanWriter writer(plan, scope);
   return emit_tlbi_shape(shape, pending, space, features, writer, covered_pages);
 }
 

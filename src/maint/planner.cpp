@@ -13,22 +13,37 @@ namespace {
 constexpr std::array<Shape, kShapeCount> kShapes = {Shape::per_va,       Shape::range_exact, Shape::range_rounded,
                                                     Shape::range_merged, Shape::space_wide,  Shape::full};
 
-// Issue and barrier cycles of a candidate with `counts`.
-void cost_ops(const detail::OpCounts& counts, const CostModel& m, const arch::CpuFeatures& features,
-              CandidateCost& cost) {
-  const std::uint64_t dsb = m.dsb_base + m.dsb_per_pe * features.processing_elements;
+// Issue and barrier cycles of a candidate with `counts`: broadcast ops and
+// a DSB that waits for every PE of the domain, or, when only the issuing
+// PE may hold the space's entries, local ops and a local DSB.
+void cost_ops(const detail::OpCounts& counts, const CostModel& m, const AddressSpace& space,
+              const arch::CpuFeatures& features, CandidateCost& cost) {
   cost.ops = counts.tlbis();
+  if (scope_needed(space) == OpScope::issuing_pe) {
+    cost.issue = cost.ops * m.tlbi_local;
+    cost.barriers = counts.dsb_store * m.dsb_store + counts.dsb_full * m.dsb_local;
+    return;
+  }
+  const std::uint64_t dsb = m.dsb_base + m.dsb_per_pe * features.processing_elements;
   cost.issue = counts.by_va * m.tlbi_broadcast + counts.range * m.tlbi_range + counts.wide * m.tlbi_wide;
   cost.barriers = counts.dsb_store * m.dsb_store + counts.dsb_full * dsb;
 }
 
-// Cached entries of unrelated translations the candidate removes, on every
-// PE, times the refill cost. `pages`: the pages whose entries must go.
+// PEs whose TLBs may hold the space's entries: its reach, at most the domain.
+[[gnu::always_inline]] inline std::uint64_t holding_pes(const AddressSpace& space, const arch::CpuFeatures& features) {
+  const std::uint64_t domain = features.processing_elements;
+  return space.reach.pes < domain ? space.reach.pes : domain;
+}
+
+// Cached entries of unrelated translations the candidate removes, times
+// the refill cost: the space's own on every PE that may hold them; for
+// `full`, every space's on every PE the op reaches. `pages`: the pages
+// whose entries must go.
 [[gnu::always_inline]] inline std::uint64_t collateral(Shape shape, std::uint64_t pages,
                                                        std::uint64_t covered_pages, const CostModel& m,
+                                                       const AddressSpace& space,
                                                        const arch::CpuFeatures& features) {
-  const std::uint64_t pes = features.processing_elements;
-  const std::uint64_t changed_cached = pages * m.cached_per_1024_pages / 1024;
+  const std::uint64_t pes = holding_pes(space, features);
   switch (shape) {
     case Shape::per_va:
     case Shape::range_exact:
@@ -38,13 +53,17 @@ void cost_ops(const detail::OpCounts& counts, const CostModel& m, const arch::Cp
       const std::uint64_t extra = covered_pages > pages ? covered_pages - pages : 0;
       return extra * m.cached_per_1024_pages / 1024 * pes * m.refill;
     }
-    case Shape::space_wide: {
-      const std::uint64_t lost = m.resident_per_space > changed_cached ? m.resident_per_space - changed_cached : 0;
-      return lost * pes * m.refill;
-    }
+    case Shape::space_wide:
+      // resident_per_space counts the entries a PE fetches again after the
+      // space is flushed: the changed pages are not among them.
+      return m.resident_per_space * pes * m.refill;
     case Shape::full: {
-      const std::uint64_t lost = m.resident_total > changed_cached ? m.resident_total - changed_cached : 0;
-      return lost * pes * m.refill;
+      // The space's entries, and every other space's on every PE the op
+      // reaches: never less than space-wide.
+      const std::uint64_t others = m.resident_total > m.resident_per_space ? m.resident_total - m.resident_per_space : 0;
+      const std::uint64_t reached =
+          scope_needed(space) == OpScope::issuing_pe ? 1 : std::uint64_t{features.processing_elements};
+      return (m.resident_per_space * pes + others * reached) * m.refill;
     }
   }
   return 0;
@@ -78,8 +97,8 @@ constexpr bool is_wide(Shape shape) { return shape == Shape::space_wide || shape
     return c;
   }
   c.legal = true;
-  cost_ops(counts, m, features, c);
-  c.collateral = collateral(shape, pages, covered, m, features);
+  cost_ops(counts, m, space, features, c);
+  c.collateral = collateral(shape, pages, covered, m, space, features);
   return c;
 }
 
@@ -93,7 +112,7 @@ constexpr bool is_wide(Shape shape) { return shape == Shape::space_wide || shape
                                                                           const arch::CpuFeatures& features,
                                                                           const CostModel& m) {
   if (!illegal(shape, pending, space, features).empty()) return std::nullopt;
-  return collateral(shape, pages, 0, m, features);
+  return collateral(shape, pages, 0, m, space, features);
 }
 
 // The choice so far: the cheapest legal candidate offered.
@@ -118,12 +137,12 @@ struct Choice {
 // costing it. Every rule must hold for every input: the PlannerChoice
 // property tests check plan() against explain(), which costs them all.
 template <Shape shape>
-bool cannot_win(const Pending& pending, std::uint64_t pages, const CostModel& m,
+bool cannot_win(const Pending& pending, std::uint64_t pages, const CostModel& m, const AddressSpace& space,
                 const arch::CpuFeatures& features, const Choice& best) {
   if constexpr (is_wide(shape)) {
     // A total is at least its collateral (a relative total is its
     // collateral), and a wide shape's needs no op count.
-    return best.have && collateral(shape, pages, 0, m, features) >= best.total;
+    return best.have && collateral(shape, pages, 0, m, space, features) >= best.total;
   } else {
     // An overflowed batch (the common case under load) is covered by wide
     // ops only: shape_forbidden() refuses per-VA and range shapes for it.
@@ -163,7 +182,7 @@ Shape select(const Pending& pending, std::uint64_t pages, const AddressSpace& sp
   const auto consider = [&]<Shape shape>() {
     if constexpr (costing == Costing::pruned) {
       if constexpr (shape == Shape::space_wide) relative = !best.have;
-      if (cannot_win<shape>(pending, pages, m, features, best)) return;
+      if (cannot_win<shape>(pending, pages, m, space, features, best)) return;
       if constexpr (is_wide(shape)) {
         if (relative) {
           if (const std::optional<std::uint64_t> total = relative_total(shape, pending, pages, space, features, m)) {
@@ -208,7 +227,7 @@ Status Planner::plan(const Pending& pending, const AddressSpace& space, const ar
 Status Planner::plan_as(Shape shape, const Pending& pending, const AddressSpace& space,
                         const arch::CpuFeatures& features, Plan& plan) const {
   if (pending.needs_invalidation()) {
-    const Status s = append_shape(shape, pending, space, features, plan);
+    const Status s = append_shape(shape, pending, space, features, plan, scope_needed(space));
     if (!s.ok()) return s;
   }
   return append_tail(pending, space, features, plan);

@@ -56,11 +56,14 @@ std::string_view shape_forbidden(Shape shape, const Pending& pending, const Addr
 }
 
 Status append_shape(Shape shape, const Pending& pending, const AddressSpace& space,
-                    const arch::CpuFeatures& features, Plan& plan) {
+                    const arch::CpuFeatures& features, Plan& plan, OpScope scope) {
   const std::string_view why = shape_forbidden(shape, pending, space, features);
   if (!why.empty()) return Error{Errc::unsupported, why.data()};
+  if (scope == OpScope::issuing_pe && scope_needed(space) != OpScope::issuing_pe) {
+    return Error{Errc::invalid_argument, "local TLBIs for a space other PEs may hold: they keep stale entries"};
+  }
   std::uint64_t covered = 0;
-  return detail::append_tlbi_shape(shape, pending, space, features, plan, covered);
+  return detail::append_tlbi_shape(shape, pending, space, features, scope, plan, covered);
 }
 
 }  // namespace tlbkit::maint

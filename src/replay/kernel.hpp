@@ -62,6 +62,10 @@ struct Space {
   std::optional<VirtAddr> brk_start;
   VirtAddr brk_end = 0;
   unsigned threads = 0;
+  // PEs that loaded the space's context (bit n: PE n), over its life: only
+  // their TLBs can hold its translations (maint::Reach). It only grows: a
+  // PE that switched away may still hold entries tagged with its ASID.
+  std::uint64_t loaded_on = 0;
 };
 
 struct Thread {
@@ -129,7 +133,9 @@ class TraceReplayer::Kernel {
   void load_space(unsigned pe, Space& s);
   // Before maintenance of `s` on the open batch's PE: a VM's VMID loaded.
   void load_for_maintenance(Space& s);
-  maint::AddressSpace address_space(const Space& s) const;
+  // `s` as a policy sees it; its reach is relative to the open batch's PE
+  // (`issuer` when no batch is open).
+  maint::AddressSpace address_space(const Space& s, unsigned issuer) const;
 
   // ---- batches of table operations
   // Opens a batch on `t`'s PE (flushing another open batch first) unless

@@ -1,4 +1,5 @@
 // Spaces, threads, contexts and batches of the kernel model.
+#include <bit>
 #include <variant>
 
 #include <fmt/format.h>
@@ -26,6 +27,16 @@ workload::GeometrySpec geometry_of(trace::SpaceKind kind) {
     g.start_level = 0;
   }
   return g;
+}
+
+// Where a space loaded on the PEs of `loaded_on` may hold translations,
+// for a plan run on `issuer`.
+maint::Reach reach_of(std::uint64_t loaded_on, unsigned issuer) {
+  maint::Reach r;
+  r.pes = static_cast<std::uint16_t>(std::popcount(loaded_on));
+  const std::uint64_t others = loaded_on & ~(std::uint64_t{1} << issuer);
+  r.holders = others == 0 ? maint::Holders::issuing_pe_only : maint::Holders::any_pe;
+  return r;
 }
 
 }  // namespace
@@ -85,20 +96,23 @@ Space* TraceReplayer::Kernel::space(SpaceId id) {
   return it == spaces_.end() ? nullptr : it->second.get();
 }
 
-maint::AddressSpace TraceReplayer::Kernel::address_space(const Space& s) const {
+maint::AddressSpace TraceReplayer::Kernel::address_space(const Space& s, unsigned issuer) const {
   maint::AddressSpace a;
   switch (s.kind) {
     case trace::SpaceKind::process:
       a.regime = arch::Regime::el1_stage1;
       a.asid = asids_.id_of(s.ids.value.load(std::memory_order_relaxed));
+      a.reach = reach_of(s.loaded_on, issuer);
       break;
     case trace::SpaceKind::kernel:
+      // Every PE runs with the kernel's global entries.
       a.regime = arch::Regime::el1_stage1;
       a.global = maint::GlobalEntries::present;
       break;
     case trace::SpaceKind::vm:
       a.regime = arch::Regime::stage2;
       a.vmid = vmids_.id_of(s.ids.value.load(std::memory_order_relaxed));
+      a.reach = reach_of(s.loaded_on, issuer);
       break;
   }
   return a;
@@ -294,6 +308,13 @@ void TraceReplayer::Kernel::load_space(unsigned pe, Space& s) {
   run_.kernel.vmid_generations = vmids_.generation();
   note(machine_.set_context(pe, ctx), fmt::format("context of PE {}", pe));
   loaded_[pe] = s.id;
+  s.loaded_on |= std::uint64_t{1} << pe;
+  // A plan of the open batch must reach this PE too (its gather may have
+  // recorded changes before this PE could cache the old translations).
+  if (batch_) {
+    const auto open = batch_->gathers.find(s.id);
+    if (open != batch_->gathers.end()) open->second->set_reach(address_space(s, batch_->pe).reach);
+  }
   ++run_.kernel.context_switches;
 }
 
@@ -319,7 +340,7 @@ maint::Gather& TraceReplayer::Kernel::gather(Space& s) {
   load_for_maintenance(s);
   std::unique_ptr<maint::Gather>& g = batch_->gathers[s.id];
   if (!g) {
-    g = std::make_unique<maint::Gather>(address_space(s), options_.features, policy_, machine_.executor(batch_->pe),
+    g = std::make_unique<maint::Gather>(address_space(s, batch_->pe), options_.features, policy_, machine_.executor(batch_->pe),
                                         memory_, &frame_sink_);
   }
   return *g;

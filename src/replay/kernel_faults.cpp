@@ -93,7 +93,7 @@ TraceReplayer::Kernel::FaultOutcome TraceReplayer::Kernel::handle_fault(Thread& 
     // The tables allow it: the PE held a stricter entry (permissions were
     // relaxed without invalidation). Drop it locally and retry.
     Plan plan;
-    note(maint::on_permission_fault(page, address_space(s), plan), "spurious fault");
+    note(maint::on_permission_fault(page, address_space(s, t.pe), plan), "spurious fault");
     note(machine_.execute(t.pe, plan), "spurious fault");
     ++run_.kernel.spurious_faults;
     return FaultOutcome::handled;

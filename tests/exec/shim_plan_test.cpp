@@ -30,7 +30,7 @@ const Op kDsbIsh{Instr::dsb_ish, 0};
 
 struct PolicyInput {
   std::vector<PendingRange> ranges;
-  maint::AddressSpace space{arch::Regime::el1_stage1, 5, 0, maint::GlobalEntries::absent};
+  maint::AddressSpace space{arch::Regime::el1_stage1, 5, 0, maint::GlobalEntries::absent, 0, {}};
   arch::CpuFeatures features{};
   maint::ExecGain exec = maint::ExecGain::no;
   unsigned threshold = maint::SimplePolicy::kDefaultThreshold;

@@ -381,5 +381,61 @@ TEST(TraceReplay, EqualEventsGiveEqualRuns) {
   EXPECT_EQ(a.machine_events, b.machine_events);
 }
 
+// ---- reach: which PEs may hold a space's entries (maint::Reach) ----------------
+
+TEST(TraceReplay, AProcessThatOnlyEverRanOnOnePeIsInvalidatedWithLocalOpsOnly) {
+  Replay r;
+  r(SpaceCreate{1, SpaceKind::process, 0});
+  r(ThreadStart{10, 1, 0});
+  r(Mmap{10, kBase, 8 * kPage, kRw, kAnon});
+  r(Access{10, kBase, AccessKind::write});
+  r(Access{10, kBase + kPage, AccessKind::write});
+  r(Munmap{10, kBase, 8 * kPage});
+  r(Access{10, kBase, AccessKind::read});
+  r(Exit{10});
+  const ReplayRun run = r.finish();
+  expect_clean(run);
+  EXPECT_EQ(run.kernel.segfaults, 1u);
+  // PE 1 never loaded the space: the munmap and the teardown stay on PE 0.
+  EXPECT_EQ(run.counters.tlbi_broadcast, 0u);
+  EXPECT_GE(run.counters.tlbi_local, 2u) << "the munmap's and the teardown's";
+}
+
+TEST(TraceReplay, APeAThreadLeftStaysInTheReachAndIsInvalidatedByBroadcast) {
+  Replay r;
+  r(SpaceCreate{1, SpaceKind::process, 0});
+  r(ThreadStart{10, 1, 0});
+  r(Mmap{10, kBase, 8 * kPage, kRw, kAnon});
+  r(Access{10, kBase, AccessKind::write});  // PE 0 caches it
+  r(Switch{1, 10});
+  r(Munmap{10, kBase, 8 * kPage});  // on PE 1; PE 0 may still hold the page
+  r(Switch{0, 10});
+  r(Access{10, kBase, AccessKind::read});  // a stale PE 0 entry would translate here
+  const ReplayRun run = r.finish();
+  expect_clean(run);
+  EXPECT_EQ(run.kernel.segfaults, 1u);
+  EXPECT_GE(run.counters.tlbi_broadcast, 1u);
+}
+
+TEST(TraceReplay, APeThatLoadsTheSpaceWhileAGatherIsOpenIsReachedByItsFlush) {
+  Replay r;
+  r(SpaceCreate{1, SpaceKind::process, 0});
+  r(ThreadStart{10, 1, 0});
+  r(Mmap{10, kBase, 8 * kPage, kRw, kAnon});
+  r(Access{10, kBase, AccessKind::write});
+  r(Access{10, kBase + kPage, AccessKind::write});
+  r(GatherBegin{10});
+  r(MadviseDontneed{10, kBase, kPage});  // the gather starts while only PE 0 holds the space
+  r(ThreadStart{11, 1, 1});
+  r(Access{11, kBase + kPage, AccessKind::read});  // PE 1 caches the next page
+  r(Munmap{10, kBase + kPage, kPage});
+  r(Flush{10, FlushReason::gather});
+  r(Access{11, kBase + kPage, AccessKind::read});
+  const ReplayRun run = r.finish();
+  expect_clean(run);
+  EXPECT_EQ(run.kernel.segfaults, 1u);
+  EXPECT_GE(run.counters.tlbi_broadcast, 1u);
+}
+
 }  // namespace
 }  // namespace tlbkit::replay

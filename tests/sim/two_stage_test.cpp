@@ -637,7 +637,9 @@ TEST_F(GuestFixture, TheKvmBaselineAndThePlannerUnmapCleanly) {
   EXPECT_GE(after_kvm, 2u) << "IPAS2E1IS and VMALLE1IS";
   g.host(0, g.planner, [&](maint::Gather& gather) { ASSERT_TRUE(g.s2.unmap(kRamIpa + kPage, kPage, gather).ok()); });
   EXPECT_EQ(g.read(1, kGuestVa + kPage).outcome, AccessOutcome::translation_fault);
-  EXPECT_GE(g.machine.counters().tlbi_broadcast - after_kvm, 2u);
+  // One page of stage 2 on two PEs: VMALLS12E1IS under the default costs
+  // (one DSB ISH, where IPAS2E1IS needs a second before VMALLE1IS).
+  EXPECT_GE(g.machine.counters().tlbi_broadcast - after_kvm, 1u);
   EXPECT_EQ(g.read(1, kGuestVa + 2 * kPage).pa, kRamPa + 2 * kPage);
   EXPECT_TRUE(g.machine.violations().empty()) << first_message(g.machine);
 }

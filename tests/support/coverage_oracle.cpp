@@ -81,6 +81,18 @@ bool is_by_address(Family f) { return f == Family::va || f == Family::va_all || 
 bool completes(Instr i) { return i == Instr::dsb_ish || i == Instr::dsb_sy; }
 bool orders_writes(Instr i) { return i == Instr::dsb_ishst || completes(i); }
 
+// Whether only the issuing PE may hold the space's entries: then local
+// TLBIs reach every entry there is, and a DSB NSH completes them.
+bool issuer_only(const maint::AddressSpace& space) {
+  return space.reach.holders == maint::Holders::issuing_pe_only;
+}
+bool reaches_every_holder(const Known& k, const maint::AddressSpace& space) {
+  return k.broadcast || issuer_only(space);
+}
+bool completes_for(Instr i, const maint::AddressSpace& space) {
+  return completes(i) || (issuer_only(space) && i == Instr::dsb_nsh);
+}
+
 // Operand fields, straight from the bit layouts.
 struct Fields {
   std::uint64_t asid = 0;
@@ -169,7 +181,7 @@ void add_spans(const Context& c, std::size_t i, const maint::PendingRange& r,
   const unsigned level = r.level;
   const Op& op = c.ops[i];
   const Known k = know(op.instr);
-  if (!is_tlbi(op.instr) || !k.broadcast) return;
+  if (!is_tlbi(op.instr) || !reaches_every_holder(k, c.space)) return;
   if (wide_for(c, k.family)) {
     if (k.family == Family::asid && (op.operand >> 48) != c.space.asid) return;
     everything = true;
@@ -220,7 +232,7 @@ void check_everything(const Context& c) {
   bool wide = false;
   for (const Op& op : c.ops) {
     const Known k = know(op.instr);
-    if (is_tlbi(op.instr) && k.broadcast && wide_for(c, k.family) &&
+    if (is_tlbi(op.instr) && reaches_every_holder(k, c.space) && wide_for(c, k.family) &&
         !(k.family == Family::asid && (op.operand >> 48) != c.space.asid)) {
       wide = true;
     }
@@ -238,13 +250,16 @@ void check_combined_stage2(const Context& c) {
       last_ipa = i;
       any_ipa = true;
     }
-    if (k.broadcast && (k.family == Family::vmalls12 || k.family == Family::alle1)) combined_by_wide = true;
+    if (reaches_every_holder(k, c.space) && (k.family == Family::vmalls12 || k.family == Family::alle1)) {
+      combined_by_wide = true;
+    }
   }
   if (combined_by_wide || !any_ipa) return;
   bool dsb_after_ipa = false;
   for (std::size_t i = last_ipa + 1; i < c.ops.size(); ++i) {
-    if (completes(c.ops[i].instr)) dsb_after_ipa = true;
-    if (c.ops[i].instr == Instr::vmalle1is && dsb_after_ipa) return;
+    if (completes_for(c.ops[i].instr, c.space)) dsb_after_ipa = true;
+    const Known k = know(c.ops[i].instr);
+    if (k.family == Family::vmall && reaches_every_holder(k, c.space) && dsb_after_ipa) return;
   }
   c.problems.push_back("stage-2 IPA invalidation is not followed by DSB ISH; TLBI VMALLE1IS for combined entries");
 }
@@ -298,7 +313,9 @@ std::vector<std::string> plan_problems(const std::vector<arch::Op>& ops, const m
     if (!is_tlbi(ops[i].instr)) continue;
     first_tlbi = std::min(first_tlbi, i);
     last_tlbi = i;
-    if (!k.broadcast) problems.push_back("op " + std::to_string(i) + " is a local TLBI: other PEs keep stale entries");
+    if (!reaches_every_holder(k, space)) {
+      problems.push_back("op " + std::to_string(i) + " is a local TLBI: other PEs keep stale entries");
+    }
     const Fields f = fields_of(ops[i], k.family);
     if (is_range(k.family)) {
       if (features.tlbi_range != arch::Presence::present) {
@@ -324,7 +341,7 @@ std::vector<std::string> plan_problems(const std::vector<arch::Op>& ops, const m
     for (std::size_t i = 0; i < first_tlbi; ++i) ordered = ordered || orders_writes(ops[i].instr);
     if (!ordered) problems.push_back("no DSB ISHST before the first TLBI: a walker may refill the old entry");
     for (std::size_t i = last_tlbi + 1; i < ops.size() && tlbi_done == ops.size(); ++i) {
-      if (completes(ops[i].instr)) tlbi_done = i;
+      if (completes_for(ops[i].instr, space)) tlbi_done = i;
     }
     if (tlbi_done == ops.size()) problems.push_back("no DSB ISH after the last TLBI: it may not have completed");
   } else {

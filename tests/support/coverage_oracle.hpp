@@ -20,7 +20,9 @@ namespace tlbkit::test {
 //   nonzero TTL field without FEAT_TTL, a reserved TG;
 // - every TLBI is broadcast (an IS form), preceded by a DSB ISHST (or a
 //   stronger DSB) that follows nothing but barriers, and followed by a DSB
-//   ISH (or SY) — completion needs the issuer's DSB;
+//   ISH (or SY) — completion needs the issuer's DSB; when the space's
+//   reach is the issuing PE only (no other PE may hold its entries), local
+//   forms will do too, and so will a DSB NSH after them;
 // - each changed leaf entry [va, va + size) at level L (one entry per level
 //   size) is removed by an op naming one of its pages for its ASID (or all
 //   ASIDs), with no TTL or TTL (4K, L), leaf-only allowed; a range op

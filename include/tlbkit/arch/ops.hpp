@@ -218,6 +218,27 @@ constexpr std::string_view mnemonic(Instr instr) { return info(instr).mnemonic; 
 constexpr OperandKind operand_kind(Instr instr) { return info(instr).operand; }
 constexpr bool takes_register(Instr instr) { return operand_kind(instr) != OperandKind::none; }
 
+// The non-broadcast sibling of an Inner Shareable TLBI (VALE1IS -> VALE1,
+// RIPAS2E1IS -> RIPAS2E1, ...) and of DSB ISH (-> DSB NSH) and IC IALLUIS
+// (-> IC IALLU): same operand, regime and levels, acting on the issuing PE
+// only. Every other instruction is returned as it is (local forms, DSB
+// ISHST and SY, ISB, by-address cache operations).
+constexpr Instr local_form(Instr instr) {
+  using enum Instr;
+  // Each IS group is followed by its local group, member for member.
+  const auto shift = [instr](Instr first_is, Instr first_local) {
+    return static_cast<Instr>(static_cast<unsigned>(instr) - static_cast<unsigned>(first_is) +
+                              static_cast<unsigned>(first_local));
+  };
+  if (instr >= vae1is && instr <= vmalle1is) return shift(vae1is, vae1);
+  if (instr >= rvae1is && instr <= rvaale1is) return shift(rvae1is, rvae1);
+  if (instr >= ipas2e1is && instr <= alle1is) return shift(ipas2e1is, ipas2e1);
+  if (instr >= vae2is && instr <= alle2is) return shift(vae2is, vae2);
+  if (instr == dsb_ish) return dsb_nsh;
+  if (instr == ic_ialluis) return ic_iallu;
+  return instr;
+}
+
 // The 32-bit instruction word of `instr` with operand register X`rt`.
 // Ops without a register operand ignore `rt` (SYS ops then encode Rt = 31,
 // as the assembler does).

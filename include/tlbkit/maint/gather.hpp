@@ -133,6 +133,12 @@ class Gather final : public ChangeSink {
   // planned, or a table leaked by a failed early finish.
   Status finish();
 
+  // Where the space's translations may be cached from now on: every plan
+  // the Gather runs after this call (early ones included) is made for this
+  // reach. The kernel calls it when a PE loads the space while changes are
+  // pending: that PE may cache a translation a pending change removes.
+  void set_reach(const Reach& reach) { space_.reach = reach; }
+
   // What is pending now.
   Pending pending() const;
 

@@ -26,6 +26,24 @@ using pt::EntryKind;
 
 enum class GlobalEntries : std::uint8_t { absent, present };
 
+// Which PEs may hold the space's translations, as its kernel tracks them:
+// the PEs that loaded the space's context (its ASID or VMID) since it got
+// it (Linux x86's mm_cpumask, FreeBSD's pm_active). Sound only when the
+// tables are walked with TTBR.CnP = 0: with Common not Private, one PE's
+// TLB may serve another's walks.
+enum class Holders : std::uint8_t {
+  any_pe,           // unknown, or other PEs too: the maintenance must be broadcast
+  issuing_pe_only,  // no PE but the one that runs the plan: local ops suffice
+};
+struct Reach {
+  static constexpr std::uint16_t kEveryPe = 0xFFFF;
+  Holders holders = Holders::any_pe;
+  // How many PEs may hold entries (an over-wide invalidation costs refills
+  // on each); kEveryPe when unknown: the whole domain.
+  std::uint16_t pes = kEveryPe;
+  friend constexpr bool operator==(const Reach&, const Reach&) = default;
+};
+
 // The address space a batch of changes belongs to. Stage-2 and EL1 ops act
 // on the current VMID: the executor runs with `vmid` loaded.
 struct AddressSpace {
@@ -38,6 +56,9 @@ struct AddressSpace {
   // Data-cache maintenance works on virtual addresses: the executing
   // regime's address of physical page P is P + linear_map_offset.
   std::uint64_t linear_map_offset = 0;
+  // Where its translations may be cached; the default (any PE) is always
+  // correct.
+  Reach reach;
 };
 
 // Physical memory to clean and invalidate from the data caches.

@@ -35,13 +35,27 @@ std::uint64_t pending_entries(const Pending& pending);
 std::string_view shape_forbidden(Shape shape, const Pending& pending, const AddressSpace& space,
                                   const arch::CpuFeatures& features);
 
+// Which PEs a shape's ops act on.
+enum class OpScope : std::uint8_t {
+  broadcast,   // the IS forms and DSB ISH: every PE of the domain
+  issuing_pe,  // the local forms and DSB NSH: legal when the space's reach is the issuing PE only
+};
+
+// The scope a plan for `space` needs: issuing_pe when no other PE may hold
+// its entries (space.reach), else broadcast.
+constexpr OpScope scope_needed(const AddressSpace& space) {
+  return space.reach.holders == Holders::issuing_pe_only ? OpScope::issuing_pe : OpScope::broadcast;
+}
+
 // Appends the TLBI part of `shape` for `pending`: DSB ISHST; the shape's
-// TLBIs; (stage 2 by IPA: DSB ISH; TLBI VMALLE1IS); DSB ISH. No cache
-// maintenance (plan_tail.hpp).
+// TLBIs; (stage 2 by IPA: DSB ISH; TLBI VMALLE1IS); DSB ISH; with
+// OpScope::issuing_pe the TLBIs and DSB ISH in their local forms (VALE1,
+// DSB NSH, ...). No cache maintenance (plan_tail.hpp).
 // # Errors
 // unsupported: the shape is illegal here (shape_forbidden says why);
+// invalid_argument: local ops for a space other PEs may hold;
 // out_of_range: the plan is full (the plan is then partial: discard it).
 Status append_shape(Shape shape, const Pending& pending, const AddressSpace& space,
-                    const arch::CpuFeatures& features, Plan& plan);
+                    const arch::CpuFeatures& features, Plan& plan, OpScope scope = OpScope::broadcast);
 
 }  // namespace tlbkit::maint
