@@ -135,12 +135,17 @@ PhysAddr Editor::build_subtree(unsigned level, VirtAddr va, PhysAddr pa, Descrip
 }
 
 ExecGain Editor::exec_gained_against(Descriptor block_attributes, unsigned level, Descriptor new_desc) {
+  // The answer depends on the new leaf's attributes, its level and the
+  // block it came from: one operation may split several blocks whose new
+  // leaves look alike but whose old rights differ.
   const Descriptor key = new_desc & ~arch::kOutputAddressMask;
-  if (!exec_memo_valid_ || key != exec_memo_key_ || level != exec_memo_level_) {
+  if (!exec_memo_valid_ || key != exec_memo_key_ || level != exec_memo_level_ ||
+      block_attributes != exec_memo_block_) {
     const Descriptor before = arch::make_leaf_descriptor(arch::output_address(new_desc), block_attributes, level);
     exec_memo_ = arch::exec_gain(regime_, level, before, new_desc);
     exec_memo_key_ = key;
     exec_memo_level_ = level;
+    exec_memo_block_ = block_attributes;
     exec_memo_valid_ = true;
   }
   return exec_memo_;

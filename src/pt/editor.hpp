@@ -97,9 +97,12 @@ class Editor {
   void report_new_entries(const Slot& parent, PhysAddr pa, arch::ExecGain exec);
   arch::ExecGain exec_gained_against(Descriptor block_attributes, unsigned level, Descriptor new_desc);
 
-  // exec_gained_against() memo: runs of alike leaves ask the same question.
+  // exec_gained_against() memo: runs of alike leaves of one block ask the
+  // same question. Keyed by the new leaf's attributes, its level and the
+  // split block's attributes (all three decide the answer).
   Descriptor exec_memo_key_ = 0;
   unsigned exec_memo_level_ = 0;
+  Descriptor exec_memo_block_ = 0;
   bool exec_memo_valid_ = false;
   arch::ExecGain exec_memo_ = arch::ExecGain::no;
   // Writes `new_desc` over a live slot whose translations it keeps (or, with

@@ -189,6 +189,35 @@ TEST_F(ProtectVectors, RangeCoveringTwoBlockEdgesSplitsBoth) {
   EXPECT_EQ(table.query(0x40'1000)->descriptor, Descriptor{0x0060'0008'0040'1703});
 }
 
+TEST_F(ProtectVectors, TwoSplitBlocksWithAlikeNewLeavesReportEachBlocksOwnExecGain) {
+  // Regression (TablePropertiesEl1Va39, seed 31): the engine memoised
+  // "does this new leaf gain execute?" by the leaf's attributes and level
+  // only, so the second block split by one operation got the first
+  // block's answer. Block 1 is kernel data (PXN); block 2 at 0x40_0000 is
+  // kernel text (no PXN). Clearing PXN and making [0x3f_f000, 0x40_1000)
+  // read-only gives both rewritten pages the same attributes; only block
+  // 1's page gains execute.
+  arch::s1::Attributes text = kernel_data();
+  text.el1_execute = arch::Execute::allowed;
+  ASSERT_EQ(code(table.map(0x40'0000, 0x8'0040'0000, k2M, text, sink)), "ok");
+  sink.clear();
+  constexpr Descriptor kPxn = 0x0020'0000'0000'0000;
+  ASSERT_EQ(code(table.protect(0x3f'f000, 0x2000, pt::AttributeChange{kPxn | 0xc0, 0x80}, sink)), "ok");
+  ASSERT_EQ(table.query(0x3f'f000)->descriptor, table.query(0x40'0000)->descriptor - 0x1000);
+
+  const std::vector<Event> breaks = {
+      Event{Via::invalidate_now, change(0x20'0000, k2M, 2, kLeaf, ChangeKind::replace, ExecGain::yes, 0x8'0020'0000)},
+      Event{Via::invalidate_now, change(0x40'0000, k2M, 2, kLeaf, ChangeKind::replace, kNo, 0x8'0040'0000)},
+  };
+  EXPECT_EQ(sink.only(Via::invalidate_now), breaks) << sink.dump();
+  const std::vector<Event> records = {
+      rec(0x20'0000, k2M - k4K, 3, ChangeKind::map, 0x8'0020'0000),
+      rec(0x40'0000, k2M, 3, ChangeKind::map, 0x8'0040'0000),
+      rec(0x3f'f000, k4K, 3, ChangeKind::map, 0x8'003f'f000, ExecGain::yes),
+  };
+  EXPECT_EQ(normalized(sink.only(Via::record)), records) << sink.dump();
+}
+
 TEST_F(ProtectVectors, AttrIndxOverHalfABlockBreaksOnlyTheBlock) {
   // AttrIndx 0 -> 1 over [0x20_0000, 0x30_0000), the first 256 pages. The
   // block must go through break-before-make once; the table that replaces it
