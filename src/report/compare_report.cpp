@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "json_parts.hpp"
+#include "tlbkit/compare/goal.hpp"
 
 namespace tlbkit::report {
 namespace {
@@ -100,7 +101,20 @@ std::string compare_text(const GridSpec& spec, const std::vector<Cell>& cells,
   }
   out += "\nMarked *: the cheapest policy without violations of each group. x bound: total cycles over the\n"
          "group's cache-aware lower bound (each PE removes only what it holds stale, locally; docs/COMPARE.md).\n";
+  const std::string goal = goal_summary(spec, cells, bounds);
+  if (!goal.empty()) out += goal + "\n";
   return out;
+}
+
+std::string goal_summary(const GridSpec& spec, const std::vector<Cell>& cells,
+                         const std::vector<compare::GroupBound>& bounds) {
+  const compare::Goal g = compare::goal_of(spec, cells, bounds);
+  if (g.groups.empty()) return {};
+  return fmt::format(
+      "Goal: tlbkit is the cheapest correct policy in {} of {} groups, and its overhead above the bound is {:.3f}x "
+      "the best baseline's (geometric mean; goal: every group, and at most {:.1f}x): {}.",
+      g.groups.size() - g.not_cheapest, g.groups.size(), g.geometric_mean, compare::Goal::kRatioGoal,
+      g.met() ? "met" : "not met");
 }
 
 json compare_json(const GridSpec& spec, const std::vector<Cell>& cells, const std::vector<compare::GroupBound>& bounds) {

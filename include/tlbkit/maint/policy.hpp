@@ -109,7 +109,9 @@ class Policy {
   // `features`: when the plan has run, no TLB of any PE holds an entry for a
   // pending range of `space`, the memory in `pending.clean` has been cleaned
   // and invalidated to the point of coherency after that, and with exec
-  // gained the instruction caches hold nothing stale.
+  // gained the instruction caches hold nothing stale. The plan runs on one
+  // PE; a policy may rely on `space.reach` (when it says only that PE may
+  // hold entries, local operations suffice) or ignore it and broadcast.
   // # Errors
   // out_of_range: the plan has no room (the plan is then partial: discard it).
   virtual Status plan(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,

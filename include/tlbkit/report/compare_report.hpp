@@ -16,6 +16,13 @@ std::string group_title(const compare::GridSpec& spec, const compare::Cell& cell
 
 // `bounds`: one per row group, in group order (compare::run_bounds).
 
+// One sentence on the goal (compare::goal_of): how many groups tlbkit is
+// the cheapest correct policy of, the geometric mean of its overhead
+// ratios against the best baseline, and whether the goal is met; empty
+// when no group could be measured.
+std::string goal_summary(const compare::GridSpec& spec, const std::vector<compare::Cell>& cells,
+                         const std::vector<compare::GroupBound>& bounds);
+
 // One table per row group (workload, profile, features, PEs): a row per
 // policy with total and maintenance cycles, TLBIs local / broadcast, DSBs,
 // refills needed / collateral, violations and the ratio of its total to
