@@ -49,6 +49,15 @@ class Replay {
   std::string refusal(const Event& e) { return replayer_.put(e); }
   ReplayRun finish() { return replayer_.finish(); }
 
+  // Process 1 with thread 10 on PE 0 only, 8 pages mapped at kBase and the
+  // first written (PE 0 caches it).
+  void process_on_pe0_with_a_written_page() {
+    (*this)(SpaceCreate{1, SpaceKind::process, 0});
+    (*this)(ThreadStart{10, 1, 0});
+    (*this)(Mmap{10, kBase, 8 * kPage, kRw, kAnon});
+    (*this)(Access{10, kBase, AccessKind::write});
+  }
+
   // Process 1 with thread 10 on PE 0 and thread 11 on PE 1.
   void process_with_two_threads() {
     (*this)(SpaceCreate{1, SpaceKind::process, 0});
@@ -385,10 +394,7 @@ TEST(TraceReplay, EqualEventsGiveEqualRuns) {
 
 TEST(TraceReplay, AProcessThatOnlyEverRanOnOnePeIsInvalidatedWithLocalOpsOnly) {
   Replay r;
-  r(SpaceCreate{1, SpaceKind::process, 0});
-  r(ThreadStart{10, 1, 0});
-  r(Mmap{10, kBase, 8 * kPage, kRw, kAnon});
-  r(Access{10, kBase, AccessKind::write});
+  r.process_on_pe0_with_a_written_page();
   r(Access{10, kBase + kPage, AccessKind::write});
   r(Munmap{10, kBase, 8 * kPage});
   r(Access{10, kBase, AccessKind::read});
@@ -403,10 +409,7 @@ TEST(TraceReplay, AProcessThatOnlyEverRanOnOnePeIsInvalidatedWithLocalOpsOnly) {
 
 TEST(TraceReplay, APeAThreadLeftStaysInTheReachAndIsInvalidatedByBroadcast) {
   Replay r;
-  r(SpaceCreate{1, SpaceKind::process, 0});
-  r(ThreadStart{10, 1, 0});
-  r(Mmap{10, kBase, 8 * kPage, kRw, kAnon});
-  r(Access{10, kBase, AccessKind::write});  // PE 0 caches it
+  r.process_on_pe0_with_a_written_page();
   r(Switch{1, 10});
   r(Munmap{10, kBase, 8 * kPage});  // on PE 1; PE 0 may still hold the page
   r(Switch{0, 10});
@@ -419,10 +422,7 @@ TEST(TraceReplay, APeAThreadLeftStaysInTheReachAndIsInvalidatedByBroadcast) {
 
 TEST(TraceReplay, APeThatLoadsTheSpaceWhileAGatherIsOpenIsReachedByItsFlush) {
   Replay r;
-  r(SpaceCreate{1, SpaceKind::process, 0});
-  r(ThreadStart{10, 1, 0});
-  r(Mmap{10, kBase, 8 * kPage, kRw, kAnon});
-  r(Access{10, kBase, AccessKind::write});
+  r.process_on_pe0_with_a_written_page();
   r(Access{10, kBase + kPage, AccessKind::write});
   r(GatherBegin{10});
   r(MadviseDontneed{10, kBase, kPage});  // the gather starts while only PE 0 holds the space
