@@ -34,6 +34,7 @@ struct PlanOptions {
   bool global = false;
   std::string features;
   std::string pes = "1";
+  std::string held_by;  // "" (every PE), "issuer" or a count
   bool exec = false;
   std::string policy = "tlbkit";
   bool explain = false;
@@ -60,6 +61,19 @@ void add_ranges(std::vector<PendingRange>& out, const std::string& option, const
     }
     out.push_back(PendingRange{va, count * unit, static_cast<std::uint8_t>(level), entry, beneath});
   }
+}
+
+// --held-by: which PEs may hold the space's entries (maint::Reach).
+maint::Reach parse_reach(const std::string& text, unsigned pes) {
+  maint::Reach reach;
+  if (text.empty()) return reach;
+  if (text == "issuer") {
+    reach.holders = maint::Holders::issuing_pe_only;
+    reach.pes = 1;
+    return reach;
+  }
+  reach.pes = static_cast<std::uint16_t>(parse_number("--held-by", text, 1, pes < 0xffff ? pes : 0xfffe));
+  return reach;
 }
 
 arch::Regime parse_regime(const std::string& text) {
@@ -124,6 +138,7 @@ void run(const PlanOptions& o) {
 
   arch::CpuFeatures features = parse_features(o.features);
   features.processing_elements = static_cast<unsigned>(parse_number("--pes", o.pes, 1, 4096));
+  space.reach = parse_reach(o.held_by, features.processing_elements);
 
   const baselines::PolicyEntry& entry = policy_named(o.policy);
 
@@ -172,6 +187,9 @@ void add_plan_command(CLI::App& app) {
   plan->add_option("--features", options->features,
                    fmt::format("CPU features, comma separated: {} (default none)", kFeatureNames));
   plan->add_option("--pes", options->pes, "PEs in the Inner Shareable domain (default 1)");
+  plan->add_option("--held-by", options->held_by,
+                   "PEs that may hold the space's entries: issuer (only the PE running the plan: local ops will "
+                   "do) or a count 1..--pes (default: every PE)");
   plan->add_flag("--exec", options->exec, "execute permission was gained (I-cache maintenance)");
   plan->add_option("--policy", options->policy, "policy name (default tlbkit)");
   plan->add_flag("--explain", options->explain, "show every candidate the planner weighed");

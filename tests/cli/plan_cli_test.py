@@ -93,6 +93,21 @@ def group_explain():
     ops = [op["op"] for op in whole.get("ops", [])]
     check(ops == ["dsb ishst", "tlbi aside1is", "dsb ish"], f"tables unhooked whole: {ops}")
 
+    # --held-by issuer: only the running PE may hold the space's entries, so
+    # the planner's TLBIs are local and a DSB NSH completes them; a baseline
+    # (linux) broadcasts whatever the reach. Two PEs holding: broadcast, and
+    # the space-wide collateral is 16 reused entries * 2 PEs * 46 cycles.
+    local = plan_json(["--pages", "0x1000+2", "--pes", "8", "--held-by", "issuer"])
+    ops = [op["op"] for op in local.get("ops", [])]
+    check(ops == ["dsb ishst", "tlbi vale1", "tlbi vale1", "dsb nsh"], f"--held-by issuer: {ops}")
+    linux = plan_json(["--pages", "0x1000+2", "--pes", "8", "--held-by", "issuer", "--policy", "linux"])
+    check(all(op["op"] != "tlbi vale1" for op in linux.get("ops", [])), "linux ignores the reach")
+    two = plan_json(["--pages", "0x1000+2", "--pes", "8", "--held-by", "2", "--explain"])
+    ops = [op["op"] for op in two.get("ops", [])]
+    check(ops == ["dsb ishst", "tlbi vale1is", "tlbi vale1is", "dsb ish"], f"--held-by 2: {ops}")
+    wide = {c["shape"]: c for c in two.get("explain", {}).get("candidates", [])}.get("space-wide", {})
+    check(wide.get("collateral") == 16 * 2 * 46, f"space-wide collateral on 2 holders: {wide}")
+
     nothing = run(["plan", "--exec", "--explain", "--policy", "linux"])
     check(nothing.returncode == 2 and "considers no alternatives" in nothing.stderr, "--explain of a baseline")
 
@@ -129,6 +144,9 @@ def group_bad_input():
     expect_bad(["plan", "--pages", "0x1001+3"], "--pages: 0x1001 is not aligned to 0x1000")
     expect_bad(["plan", "--pages", "0xfffffffff000+2"], '--pages: "0xfffffffff000+2" runs past the 48-bit input space')
     expect_bad([*one, "--regime", "el3"], '--regime: "el3" is not one of el1, el2, stage2')
+    expect_bad([*one, "--pes", "4", "--held-by", "5"], '--held-by: "5" is out of range (1..4)')
+    expect_bad([*one, "--held-by", "0"], '--held-by: "0" is out of range (1..1)')
+    expect_bad([*one, "--held-by", "me"], '--held-by: "me" is not a number')
     expect_bad([*one, "--policy", "nope"], '--policy: unknown policy "nope" (known: ')
     expect_bad([*one, "--features", "warp"], 'unknown feature "warp"')
     # Hex and '_' separators are read wherever a number is.
