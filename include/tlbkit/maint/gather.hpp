@@ -173,8 +173,9 @@ class Gather final : public ChangeSink {
     if (change.cmo == CacheMaintenance::clean_invalidate) [[unlikely]]
       note_clean(change.output, change.size);
     // With coverage "everything" no range is open (open_end_ is
-    // kNoOpenRange), so nothing below could merge either.
-    if (!arch::needs_invalidation(change.kind) || coverage_ == Coverage::everything) return;
+    // kNoOpenRange), so nothing below could merge either. Tested first: in
+    // an overflowed batch every later change ends here.
+    if (coverage_ == Coverage::everything || !arch::needs_invalidation(change.kind)) return;
     // Changes of other kinds that need invalidation merge too: the same
     // level, entry kind and what is owed beneath is enough. The test reads
     // scalars of their own, not the range just stored (a load spanning
