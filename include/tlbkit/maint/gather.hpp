@@ -55,17 +55,23 @@ class Gather final : public ChangeSink {
   // more than needed is safe).
   // Inline: it runs once per changed run of descriptors.
   void record(const Change& change) override {
-    // The common case first, in few instructions: the change continues the
-    // open range and is of the very class of the change that opened it
-    // (same level, entry kind, change kind and what is owed beneath; no exec
-    // gained, no cache maintenance), so only the open range's end moves.
-    // The class is compared as two words read from the record (see
-    // head_word()), not field by field. Never true without an open range
-    // (open_end_ is then kNoOpenRange, which no page address equals).
-    // The new end is computed from the change, not as open_end_ + size: no
-    // chain of loads and stores of open_end_ runs from call to call.
-    if (change.va == open_end_ && head_word(change) == open_head_ && tail_word(change) == open_tail_) {
-      open_end_ = change.va + change.size;
+    // The common cases first, in few instructions: the change is of the
+    // class of the last range opened (same level, entry kind, change kind
+    // and what is owed beneath; no exec gained, no cache maintenance; see
+    // open_head_), so it needs invalidation and nothing else: it continues
+    // the open range, and only the range's end moves, or it opens a range of
+    // the same class. The class is compared as two words read from the
+    // record (see head_word()), not field by field. The change never
+    // continues a range when none is open (open_end_ is then kNoOpenRange,
+    // which no page address equals). The new end is computed from the
+    // change, not as open_end_ + size: no chain of loads and stores of
+    // open_end_ runs from call to call.
+    if (head_word(change) == open_head_ && tail_word(change) == open_tail_) {
+      if (change.va == open_end_) {
+        open_end_ = change.va + change.size;
+        return;
+      }
+      open_range(change);
       return;
     }
     record_slow(change);
@@ -164,17 +170,16 @@ class Gather final : public ChangeSink {
   pt::TableMemory& memory_;
   PageSink* page_sink_;
 
-  // record() for every change the common case does not take. Inline: in a
-  // scattered batch most changes come here. A branch, not an OR into exec_:
-  // exec_ lives in memory, and a read-modify-write there every call chains
-  // the calls through store forwarding.
+  // record() for every change of another class than the last range
+  // opened. A branch, not an OR into exec_: exec_ lives in memory, and a
+  // read-modify-write there every call chains the calls through store
+  // forwarding.
   void record_slow(const Change& change) {
     if (change.exec == ExecGain::yes) [[unlikely]] exec_ = ExecGain::yes;
     if (change.cmo == CacheMaintenance::clean_invalidate) [[unlikely]]
       note_clean(change.output, change.size);
     // With coverage "everything" no range is open (open_end_ is
-    // kNoOpenRange), so nothing below could merge either. Tested first: in
-    // an overflowed batch every later change ends here.
+    // kNoOpenRange), so nothing below could merge either.
     if (coverage_ == Coverage::everything || !arch::needs_invalidation(change.kind)) return;
     // Changes of other kinds that need invalidation merge too: the same
     // level, entry kind and what is owed beneath is enough. The test reads
@@ -185,6 +190,17 @@ class Gather final : public ChangeSink {
       open_end_ = change.va + change.size;
       return;
     }
+    open_head_ = head_word(change) & kHeadClassMask;
+    open_tail_ = tail_word(change) & kTailClassMask;
+    open_range(change);
+  }
+
+  // A change needing invalidation that does not continue the open range:
+  // it opens a range after it, or with coverage "everything" (nothing is
+  // open then) it is covered already. When the ranges are full, coverage
+  // becomes "everything".
+  void open_range(const Change& change) {
+    if (coverage_ == Coverage::everything) return;
     if (ranges_.full()) [[unlikely]] {
       cover_until_flush();
       return;
@@ -192,8 +208,6 @@ class Gather final : public ChangeSink {
     close_open_range();
     ranges_.push_back(PendingRange{change.va, change.size, change.level, change.entry, change.beneath});
     open_end_ = change.va + change.size;
-    open_head_ = head_word(change) & kHeadClassMask;
-    open_tail_ = tail_word(change) & kTailClassMask;
   }
 
   // open_end_ when no range is open (odd: never a page address).
@@ -231,6 +245,16 @@ class Gather final : public ChangeSink {
   static constexpr std::uint16_t kTailClassMask = kLittleEndian ? 0xff00u : 0x00ffu;
   // The head's bytes that decide a merge besides the tail's beneath: level and entry kind.
   static constexpr std::uint32_t kRangeHeadMask = kLittleEndian ? 0x0000'ffffu : 0xffff'0000u;
+  // head_word() and tail_word(), exec and cmo cleared, of a change of this class.
+  static constexpr std::uint32_t class_head(std::uint8_t level, EntryKind entry, ChangeKind kind) {
+    const std::uint32_t bytes[4] = {level, static_cast<std::uint32_t>(entry), static_cast<std::uint32_t>(kind), 0};
+    std::uint32_t w = 0;
+    for (unsigned i = 0; i < 4; ++i) w |= bytes[i] << (8 * (kLittleEndian ? i : 3 - i));
+    return w;
+  }
+  static constexpr std::uint16_t class_tail(Beneath beneath) {
+    return static_cast<std::uint16_t>(static_cast<unsigned>(beneath) << (kLittleEndian ? 8 : 0));
+  }
 
   // Writes the open range's size into ranges_.back().
   void close_open_range() const {
@@ -242,10 +266,13 @@ class Gather final : public ChangeSink {
   // closed, by the next range or by pending().
   mutable FixedList<PendingRange, kMaxRanges> ranges_;
   VirtAddr open_end_ = kNoOpenRange;  // end of the open range
-  // head_word() and tail_word() of the change that opened the open range,
-  // exec and cmo cleared (their value without an open range does not matter).
-  std::uint32_t open_head_ = 0;
-  std::uint16_t open_tail_ = 0;
+  // head_word() and tail_word(), exec and cmo cleared, of the last change
+  // that needed a range of its own (record_slow(); not reset by a flush,
+  // nor when the ranges were full); at first those of a leaf page unmap.
+  // Always a class that needs invalidation, so that a change of this class
+  // needs nothing else.
+  std::uint32_t open_head_ = class_head(3, EntryKind::leaf, ChangeKind::unmap);
+  std::uint16_t open_tail_ = class_tail(Beneath::unseen);
   Coverage coverage_ = Coverage::exact;
   // Until finish() after cover_whole_space(); else until the next flush.
   enum class WholeSpace : std::uint8_t { until_flush, until_finish } whole_space_ = WholeSpace::until_flush;
