@@ -67,7 +67,7 @@ class Gather final : public ChangeSink {
     // change, not as open_end_ + size: no chain of loads and stores of
     // open_end_ runs from call to call.
     if (head_word(change) == open_head_ && tail_word(change) == open_tail_) {
-      if (change.va == open_end_) {
+      if (change.va == open_end_) [[likely]] {
         open_end_ = change.va + change.size;
         return;
       }
@@ -206,7 +206,8 @@ class Gather final : public ChangeSink {
       return;
     }
     close_open_range();
-    ranges_.push_back(PendingRange{change.va, change.size, change.level, change.entry, change.beneath});
+    // Its size is written when it is closed (close_open_range()).
+    ranges_.push_back(PendingRange{change.va, 0, change.level, change.entry, change.beneath});
     open_end_ = change.va + change.size;
   }
 
