@@ -15,8 +15,14 @@ Gather::Gather(const AddressSpace& space, const arch::CpuFeatures& features, con
 
 // A destructor has no one to report to: when this finish() fails, what the
 // Gather holds is leaked (finish() frees nothing then), which is the safe
-// outcome for memory a TLB may still reach.
-Gather::~Gather() { (void)finish(); }
+// outcome for memory a TLB may still reach. A Gather that holds nothing (its
+// owner has called finish()) is left as it is: finish() would run no plan and
+// free nothing.
+Gather::~Gather() {
+  const bool holds_nothing = ranges_.empty() && coverage_ == Coverage::exact && exec_ == ExecGain::no &&
+                             clean_.empty() && retired_.empty() && held_.empty();
+  if (!holds_nothing) (void)finish();
+}
 
 void Gather::note_clean(PhysAddr pa, std::uint64_t size) {
   if (!clean_.empty()) {
@@ -119,7 +125,8 @@ Status Gather::run(const Pending& pending) {
   return ok_status();
 }
 
-Status Gather::finish() {
+// Flattened: flush(), pending() and run() inline into the call a batch ends with.
+[[gnu::flatten]] Status Gather::finish() {
   const Status flushed = flush();
   if (!flushed.ok()) return flushed;
   whole_space_ = WholeSpace::until_flush;

@@ -238,15 +238,18 @@ Status emit_tlbi_shape(Shape shape, const Pending& pending, const AddressSpace& 
 
 }  // namespace
 
-Status append_tlbi_shape(Shape shape, const Pending& pending, const AddressSpace& space,
-                         const arch::CpuFeatures& features, OpScope scope, Plan& plan,
-                         std::uint64_t& covered_pages) {
+// Flattened, as is count_tlbi_shape(): the helpers of one shape inline
+// into one body (the planner runs them for a few candidates every batch).
+[[gnu::flatten]] Status append_tlbi_shape(Shape shape, const Pending& pending, const AddressSpace& space,
+                                          const arch::CpuFeatures& features, OpScope scope, Plan& plan,
+                                          std::uint64_t& covered_pages) {
   PlanWriter writer(plan, scope);
   return emit_tlbi_shape(shape, pending, space, features, writer, covered_pages);
 }
 
-Status count_tlbi_shape(Shape shape, const Pending& pending, const AddressSpace& space,
-                        const arch::CpuFeatures& features, OpCounts& counts, std::uint64_t& covered_pages) {
+[[gnu::flatten]] Status count_tlbi_shape(Shape shape, const Pending& pending, const AddressSpace& space,
+                                         const arch::CpuFeatures& features, OpCounts& counts,
+                                         std::uint64_t& covered_pages) {
   counts = OpCounts{};
   OpCounter counter(counts);
   return emit_tlbi_shape(shape, pending, space, features, counter, covered_pages);

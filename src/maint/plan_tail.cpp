@@ -32,6 +32,8 @@ Status append_icache(const Pending& pending, Plan& plan) {
 
 Status append_tail(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
                    Plan& plan) {
+  // Most batches need neither part: answered before any call.
+  if (pending.clean.empty() && pending.exec != ExecGain::yes) return ok_status();
   const Status cleaned = append_clean(pending, space, features, plan);
   if (!cleaned.ok()) return cleaned;
   return append_icache(pending, plan);

@@ -161,10 +161,10 @@ enum class Costing {
 };
 
 // The one choice of both plan() and explain(): the cheapest legal candidate,
-// ties to the earlier Shape; Shape::per_va when none is legal. `seen` gets
-// each candidate costed in full, in Shape order. A template unrolled over
-// the shapes, so that plan()'s instance holds no call or check it does not
-// need.
+// ties to the earlier Shape; Shape::per_va (and `have` false) when none is
+// legal. `seen` gets each candidate costed in full, in Shape order. A
+// template unrolled over the shapes, so that plan()'s instance holds no call
+// or check it does not need.
 //
 // Relative costing (plan() only): the wide shapes come last and issue the
 // same ops (one wide TLBI and the same barriers; PlannerChoice.
@@ -173,8 +173,8 @@ enum class Costing {
 // need not be counted. Overflowed batches, where only they are legal, are
 // always chosen so.
 template <Costing costing, class Seen>
-Shape select(const Pending& pending, std::uint64_t pages, const AddressSpace& space,
-             const arch::CpuFeatures& features, const CostModel& m, Seen&& seen) {
+Choice select(const Pending& pending, std::uint64_t pages, const AddressSpace& space,
+              const arch::CpuFeatures& features, const CostModel& m, Seen&& seen) {
   static_assert(kShapes[kShapeCount - 2] == Shape::space_wide && kShapes[kShapeCount - 1] == Shape::full,
                 "relative costing needs the wide shapes last");
   Choice best;
@@ -199,7 +199,7 @@ Shape select(const Pending& pending, std::uint64_t pages, const AddressSpace& sp
   [&]<std::size_t... i>(std::index_sequence<i...>) {
     (consider.template operator()<kShapes[i]>(), ...);
   }(std::make_index_sequence<kShapeCount>{});
-  return best.shape;
+  return best;
 }
 
 }  // namespace
@@ -209,19 +209,39 @@ Explanation Planner::explain(const Pending& pending, const AddressSpace& space,
   Explanation e;
   e.pages = pending_pages(pending);
   e.chosen = select<Costing::every>(pending, e.pages, space, features, model_, [&e](const CandidateCost& c) {
-    e.candidates[static_cast<std::size_t>(c.shape)] = c;
-  });
+               e.candidates[static_cast<std::size_t>(c.shape)] = c;
+             }).shape;
   return e;
 }
 
+namespace {
+
+// choose()'s selection, and whether the shape is legal. Flattened: with
+// cost_ops() inlined too, the CandidateCost each candidate is costed into
+// never leaves registers (plan() keeps only totals).
+[[gnu::flatten]] Choice choice(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
+              const CostModel& m) {
+  return select<Costing::pruned>(pending, pending_pages(pending), space, features, m, [](const CandidateCost&) {});
+}
+
+}  // namespace
+
 Shape Planner::choose(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features) const {
-  return select<Costing::pruned>(pending, pending_pages(pending), space, features, model_,
-                                 [](const CandidateCost&) {});
+  return choice(pending, space, features, model_).shape;
 }
 
 Status Planner::plan(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
                      Plan& plan) const {
-  return plan_as(choose(pending, space, features), pending, space, features, plan);
+  const Choice best = choice(pending, space, features, model_);
+  // Nothing legal (nothing to invalidate, or no shape allowed): plan_as()
+  // writes the tail or says why.
+  if (!best.have) return plan_as(best.shape, pending, space, features, plan);
+  // plan_as() without checking the shape again: select() offers only legal
+  // candidates, and a legal one has something to invalidate.
+  std::uint64_t covered = 0;
+  const Status s = detail::append_tlbi_shape(best.shape, pending, space, features, scope_needed(space), plan, covered);
+  if (!s.ok()) return s;
+  return append_tail(pending, space, features, plan);
 }
 
 Status Planner::plan_as(Shape shape, const Pending& pending, const AddressSpace& space,

@@ -5,25 +5,6 @@ namespace tlbkit::maint {
 using arch::Instr;
 using arch::Regime;
 
-namespace {
-std::uint64_t level_bytes(unsigned level) { return std::uint64_t{1} << (12 + 9 * (3 - level)); }
-bool walk_only(const PendingRange& r) { return r.entry == EntryKind::table && r.beneath == Beneath::reported; }
-}  // namespace
-
-std::uint64_t entry_bytes(const PendingRange& r) {
-  return r.entry == EntryKind::leaf || walk_only(r) ? level_bytes(r.level) : kPage;
-}
-
-std::uint64_t needed_pages(const PendingRange& r) {
-  return walk_only(r) ? loop_count(r, level_bytes(r.level)) : r.size / kPage;
-}
-
-std::uint64_t loop_count(const PendingRange& r, std::uint64_t stride) {
-  const VirtAddr first = r.va & ~(stride - 1);
-  // Count rather than compare addresses: a TTBR1 range may end at 2^64.
-  return (r.va - first + r.size + stride - 1) / stride;
-}
-
 Instr by_va_instr(Regime regime, Form form) {
   switch (regime) {
     case Regime::el1_stage1:

@@ -38,46 +38,12 @@ arch::Op OpSequence::operator[](std::size_t i) const {
   return *it;
 }
 
-std::size_t Plan::ungrouped_from() const {
-  if (groups_.empty()) return 0;
-  const StepGroup& last = groups_.back();
-  return last.first_step + last.steps;
-}
-
 std::uint64_t Plan::runs_of(std::size_t i) const {
   const Step& step = steps_[i];
   for (const StepGroup& g : groups_.items()) {
     if (i >= g.first_step && i < g.first_step + g.steps) return std::uint64_t{step.count} * g.times;
   }
   return step.count;
-}
-
-Status Plan::append(const arch::Op& op) {
-  if (!steps_.empty() && steps_.size() > ungrouped_from()) {
-    Step& last = steps_.back();
-    // Extend a loop only along its own stride; a stride is never guessed
-    // from two unrelated ops (loops come from append_repeated()).
-    if (last.first.instr == op.instr && last.count > 1 && last.count < UINT32_MAX &&
-        op.operand == last.first.operand + last.count * last.stride) {
-      ++last.count;
-      ++op_count_;
-      return ok_status();
-    }
-  }
-  return append_repeated(op, 1, 0);
-}
-
-Status Plan::append(const Result<arch::Op>& op) {
-  if (!op.ok()) return op.error();
-  return append(*op);
-}
-
-Status Plan::append_repeated(const arch::Op& first, std::uint32_t count, std::uint64_t stride) {
-  if (count == 0) return Error{Errc::invalid_argument, "a step needs at least one op"};
-  if (steps_.full()) return Error{Errc::out_of_range, "plan is full"};
-  steps_.push_back(Step{first, count, stride});
-  op_count_ += count;
-  return ok_status();
 }
 
 Status Plan::repeat_last(std::size_t steps, std::uint32_t times, std::uint64_t advance) {

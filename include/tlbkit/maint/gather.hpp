@@ -4,6 +4,7 @@
 // consistency manager).
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 
@@ -54,34 +55,26 @@ class Gather final : public ChangeSink {
   // more than needed is safe).
   // Inline: it runs once per changed run of descriptors.
   void record(const Change& change) override {
-    // A branch, not an OR into exec_: exec_ lives in memory, and a
-    // read-modify-write there every call chains the calls through store
-    // forwarding.
-    if (change.exec == ExecGain::yes) [[unlikely]] exec_ = ExecGain::yes;
-    if (change.cmo == CacheMaintenance::clean_invalidate) [[unlikely]]
-      note_clean(change.output, change.size);
-    // The common case first: the change continues the open range. Never
-    // true without an open range (open_end_ is then kNoOpenRange, which no
-    // page address equals) or for a change needing no invalidation (its key
-    // lacks kInvalidates). The test reads scalars of their own, not the
-    // range just stored (a load spanning several smaller stores cannot be
-    // forwarded).
-    // The new end is computed from the change, not as open_end_ + size: no
-    // chain of loads and stores of open_end_ runs from call to call.
-    const std::uint16_t key = range_key(change);
-    if (change.va == open_end_ && key == open_key_) {
-      open_end_ = change.va + change.size;
+    // The common cases first, in few instructions: the change is of the
+    // class of the last range opened (same level, entry kind, change kind
+    // and what is owed beneath; no exec gained, no cache maintenance; see
+    // open_head_), so it needs invalidation and nothing else: it continues
+    // the open range, and only the range's end moves, or it opens a range of
+    // the same class. The class is compared as two words read from the
+    // record (see head_word()), not field by field. The change never
+    // continues a range when none is open (open_end_ is then kNoOpenRange,
+    // which no page address equals). The new end is computed from the
+    // change, not as open_end_ + size: no chain of loads and stores of
+    // open_end_ runs from call to call.
+    if (head_word(change) == open_head_ && tail_word(change) == open_tail_) {
+      if (change.va == open_end_) [[likely]] {
+        open_end_ = change.va + change.size;
+        return;
+      }
+      open_range(change);
       return;
     }
-    if (!arch::needs_invalidation(change.kind) || coverage_ == Coverage::everything) return;
-    if (ranges_.full()) [[unlikely]] {
-      cover_until_flush();
-      return;
-    }
-    close_open_range();
-    ranges_.push_back(PendingRange{change.va, change.size, change.level, change.entry, change.beneath});
-    open_end_ = change.va + change.size;
-    open_key_ = key;
+    record_slow(change);
   }
   // The whole address space is going away (call before Table::release()):
   // what is pending becomes the policy's space-wide invalidation, as a
@@ -177,17 +170,92 @@ class Gather final : public ChangeSink {
   pt::TableMemory& memory_;
   PageSink* page_sink_;
 
-  // Changes merge into the last range when they continue it at its level,
-  // entry kind and what is owed beneath a table.
-  // kInvalidates marks changes that need invalidation: only they open ranges.
-  static constexpr std::uint16_t kInvalidates = 0x8000;
-  static std::uint16_t range_key(const Change& c) {
-    return static_cast<std::uint16_t>(c.level | static_cast<unsigned>(c.entry) << 8 |
-                                      static_cast<unsigned>(c.beneath) << 9 |
-                                      (arch::needs_invalidation(c.kind) ? kInvalidates : 0u));
+  // record() for every change of another class than the last range
+  // opened. A branch, not an OR into exec_: exec_ lives in memory, and a
+  // read-modify-write there every call chains the calls through store
+  // forwarding.
+  void record_slow(const Change& change) {
+    if (change.exec == ExecGain::yes) [[unlikely]] exec_ = ExecGain::yes;
+    if (change.cmo == CacheMaintenance::clean_invalidate) [[unlikely]]
+      note_clean(change.output, change.size);
+    // With coverage "everything" no range is open (open_end_ is
+    // kNoOpenRange), so nothing below could merge either.
+    if (coverage_ == Coverage::everything || !arch::needs_invalidation(change.kind)) return;
+    // Changes of other kinds that need invalidation merge too: the same
+    // level, entry kind and what is owed beneath is enough. The test reads
+    // scalars of their own, not the range just stored (a load spanning
+    // several smaller stores cannot be forwarded).
+    if (change.va == open_end_ && ((head_word(change) ^ open_head_) & kRangeHeadMask) == 0 &&
+        (tail_word(change) & kTailClassMask) == open_tail_) {
+      open_end_ = change.va + change.size;
+      return;
+    }
+    open_head_ = head_word(change) & kHeadClassMask;
+    open_tail_ = tail_word(change) & kTailClassMask;
+    open_range(change);
   }
+
+  // A change needing invalidation that does not continue the open range:
+  // it opens a range after it, or with coverage "everything" (nothing is
+  // open then) it is covered already. When the ranges are full, coverage
+  // becomes "everything".
+  void open_range(const Change& change) {
+    if (coverage_ == Coverage::everything) return;
+    if (ranges_.full()) [[unlikely]] {
+      cover_until_flush();
+      return;
+    }
+    close_open_range();
+    // Its size is written when it is closed (close_open_range()).
+    ranges_.push_back(PendingRange{change.va, 0, change.level, change.entry, change.beneath});
+    open_end_ = change.va + change.size;
+  }
+
   // open_end_ when no range is open (odd: never a page address).
   static constexpr VirtAddr kNoOpenRange = ~VirtAddr{0};
+
+  // head_word(), tail_word(): a Change's class as two words, straight from
+  // the record: the head {level, entry, kind, exec} and the tail {cmo,
+  // beneath}, each a run of adjacent one-byte fields (checked below), so one
+  // load each.
+  static_assert(offsetof(Change, entry) == offsetof(Change, level) + 1 &&
+                    offsetof(Change, kind) == offsetof(Change, level) + 2 &&
+                    offsetof(Change, exec) == offsetof(Change, level) + 3 &&
+                    offsetof(Change, beneath) == offsetof(Change, cmo) + 1,
+                "Gather::record reads a Change's class fields as two words");
+  static_assert(sizeof(Change::level) == 1 && sizeof(EntryKind) == 1 && sizeof(ChangeKind) == 1 &&
+                    sizeof(ExecGain) == 1 && sizeof(CacheMaintenance) == 1 && sizeof(Beneath) == 1,
+                "Gather::record reads a Change's class fields as two words");
+  static std::uint32_t head_word(const Change& c) {
+    std::uint32_t w;
+    __builtin_memcpy(&w, reinterpret_cast<const unsigned char*>(&c) + offsetof(Change, level), sizeof w);
+    return w;
+  }
+  static std::uint16_t tail_word(const Change& c) {
+    std::uint16_t w;
+    __builtin_memcpy(&w, reinterpret_cast<const unsigned char*>(&c) + offsetof(Change, cmo), sizeof w);
+    return w;
+  }
+  // The words with the exec byte (head) and the cmo byte (tail) cleared:
+  // ExecGain::no and CacheMaintenance::none are 0, so a change matches them
+  // only when it gains no exec and needs no cleaning (record() must then do
+  // nothing but merge).
+  static_assert(static_cast<unsigned>(ExecGain::no) == 0 && static_cast<unsigned>(CacheMaintenance::none) == 0);
+  static constexpr bool kLittleEndian = std::endian::native == std::endian::little;
+  static constexpr std::uint32_t kHeadClassMask = kLittleEndian ? 0x00ff'ffffu : 0xffff'ff00u;
+  static constexpr std::uint16_t kTailClassMask = kLittleEndian ? 0xff00u : 0x00ffu;
+  // The head's bytes that decide a merge besides the tail's beneath: level and entry kind.
+  static constexpr std::uint32_t kRangeHeadMask = kLittleEndian ? 0x0000'ffffu : 0xffff'0000u;
+  // head_word() and tail_word(), exec and cmo cleared, of a change of this class.
+  static constexpr std::uint32_t class_head(std::uint8_t level, EntryKind entry, ChangeKind kind) {
+    const std::uint32_t bytes[4] = {level, static_cast<std::uint32_t>(entry), static_cast<std::uint32_t>(kind), 0};
+    std::uint32_t w = 0;
+    for (unsigned i = 0; i < 4; ++i) w |= bytes[i] << (8 * (kLittleEndian ? i : 3 - i));
+    return w;
+  }
+  static constexpr std::uint16_t class_tail(Beneath beneath) {
+    return static_cast<std::uint16_t>(static_cast<unsigned>(beneath) << (kLittleEndian ? 8 : 0));
+  }
 
   // Writes the open range's size into ranges_.back().
   void close_open_range() const {
@@ -199,7 +267,13 @@ class Gather final : public ChangeSink {
   // closed, by the next range or by pending().
   mutable FixedList<PendingRange, kMaxRanges> ranges_;
   VirtAddr open_end_ = kNoOpenRange;  // end of the open range
-  std::uint16_t open_key_ = 0;  // range_key of the open range
+  // head_word() and tail_word(), exec and cmo cleared, of the last change
+  // that needed a range of its own (record_slow(); not reset by a flush,
+  // nor when the ranges were full); at first those of a leaf page unmap.
+  // Always a class that needs invalidation, so that a change of this class
+  // needs nothing else.
+  std::uint32_t open_head_ = class_head(3, EntryKind::leaf, ChangeKind::unmap);
+  std::uint16_t open_tail_ = class_tail(Beneath::unseen);
   Coverage coverage_ = Coverage::exact;
   // Until finish() after cover_whole_space(); else until the next flush.
   enum class WholeSpace : std::uint8_t { until_flush, until_finish } whole_space_ = WholeSpace::until_flush;

@@ -23,19 +23,36 @@ struct Form {
 // a freed table may sit in a walk cache (known bugs 6, 7, 10 in docs/KNOWN-BUGS.md).
 inline bool leaf_ok(const Pending& p) { return !p.tables_changed(); }
 
+// Inline, as are needed_pages() and loop_count(): the planner sums them
+// over every pending range of a batch.
+namespace detail {
+inline std::uint64_t level_bytes(unsigned level) { return std::uint64_t{1} << (12 + 9 * (3 - level)); }
+inline bool walk_only(const PendingRange& r) {
+  return r.entry == EntryKind::table && r.beneath == Beneath::reported;
+}
+}  // namespace detail
+
+// Ops of a loop over `r` at `stride` bytes (the start rounded down to it).
+inline std::uint64_t loop_count(const PendingRange& r, std::uint64_t stride) {
+  const VirtAddr first = r.va & ~(stride - 1);
+  // Count rather than compare addresses: a TTBR1 range may end at 2^64.
+  return (r.va - first + r.size + stride - 1) / stride;
+}
+
 // Bytes one per-entry op retires: the entry size of a leaf range; a page
 // under a changed table entry (leaves of any size may be cached below it),
 // or the table entry's whole span when only its walk-cache entry is owed
 // (Beneath::reported: one non-leaf op per table).
-std::uint64_t entry_bytes(const PendingRange& r);
+inline std::uint64_t entry_bytes(const PendingRange& r) {
+  return r.entry == EntryKind::leaf || detail::walk_only(r) ? detail::level_bytes(r.level) : kPage;
+}
 
 // Pages whose cached entries `r` requires removed: its pages, or one per
 // table entry when only walk-cache entries are owed (nothing else under an
 // emptied table's span translates any more).
-std::uint64_t needed_pages(const PendingRange& r);
-
-// Ops of a loop over `r` at `stride` bytes (the start rounded down to it).
-std::uint64_t loop_count(const PendingRange& r, std::uint64_t stride);
+inline std::uint64_t needed_pages(const PendingRange& r) {
+  return detail::walk_only(r) ? loop_count(r, detail::level_bytes(r.level)) : r.size / kPage;
+}
 
 arch::Instr by_va_instr(arch::Regime regime, Form form);
 arch::Instr range_instr(arch::Regime regime, Form form);

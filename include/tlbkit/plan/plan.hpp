@@ -94,21 +94,46 @@ class Plan {
   static constexpr std::size_t kMaxSteps = 64;
   static constexpr std::size_t kMaxGroups = 16;
 
+  // The append family is inline: a planner writes a few ops per batch, and
+  // the calls cost more than the appends.
+
   // Appends `op`, extending the last step when it is a loop (count > 1)
   // that `op` continues (same instruction, operand one stride on) and is
   // not the end of a group.
   // # Errors
   // out_of_range: a new step is needed and the plan is full; the plan is
   // left unchanged.
-  Status append(const arch::Op& op);
+  Status append(const arch::Op& op) {
+    if (!steps_.empty()) {
+      Step& last = steps_.back();
+      // Extend a loop only along its own stride; a stride is never guessed
+      // from two unrelated ops (loops come from append_repeated()).
+      if (last.count > 1 && last.first.instr == op.instr && last.count < UINT32_MAX &&
+          op.operand == last.first.operand + last.count * last.stride && steps_.size() > ungrouped_from()) {
+        ++last.count;
+        ++op_count_;
+        return ok_status();
+      }
+    }
+    return append_repeated(op, 1, 0);
+  }
 
   // Appends an op built by an encoder, passing its error through.
-  Status append(const Result<arch::Op>& op);
+  Status append(const Result<arch::Op>& op) {
+    if (!op.ok()) return op.error();
+    return append(*op);
+  }
 
   // Appends `count` ops from `first`, the operand advancing by `stride`.
   // # Errors
   // invalid_argument: count 0. out_of_range: the plan is full.
-  Status append_repeated(const arch::Op& first, std::uint32_t count, std::uint64_t stride);
+  Status append_repeated(const arch::Op& first, std::uint32_t count, std::uint64_t stride) {
+    if (count == 0) return Error{Errc::invalid_argument, "a step needs at least one op"};
+    if (steps_.full()) return Error{Errc::out_of_range, "plan is full"};
+    steps_.push_back(Step{first, count, stride});
+    op_count_ += count;
+    return ok_status();
+  }
 
   // Makes the last `steps` steps a loop body run `times` times in all
   // (times 1 changes nothing), operands advancing by `advance` per
@@ -137,7 +162,11 @@ class Plan {
 
  private:
   // Steps from this index on are in no group (groups come in step order).
-  std::size_t ungrouped_from() const;
+  std::size_t ungrouped_from() const {
+    if (groups_.empty()) return 0;
+    const StepGroup& last = groups_.back();
+    return last.first_step + last.steps;
+  }
 
   FixedList<Step, kMaxSteps> steps_;
   FixedList<StepGroup, kMaxGroups> groups_;
