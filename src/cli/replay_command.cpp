@@ -174,7 +174,8 @@ void add_replay_command(CLI::App& app) {
   cmd->add_option("--timeline-limit", o->timeline_limit, "Events kept in the timeline at most (default 1000000)");
   cmd->add_flag("--bound", o->bound,
                 "Run the cache-aware lower bound instead of the policy's TLBIs: at each maintenance point each PE "
-                "removes exactly the entries the tables no longer justify, with one local TLBI and DSB "
+                "removes exactly the entries no correct policy may leave (stricter stale permissions stay), with one "
+                "local TLBI and DSB "
                 "(docs/SIMULATOR.md)");
   cmd->add_flag("--json", o->json, "Print JSON instead of text");
   cmd->callback([o] { run_replay_command(*o); });

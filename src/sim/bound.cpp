@@ -1,7 +1,10 @@
 // sim::Machine, Execution::bound: the cache-aware lower bound. At each
 // maintenance point every PE removes, with one local TLBI and one local
-// DSB, exactly the entries it holds that the tables no longer justify; no
-// other entry goes (docs/SIMULATOR.md, "The cache-aware lower bound").
+// DSB, exactly the entries it holds that no correct policy may leave: those
+// whose use the checkers would flag (checker 1's verdict, stale_use, for a
+// leaf; a walk entry no longer leading to its table). Entries the tables
+// let linger (stricter permissions after a relax: a spurious fault at
+// worst) stay (docs/SIMULATOR.md, "The cache-aware lower bound").
 #include "machine_internal.hpp"
 
 namespace tlbkit::sim {
@@ -14,26 +17,30 @@ using detail::WalkTarget;
 
 namespace {
 
-// Whether walk `w` read `e`'s descriptor where `e` says it lives: at the
-// entry's level for a walk entry, as the leaf for a leaf. `pas`: the PA of
-// each step's descriptor.
-bool walk_holds(const Walk& w, const TlbEntry& e, const std::array<PhysAddr, 4>& pas) {
-  if (e.kind == CachedKind::walk) {
-    for (unsigned i = 0; i < w.step_count; ++i) {
-      if (w.steps[i].level == e.level) return w.steps[i].descriptor == e.descriptor && pas[i] == e.descriptor_pa;
-    }
-    return false;
+// Whether walk `w` still reads, at walk entry `e`'s level, a table
+// descriptor leading to the table `e` leads to (e.output). A table whose
+// descriptor changed only in attributes is the same table: walks continue
+// from a walk entry by its output alone, and the leaf gives the permissions.
+bool leads_to_same_table(const Walk& w, const TlbEntry& e) {
+  for (unsigned i = 0; i < w.step_count; ++i) {
+    const WalkStep& s = w.steps[i];
+    if (s.level != e.level) continue;
+    return arch::is_table(s.descriptor, s.level) && arch::output_address(s.descriptor) == e.output;
   }
-  return w.outcome == WalkOutcome::translated && w.step_count > 0 && w.leaf == e.descriptor &&
-         pas[w.step_count - 1] == e.descriptor_pa;
+  return false;
 }
 
-std::array<PhysAddr, 4> step_pas(const Walk& w) {
-  std::array<PhysAddr, 4> pas{};
-  for (unsigned i = 0; i < w.step_count; ++i) {
-    pas[i] = w.steps[i].table + std::uint64_t{w.steps[i].index} * sizeof(Descriptor);
+// Whether checker 1 would pass every use of leaf `e`: at each address of
+// its range, `truth(va)` (what the tables map `va` to, nullopt: nothing) is
+// not stale_use. Visits each leaf of the tables over the range once.
+template <typename Truth>
+bool every_use_allowed(const TlbEntry& e, Truth&& truth) {
+  for (VirtAddr va = e.input; va - e.input < e.size;) {
+    const std::optional<TlbEntry> now = truth(va);
+    if (detail::stale_use(e, va, now)) return false;
+    va = now->input + now->size;  // the next leaf of the tables
   }
-  return pas;
+  return true;
 }
 
 bool is_broadcast_tlbi(const arch::Op& op) {
@@ -43,50 +50,56 @@ bool is_broadcast_tlbi(const arch::Op& op) {
 
 }  // namespace
 
-bool Machine::reproduces(const PeContext& ctx, const TlbEntry& e) {
+bool Machine::may_stay_in(const PeContext& ctx, const TlbEntry& e) {
   Reader reader(*this, std::nullopt);
   if (e.stage == EntryStage::stage2) {
     if (!ctx.stage2) return false;
     const WalkTarget t = stage2_target(ctx);
     if (e.input >= t.geometry->input_size()) return false;
+    if (e.kind == CachedKind::leaf) {
+      return every_use_allowed(e, [&](VirtAddr ipa) { return stage2_truth(ctx, ipa, reader); });
+    }
     const Walk w = walk(t.regime, *t.geometry, e.input, WalkStart{t.geometry->start_level(), t.root}, reader);
-    return walk_holds(w, e, step_pas(w));
+    return leads_to_same_table(w, e);
   }
   if (!ctx.stage1) return false;
   const WalkTarget t = target_of(ctx);
   if (t.stage != e.stage || e.input >= t.geometry->input_size()) return false;
-  const WalkStart root{t.geometry->start_level(), t.root};
-  if (e.stage == EntryStage::combined) {
-    NestedReader nested(*this, ctx, reader, std::nullopt, nullptr);
-    const Walk s1 = walk(t.regime, *t.geometry, e.input, root, nested);
-    if (!walk_holds(s1, e, nested.pas)) return false;
-    if (e.kind == CachedKind::walk) return true;
-    const std::optional<TlbEntry> s2 = stage2_truth(ctx, s1.output + (e.input - s1.input), reader);
-    return s2 && s2->descriptor == e.s2_descriptor && s2->descriptor_pa == e.s2_descriptor_pa;
+  if (e.kind == CachedKind::leaf) {
+    return every_use_allowed(e, [&](VirtAddr va) { return current_truth(ctx, va); });
   }
-  const Walk w = walk(t.regime, *t.geometry, e.input, root, reader);
-  return walk_holds(w, e, step_pas(w));
+  const WalkStart root{t.geometry->start_level(), t.root};
+  if (e.stage == EntryStage::stage1) return leads_to_same_table(walk(t.regime, *t.geometry, e.input, root, reader), e);
+  // A combined walk entry holds its next table's IPA: stage 2 must still
+  // put that table where it was (a walk entry into a page released since
+  // is a use-after-free).
+  NestedReader nested(*this, ctx, reader, std::nullopt, nullptr);
+  if (!leads_to_same_table(walk(t.regime, *t.geometry, e.input, root, nested), e)) return false;
+  const std::optional<TlbEntry> table = stage2_truth(ctx, e.output, reader);
+  return table && table->output + (e.output - table->input) == e.table_pa;
 }
 
-bool Machine::still_justified(const TlbEntry& e) {
+bool Machine::may_stay(const TlbEntry& e) {
   if (e.stage == EntryStage::stage2) {
     // Stage 2 belongs to the VM: any context of its VMID reaches it.
     for (const auto& [key, ctx] : contexts_) {
-      if (std::get<0>(key) == Regime::el1_stage1 && std::get<1>(key) == e.vmid && ctx.stage2) return reproduces(ctx, e);
+      if (std::get<0>(key) == Regime::el1_stage1 && std::get<1>(key) == e.vmid && ctx.stage2) {
+        return may_stay_in(ctx, e);
+      }
     }
     return false;
   }
   if (e.regime == Regime::el2_stage1) {
     const auto it = contexts_.find({Regime::el2_stage1, std::uint16_t{0}, std::uint16_t{0}});
-    return it != contexts_.end() && reproduces(it->second, e);
+    return it != contexts_.end() && may_stay_in(it->second, e);
   }
   if (!e.global) {
     const auto it = contexts_.find({Regime::el1_stage1, e.vmid, e.asid});
-    return it != contexts_.end() && reproduces(it->second, e);
+    return it != contexts_.end() && may_stay_in(it->second, e);
   }
-  // A global entry: any context of its VMID whose tables still hold it.
+  // A global entry: any context of its VMID whose tables still allow it.
   for (const auto& [key, ctx] : contexts_) {
-    if (std::get<0>(key) == Regime::el1_stage1 && std::get<1>(key) == e.vmid && reproduces(ctx, e)) return true;
+    if (std::get<0>(key) == Regime::el1_stage1 && std::get<1>(key) == e.vmid && may_stay_in(ctx, e)) return true;
   }
   return false;
 }
@@ -111,7 +124,7 @@ Status Machine::execute_bound(unsigned pe, const Plan& plan) {
     Pe& p = *pes_[q];
     std::vector<TlbEntry> removed;
     for (Tlb* tlb : {&p.l1i, &p.l1d, &p.l2}) {
-      tlb->remove_if([&](const TlbEntry& e) { return !still_justified(e); }, removed);
+      tlb->remove_if([&](const TlbEntry& e) { return !may_stay(e); }, removed);
     }
     if (removed.empty()) continue;
     for (const TlbEntry& e : removed) note_removed(q, e, Removed::unjustified);

@@ -82,10 +82,7 @@ void Machine::check_visibility(unsigned pe, VirtAddr va, const TlbEntry& used) {
            fmt::format("PE {} used {} for {:#x}, which the tables no longer map", pe, describe(used), va));
     return;
   }
-  const PhysAddr used_pa = used.output + (va - used.input);
-  const PhysAddr now_pa = now->output + (va - now->input);
-  const bool more_access = (used.permissions & ~now->permissions) != 0;
-  if (used_pa == now_pa && !more_access) return;
+  if (!detail::stale_use(used, va, now)) return;
   report(ViolationKind::stale_translation, pe, va, used, *now,
          fmt::format("PE {} used {} for {:#x}; the tables say {}", pe, describe(used), va, describe(*now)));
 }

@@ -35,6 +35,19 @@ inline bool holds_stage2_leaf(const TlbEntry& e) {
   return e.stage == EntryStage::combined && e.kind == CachedKind::leaf;
 }
 
+// Checker 1's verdict (Machine::check_visibility): whether serving input
+// address `va` from cached translation `used` is a stale translation when
+// the tables translate it as `now` (nullopt: they map nothing): another
+// output, or more access than `now` grants. Stricter permissions are not
+// (they give a spurious fault, which is allowed).
+// Precondition: `used` and `now` (when there is one) cover `va`.
+inline bool stale_use(const TlbEntry& used, VirtAddr va, const std::optional<TlbEntry>& now) {
+  if (!now) return true;
+  const bool same_output = used.output + (va - used.input) == now->output + (va - now->input);
+  const bool more_access = (used.permissions & ~now->permissions) != 0;
+  return !same_output || more_access;
+}
+
 struct PendingTlbi {
   arch::DecodedOp op;
   bool broadcast = false;

@@ -5,6 +5,7 @@
 // (one EL1&0 stage-1 space, ASID 5, kernel pages read at EL1).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -455,6 +456,68 @@ TEST(MachineBound, AnEmptiedTableLeavesNoWalkEntryToTheFreedPages) {
   m.unmap(kVa, kPage, m.planner);
   EXPECT_EQ(m.read(1, kVa).outcome, AccessOutcome::translation_fault);
   EXPECT_TRUE(m.machine.violations().empty()) << m.machine.violations().front().message;
+}
+
+// Whether `pe` holds a leaf for `va` tagged with `asid`.
+bool holds_leaf(const Machine& machine, unsigned pe, VirtAddr va, std::uint16_t asid) {
+  const std::vector<TlbEntry> held = machine.entries(pe);
+  return std::any_of(held.begin(), held.end(), [&](const TlbEntry& e) {
+    return e.kind == CachedKind::leaf && e.asid == asid && va - e.input < e.size;
+  });
+}
+
+// Puts `pe` in ASID `asid` of the space rooted at `root`.
+void enter_asid(Machine& machine, unsigned pe, PhysAddr root, std::uint16_t asid) {
+  PeContext ctx;
+  ctx.asid = asid;
+  ctx.stage1 = geometry39();
+  ctx.stage1_root = root;
+  ASSERT_TRUE(machine.set_context(pe, ctx).ok());
+}
+
+// The bound removes what checker 1 would flag and nothing the tables let
+// linger. PE 1 holds (a) kVa read-only in ASID 5, which PE 0 then relaxes
+// to read/write (the stale entry is stricter: a spurious fault at worst,
+// which correct policies may leave), and (b) kVa in ASID 6 to kData + 16
+// pages, whose ASID is then reused, unflushed, for a space mapping kVa to
+// kData + 32 pages (another output). At a broadcast plan, (b) goes, (a)
+// stays.
+TEST(MachineBound, AStricterEntryAfterARelaxStaysAndAnEntryToAnotherOutputGoes) {
+  test::Stage1Setup setup;
+  setup.options.execution = Execution::bound;
+  test::Stage1Machine m(setup);
+  arch::s1::Attributes read_only = el1_rw();
+  read_only.access = arch::s1::Access::el1_ro;
+  m.map(kVa, kData, kPage, read_only);
+  pt::Table first = make_stage1_table(m.memory);
+  pt::Table reused = make_stage1_table(m.memory);
+  m.machine.begin_operation(0, "map the ASID-6 spaces");
+  for (auto [table, offset] : {std::pair{&first, 16 * kPage}, std::pair{&reused, 32 * kPage}}) {
+    maint::Gather gather(m.space, m.features, m.forgetful, m.machine.executor(0), m.memory, &m.machine);
+    ASSERT_TRUE(table->map(kVa, kData + offset, kPage, el1_rw(), gather).ok());
+  }
+  m.machine.end_operation();
+  enter_asid(m.machine, 1, first.root(), 6);
+  EXPECT_EQ(m.read(1, kVa).pa, kData + 16 * kPage);
+  enter_asid(m.machine, 1, reused.root(), 6);  // nothing invalidated
+  enter_asid(m.machine, 1, m.table.root(), kAsid);
+  EXPECT_EQ(m.read(1, kVa).pa, kData);
+  m.machine.begin_operation(0, "relax");
+  {
+    maint::Gather gather(m.space, m.features, m.forgetful, m.machine.executor(0), m.memory, &m.machine);
+    ASSERT_TRUE(m.table.protect(kVa, kPage, pt::AttributeChange::to(el1_rw()), gather).ok());
+  }
+  Plan broadcast;  // of an unrelated ASID: the bound replaces it
+  ASSERT_TRUE(broadcast.append(*arch::encode_asid(Instr::aside1is, arch::Asid{7})).ok());
+  ASSERT_TRUE(broadcast.append(op(Instr::dsb_ish)).ok());
+  ASSERT_TRUE(m.machine.execute(0, broadcast).ok());
+  m.machine.end_operation();
+  EXPECT_TRUE(holds_leaf(m.machine, 1, kVa, kAsid)) << "the stricter entry stays";
+  EXPECT_FALSE(holds_leaf(m.machine, 1, kVa, 6)) << "the entry to another output goes";
+  EXPECT_EQ(m.read(1, kVa).served_by, ServedBy::l1);
+  enter_asid(m.machine, 1, reused.root(), 6);
+  EXPECT_EQ(m.read(1, kVa).pa, kData + 32 * kPage);
+  EXPECT_TRUE(no_violation(m.machine));
 }
 
 TEST(MachineProfiles, EveryNamedProfileExists) {

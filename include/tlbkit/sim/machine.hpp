@@ -147,8 +147,10 @@ struct DropInjection {
 // - bound: the cache-aware lower bound (docs/SIMULATOR.md): a plan with
 //   broadcast TLBIs is replaced by what no policy can do better than: the
 //   issuing PE's DSB ISHST (its table writes must be seen), then each PE
-//   that holds entries the tables no longer justify removes exactly those
-//   with one local TLBI and one local DSB, and no PE removes anything else;
+//   that holds entries no correct policy may leave (may_stay: a leaf whose
+//   use checker 1 would flag, a walk entry no longer leading to its table)
+//   removes exactly those with one local TLBI and one local DSB, and no PE
+//   removes anything else (stricter stale permissions stay);
 //   the plan's cache maintenance runs as written. Plans without broadcast
 //   TLBIs (local flushes after an id rollover or a spurious fault, the same
 //   under every policy) run as written.
@@ -274,7 +276,7 @@ class Machine final : public MemoryObserver, public maint::PageSink {
   void check_release(PhysAddr base, std::uint64_t size, Released released);
   // An invalidation removed `entry` from `pe`: its refill will count as
   // needed when its descriptors changed, or `unjustified` (the bound removes
-  // only entries the tables no longer justify), else as collateral.
+  // only entries no correct policy may leave), else as collateral.
   enum class Removed : std::uint8_t { judged, unjustified };
   void note_removed(unsigned pe, const TlbEntry& entry, Removed removed = Removed::judged);
   // Whether the fill was a refill (counted).
@@ -286,10 +288,14 @@ class Machine final : public MemoryObserver, public maint::PageSink {
   bool injected_drop(const arch::Op& op);
   // Execution::bound: the plan's replacement (see Execution).
   Status execute_bound(unsigned pe, const Plan& plan);
-  // Whether a fresh walk in some live context still yields `e`: the same
-  // descriptor at the same place (and, combined, the same stage-2 leaf).
-  bool still_justified(const TlbEntry& e);
-  bool reproduces(const PeContext& ctx, const TlbEntry& e);
+  // Whether a correct policy may leave `e` cached, in the latest context
+  // of its tags (a global entry: in some context of its VMID): a leaf whose
+  // every use checker 1 would pass (same output, no more access than the
+  // tables grant; stricter permissions are allowed), a walk entry whose
+  // level of a fresh walk still leads to the same table (a combined one: at
+  // the same PA).
+  bool may_stay(const TlbEntry& e);
+  bool may_stay_in(const PeContext& ctx, const TlbEntry& e);
   // issue_synced() with the op's cycles put on the PE's timeline clock.
   Status issue_timed(unsigned pe, const arch::Op& op);
   // Puts `cycles` on the PE's clock as one event of `kind`.
