@@ -235,6 +235,9 @@ class Machine final : public MemoryObserver, public maint::PageSink {
   void after_allocate(PhysAddr base, unsigned pages) override;
 
  private:
+  // access() whole: everything but the verified L1 hit that access()
+  // answers itself (kept apart so that answer saves no registers).
+  [[gnu::noinline]] Result<Access> access_in_full(unsigned pe, VirtAddr va, AccessKind kind, Privilege privilege);
   struct Pe;
   class PeExecutor;
   class Reader;

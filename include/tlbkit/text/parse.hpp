@@ -32,6 +32,25 @@ namespace detail {
 // (this runs for every number of a trace line).
 template <unsigned kBase>
 inline ReadNumber read_digits(std::string_view s) {
+  // Up to 16 hex or 19 decimal characters cannot pass 2^64 - 1: then no
+  // overflow test at all (the common case: addresses and ids).
+  constexpr std::size_t kSafeLength = kBase == 16 ? 16 : 19;
+  if (s.size() <= kSafeLength) {
+    std::uint64_t value = 0;
+    for (const char c : s) {
+      if (c == '_') continue;
+      unsigned digit;
+      if (c >= '0' && c <= '9') {
+        digit = static_cast<unsigned>(c - '0');
+      } else if (kBase == 16 && (c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
+        digit = static_cast<unsigned>((c | 0x20) - 'a' + 10);
+      } else {
+        return ReadNumber{0, NumberRefusal::not_a_number};
+      }
+      value = value * kBase + digit;
+    }
+    return ReadNumber{value, std::nullopt};
+  }
   std::uint64_t value = 0;
   bool too_big = false;  // every character is still checked: a bad one makes it no number
   for (const char c : s) {
