@@ -221,7 +221,10 @@ namespace {
 // never leaves registers (plan() keeps only totals).
 [[gnu::flatten]] Choice choice(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
               const CostModel& m) {
-  return select<Costing::pruned>(pending, pending_pages(pending), space, features, m, [](const CandidateCost&) {});
+  // An overflowed batch has only the wide shapes, whose collateral does not
+  // depend on the pages: they are not summed for it.
+  const std::uint64_t pages = pending.coverage == Coverage::everything ? 0 : pending_pages(pending);
+  return select<Costing::pruned>(pending, pages, space, features, m, [](const CandidateCost&) {});
 }
 
 }  // namespace
