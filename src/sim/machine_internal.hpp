@@ -132,6 +132,18 @@ struct Machine::Pe {
   static constexpr std::size_t kVerifiedHits = 64;
   std::array<VerifiedHit, kVerifiedHits> verified_d{};
   std::array<VerifiedHit, kVerifiedHits> verified_i{};
+
+  // The L1 an access of `kind` looks up.
+  Tlb& l1_for(AccessKind kind) { return kind == AccessKind::fetch ? l1i : l1d; }
+  // The slot of `va` in the verified hits of `kind` (matching or not).
+  VerifiedHit& verified_slot(AccessKind kind, VirtAddr va) {
+    return (kind == AccessKind::fetch ? verified_i : verified_d)[(va >> 12) % kVerifiedHits];
+  }
+  // Whether `v`, the slot of `va`, still stands: the same page, and neither
+  // the L1 (`l1`) nor the memory (`generation`) changed since it was made.
+  static bool still_verified(const VerifiedHit& v, const Tlb& l1, VirtAddr va, std::uint64_t generation) {
+    return v.page == va >> 12 && v.l1_version == l1.version() && v.generation == generation;
+  }
   std::uint64_t input_size = 0;  // of the context's first stage: the access range
   std::unique_ptr<PeExecutor> executor;
 };

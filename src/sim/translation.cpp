@@ -301,11 +301,9 @@ Result<Access> Machine::access(unsigned pe, VirtAddr va, AccessKind kind, Privil
   if (pe < pes()) [[likely]] {
     Pe& p = *pes_[pe];
     if (p.context && va < p.input_size && watched_.empty() && !memory_.any_touched()) [[likely]] {
-      Tlb& l1 = kind == AccessKind::fetch ? p.l1i : p.l1d;
-      const Pe::VerifiedHit& verified =
-          (kind == AccessKind::fetch ? p.verified_i : p.verified_d)[(va >> 12) % Pe::kVerifiedHits];
-      if (verified.page == va >> 12 && verified.l1_version == l1.version() &&
-          verified.generation == memory_.generation() &&
+      Tlb& l1 = p.l1_for(kind);
+      const Pe::VerifiedHit& verified = p.verified_slot(kind, va);
+      if (Pe::still_verified(verified, l1, va, memory_.generation()) &&
           (verified.permissions & needed_permission(kind, privilege)) != 0) [[likely]] {
         ++event_;
         ++counters_.accesses;
@@ -328,12 +326,11 @@ Result<Access> Machine::access_in_full(unsigned pe, VirtAddr va, AccessKind kind
   if (!watched_.empty() || memory_.any_touched()) [[unlikely]] sync();
   ++event_;
   ++counters_.accesses;
-  Tlb& l1 = kind == AccessKind::fetch ? p.l1i : p.l1d;
+  Tlb& l1 = p.l1_for(kind);
   // The verified-hit path (Pe::VerifiedHit): the same L1 hit as last time,
   // with the same verdict of the visibility checker.
-  Pe::VerifiedHit& verified = (kind == AccessKind::fetch ? p.verified_i : p.verified_d)[(va >> 12) % Pe::kVerifiedHits];
-  if (verified.page == va >> 12 && verified.l1_version == l1.version() &&
-      verified.generation == memory_.generation()) [[likely]] {
+  Pe::VerifiedHit& verified = p.verified_slot(kind, va);
+  if (Pe::still_verified(verified, l1, va, memory_.generation())) [[likely]] {
     ++counters_.l1_hits;
     l1.touch(verified.slot);
     const PhysAddr pa = va + verified.pa_minus_va;
