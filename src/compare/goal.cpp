@@ -28,15 +28,11 @@ Goal goal_of(const GridSpec& spec, const std::vector<Cell>& cells, const std::ve
     if (!ours || !best) continue;
     const Cell& t = cells[*ours];
     const Cell& b = cells[*best];
-    const auto over = [bound](const Cell& c) {
-      const std::uint64_t total = c.result.total_cycles();
-      return total > bound ? total - bound : 0;
-    };
     GroupGoal gg;
     gg.group = g;
-    gg.tlbkit_overhead = over(t);
+    gg.tlbkit_overhead = t.result.overhead(bound);
     gg.best_baseline = spec.policies[b.policy]->name;
-    gg.best_overhead = over(b);
+    gg.best_overhead = b.result.overhead(bound);
     const double e = static_cast<double>(bound) / 100.0;
     gg.ratio = e + static_cast<double>(gg.best_overhead) > 0
                    ? (static_cast<double>(gg.tlbkit_overhead) + e) / (static_cast<double>(gg.best_overhead) + e)

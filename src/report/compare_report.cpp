@@ -134,7 +134,7 @@ json compare_json(const GridSpec& spec, const std::vector<Cell>& cells, const st
       j["first_failure"] = c.result.first_failure;
       const std::uint64_t bound = bound_of(spec, bounds, i);
       j["bound"] = bound;
-      j["overhead"] = c.result.total_cycles() >= bound ? c.result.total_cycles() - bound : 0;
+      j["overhead"] = c.result.overhead(bound);
       ok = ok && c.result.ok();
     } else {
       ok = ok && c.state != CellState::bad_input;
@@ -164,7 +164,7 @@ std::string compare_csv(const GridSpec& spec, const std::vector<Cell>& cells,
     const bool ran = c.state == CellState::ran;
     const auto num = [&](std::uint64_t v) { return ran ? std::to_string(v) : std::string(); };
     const std::uint64_t bound = bound_of(spec, bounds, i);
-    const std::uint64_t overhead = c.result.total_cycles() >= bound ? c.result.total_cycles() - bound : 0;
+    const std::uint64_t overhead = c.result.overhead(bound);
     out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(spec.workloads[c.workload].name),
                        csv_field(std::string(spec.profiles[c.profile]->name)),
                        csv_field(spec.feature_sets[c.feature_set].name), c.pes,

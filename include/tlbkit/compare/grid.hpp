@@ -62,6 +62,8 @@ struct CellResult {
   // tlbkit's planner only: how often it chose each shape (maint::Shape order).
   std::array<std::uint64_t, maint::kShapeCount> choices{};
   std::uint64_t total_cycles() const { return counters.maintenance_cycles + counters.translation_cycles; }
+  // Its total above a group's lower bound `bound` (0 when not above).
+  std::uint64_t overhead(std::uint64_t bound) const { return total_cycles() >= bound ? total_cycles() - bound : 0; }
   bool ok() const { return violations == 0 && problems == 0; }
   friend bool operator==(const CellResult&, const CellResult&) = default;
 };
