@@ -13,6 +13,7 @@
 #include "import_command.hpp"
 #include "merge_command.hpp"
 #include "plan_command.hpp"
+#include "policies_command.hpp"
 #include "record_command.hpp"
 #include "replay_command.hpp"
 #include "sim_command.hpp"
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   tlbkit::cli::add_gen_command(app);
   tlbkit::cli::add_compare_command(app);
   tlbkit::cli::add_merge_command(app);
+  tlbkit::cli::add_policies_command(app);
 
   try {
     app.parse(argc, argv);

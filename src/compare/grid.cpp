@@ -9,18 +9,19 @@
 #include "counting_planner.hpp"
 
 namespace tlbkit::compare {
-namespace {
 
 std::string regime_names(baselines::Manages m) {
   std::string out;
-  const auto add = [&](baselines::Manages bit, const char* name) {
-    if (baselines::covers(m, bit)) out += out.empty() ? name : fmt::format(", {}", name);
-  };
-  add(baselines::Manages::process_stage1, "process stage 1");
-  add(baselines::Manages::kernel_stage1, "kernel stage 1");
-  add(baselines::Manages::vm_stage2, "VM stage 2");
+  for (const baselines::Manages bit :
+       {baselines::Manages::process_stage1, baselines::Manages::kernel_stage1, baselines::Manages::vm_stage2}) {
+    if (!baselines::covers(m, bit)) continue;
+    if (!out.empty()) out += ", ";
+    out += baselines::regime_name(bit);
+  }
   return out.empty() ? "nothing" : out;
 }
+
+namespace {
 
 void run_cell(const GridSpec& spec, const std::vector<baselines::Manages>& used, std::size_t index,
               const CellTimelines* timelines, Cell& cell) {

@@ -112,6 +112,7 @@ void TraceReplayer::Kernel::fault_in(Thread& t, Space& s, const Vma& v, VirtAddr
   if (trace::has(v.flags, MapFlags::huge) && anonymous &&
       profile_.transparent_huge_pages == sim::Profile::HugePages::on && block_fits) {
     const PhysAddr frame = frames_.allocate(kBlock);
+    machine_.contents_written(frame, kBlock);  // zeroed, or the file's contents
     map_present(s, block, Present{frame, frame, kBlock, CopyOnWrite::no, Visible::yes}, v.prot);
     ++run_.kernel.blocks_faulted_in;
   } else if (anonymous && !shared && kind == AccessKind::read && s.kind != trace::SpaceKind::vm) {
@@ -122,6 +123,7 @@ void TraceReplayer::Kernel::fault_in(Thread& t, Space& s, const Vma& v, VirtAddr
     ++run_.kernel.zero_page_maps;
   } else {
     const PhysAddr frame = frames_.allocate(kPage);
+    machine_.contents_written(frame, kPage);  // zeroed, or the file's contents
     map_present(s, page, Present{frame, frame, kPage, CopyOnWrite::no, Visible::yes}, v.prot);
     ++run_.kernel.pages_faulted_in;
   }
@@ -149,6 +151,7 @@ void TraceReplayer::Kernel::break_cow(Thread& t, Space& s, const Vma& v, VirtAdd
   s.present.erase(key);
   flush_gathers();
   const PhysAddr frame = frames_.allocate(p.size);
+  machine_.contents_written(frame, p.size);  // the copy
   map_present(s, key, Present{frame, frame, p.size, CopyOnWrite::no, Visible::yes}, v.prot);
   ++run_.kernel.cow_copies;
   leave(opened);

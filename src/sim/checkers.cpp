@@ -162,3 +162,51 @@ void Machine::release(PhysAddr pa, std::uint64_t size) {
 }
 
 }  // namespace tlbkit::sim
+
+namespace tlbkit::sim {
+
+// ---- the instruction-cache checker -------------------------------------------
+
+using arch::Instr;
+
+void Machine::contents_written(PhysAddr pa, std::uint64_t size) {
+  if (size == 0) return;
+  ++code_epoch_;
+  for (PhysAddr page = pa & ~(kPage - 1); page < pa + size; page += kPage) code_written_[page] = code_epoch_;
+}
+
+void Machine::check_fetch(unsigned pe, VirtAddr va, PhysAddr pa) {
+  Pe& p = *pes_[pe];
+  const PhysAddr page = pa & ~(kPage - 1);
+  const auto written = code_written_.find(page);
+  if (written == code_written_.end() || written->second <= p.icache_synced) return;
+  std::uint64_t& reported = p.icache_reported[page];
+  if (reported == written->second) return;
+  reported = written->second;
+  report(ViolationKind::stale_instruction, pe, va, std::nullopt, std::nullopt,
+         fmt::format("PE {} fetched from {:#x} (page {:#x}), whose contents the kernel rewrote after PE {}'s "
+                     "instruction cache was last invalidated",
+                     pe, va, page, pe));
+}
+
+void Machine::note_icache_invalidate(unsigned pe, const arch::Op& op) {
+  switch (op.instr) {
+    case Instr::ic_iallu: pes_[pe]->icache_synced = code_epoch_; return;
+    case Instr::ic_ialluis:
+      for (auto& p : pes_) p->icache_synced = code_epoch_;
+      return;
+    case Instr::ic_ivau: {
+      // By VA, to the Point of Unification, Inner Shareable: the page the
+      // issuing PE's current translation gives, on every PE.
+      const Pe& p = *pes_[pe];
+      if (!p.context) return;
+      const std::optional<TlbEntry>& t = current_truth(*p.context, op.operand);
+      if (!t) return;
+      code_written_.erase((t->output + (op.operand - t->input)) & ~(kPage - 1));
+      return;
+    }
+    default: return;
+  }
+}
+
+}  // namespace tlbkit::sim

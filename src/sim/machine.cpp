@@ -21,6 +21,7 @@ const char* violation_kind_name(ViolationKind kind) {
     case ViolationKind::stale_translation: return "stale-translation";
     case ViolationKind::break_before_make: return "break-before-make";
     case ViolationKind::use_after_free: return "use-after-free";
+    case ViolationKind::stale_instruction: return "stale-instruction";
   }
   return "?";
 }

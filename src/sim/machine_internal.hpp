@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "tlbkit/sim/machine.hpp"
@@ -116,6 +117,11 @@ struct Machine::Pe {
   std::map<detail::RefillKey, bool> removed;
   // The PE's own clock for the timeline (cycles it spent).
   std::uint64_t clock = 0;
+  // The instruction-cache checker: the code epoch of the PE's latest
+  // whole-cache invalidation, and the pages already reported stale (with
+  // the epoch reported, so each stale write is reported once per PE).
+  std::uint64_t icache_synced = 0;
+  std::unordered_map<PhysAddr, std::uint64_t> icache_reported;
   // L1 hits already verified (by the visibility checker, or with it off),
   // direct-mapped by page, one table per L1: an access that finds its page
   // here, with the L1's version and the memory's generation unchanged, is
@@ -128,6 +134,10 @@ struct Machine::Pe {
     std::uint64_t pa_minus_va = 0;  // the entry's output - input: pa = va + this (mod 2^64)
     std::uint32_t slot = 0;
     std::uint8_t permissions = 0;
+    // Fetches: the code epoch (Machine::code_epoch_) at which the page's
+    // instructions were last found fresh: a fetch at the same epoch needs
+    // no instruction-cache check.
+    std::uint64_t code_epoch = 0;
   };
   static constexpr std::size_t kVerifiedHits = 64;
   std::array<VerifiedHit, kVerifiedHits> verified_d{};

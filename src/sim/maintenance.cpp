@@ -169,6 +169,7 @@ Status Machine::issue_synced(unsigned pe_index, const arch::Op& op) {
         ++counters_.dc;
         counters_.maintenance_cycles += profile_.dc_line;
       } else {
+        note_icache_invalidate(pe_index, op);
         ++counters_.ic;
         counters_.maintenance_cycles +=
             info.scope == arch::Scope::inner_shareable ? profile_.ic_broadcast : profile_.tlbi_local;

@@ -304,7 +304,8 @@ Result<Access> Machine::access(unsigned pe, VirtAddr va, AccessKind kind, Privil
       Tlb& l1 = p.l1_for(kind);
       const Pe::VerifiedHit& verified = p.verified_slot(kind, va);
       if (Pe::still_verified(verified, l1, va, memory_.generation()) &&
-          (verified.permissions & needed_permission(kind, privilege)) != 0) [[likely]] {
+          (verified.permissions & needed_permission(kind, privilege)) != 0 &&
+          (kind != AccessKind::fetch || verified.code_epoch == code_epoch_)) [[likely]] {
         ++event_;
         ++counters_.accesses;
         ++counters_.l1_hits;
@@ -338,6 +339,10 @@ Result<Access> Machine::access_in_full(unsigned pe, VirtAddr va, AccessKind kind
       ++counters_.permission_faults;
       if (options_.timeline != nullptr) timeline_event(pe, TimelineKind::fault, 0, "permission fault", va);
       return Access{AccessOutcome::permission_fault, ServedBy::l1, pa};
+    }
+    if (kind == AccessKind::fetch && verified.code_epoch != code_epoch_) [[unlikely]] {
+      if (p.icache_synced != code_epoch_) check_fetch(pe, va, pa);
+      verified.code_epoch = code_epoch_;
     }
     return Access{AccessOutcome::ok, ServedBy::l1, pa};
   }
@@ -384,7 +389,12 @@ Result<Access> Machine::access_in_full(unsigned pe, VirtAddr va, AccessKind kind
     outcome = AccessOutcome::permission_fault;
     if (options_.timeline != nullptr) [[unlikely]] timeline_event(pe, TimelineKind::fault, 0, "permission fault", va);
   }
-  return Access{outcome, served, used->output + (va - used->input)};
+  const PhysAddr pa = used->output + (va - used->input);
+  if (outcome == AccessOutcome::ok && kind == AccessKind::fetch) {
+    if (p.icache_synced != code_epoch_) [[unlikely]] check_fetch(pe, va, pa);
+    if (verified.page == va >> 12) verified.code_epoch = code_epoch_;
+  }
+  return Access{outcome, served, pa};
 }
 
 }  // namespace tlbkit::sim

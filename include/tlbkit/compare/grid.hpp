@@ -74,6 +74,10 @@ CellResult result_of(const replay::ReplayRun& run);
 // "ran", "n/a", "bad-input": as reports and parts spell the state.
 const char* state_name(CellState state);
 
+// The regimes of `m` by name, comma-separated ("process stage 1, VM
+// stage 2"); "nothing" for none.
+std::string regime_names(baselines::Manages m);
+
 struct Cell {
   std::size_t workload = 0;
   std::size_t profile = 0;

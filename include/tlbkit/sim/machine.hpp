@@ -83,7 +83,10 @@ struct Access {
   PhysAddr pa = 0;  // ok and permission_fault: where the translation points
 };
 
-enum class ViolationKind : std::uint8_t { stale_translation, break_before_make, use_after_free };
+// stale_instruction: a PE fetched from memory the kernel had written new
+// contents into (Machine::contents_written) before its instruction cache
+// was invalidated since (IC IALLU on it, IC IALLUIS or IC IVAU by any PE).
+enum class ViolationKind : std::uint8_t { stale_translation, break_before_make, use_after_free, stale_instruction };
 const char* violation_kind_name(ViolationKind kind);
 
 struct Violation {
@@ -223,6 +226,17 @@ class Machine final : public MemoryObserver, public maint::PageSink {
   // translating to it is a use-after-free.
   void release(PhysAddr pa, std::uint64_t size) override;
 
+  // The kernel wrote new contents into [pa, pa + size) (a page it filled or
+  // copied). Any PE's instruction cache may still hold the old contents
+  // (it caches by physical address, whatever the translation): a fetch by a
+  // PE from there is a stale_instruction violation until the PE's
+  // instruction cache was invalidated after this call: by IC IALLU on that
+  // PE, IC IALLUIS on any PE, or IC IVAU of the page on any PE. An IC op
+  // takes effect when issued (its completing DSB is not waited for). Data
+  // writes by accesses are not counted: keeping the instruction cache
+  // coherent with user-written code is the program's own job (IC IVAU).
+  void contents_written(PhysAddr pa, std::uint64_t size);
+
   const std::vector<Violation>& violations() const { return violations_; }
   const SimCounters& counters() const { return counters_; }
   std::uint64_t events() const { return event_; }
@@ -264,6 +278,11 @@ class Machine final : public MemoryObserver, public maint::PageSink {
   // Checker 1 for an access served by `used` (call only outside an
   // operation, with visibility checked).
   void check_visibility(unsigned pe, VirtAddr va, const TlbEntry& used);
+  // The instruction-cache checker for a fetch by `pe` of `va` from `pa`
+  // (call only when the PE's instruction cache is behind code_epoch_).
+  void check_fetch(unsigned pe, VirtAddr va, PhysAddr pa);
+  // An IC op by `pe` took effect (IC IVAU: of the page at `va`).
+  void note_icache_invalidate(unsigned pe, const arch::Op& op);
   struct DescriptorWrite {
     PhysAddr at;
     Descriptor old_value;
@@ -327,6 +346,12 @@ class Machine final : public MemoryObserver, public maint::PageSink {
   std::string operation_ = "-";
   bool operation_open_ = false;
   std::vector<Violation> violations_;
+  // The instruction-cache checker: contents_written() numbers each write
+  // (code_epoch_) and keeps, per 4 KiB page, the number of its latest one;
+  // a PE's instruction cache is behind a page when the page's number is
+  // above the epoch of the PE's latest IC IALLU / IALLUIS (Pe::icache_synced).
+  std::uint64_t code_epoch_ = 0;
+  std::unordered_map<PhysAddr, std::uint64_t> code_written_;
   SimCounters counters_;
   std::uint64_t event_ = 0;
 
