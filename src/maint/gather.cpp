@@ -98,6 +98,35 @@ Status Gather::free_after_flush(PhysAddr pa, std::uint64_t size) {
   return ok_status();
 }
 
+void Gather::start_overflow() {
+  close_open_range();
+  overflow_ = Extent{};
+  for (const PendingRange& r : ranges_.items()) {
+    Change c;
+    c.va = r.va;
+    c.size = r.size;
+    c.level = r.level;
+    c.entry = r.entry;
+    extend_overflow(c);
+  }
+}
+
+void Gather::note_call(const CallSpan& call) {
+  if (!call_noted_) {
+    call_ = call;
+    call_noted_ = true;
+    return;
+  }
+  if (call_.kind == CallKind::unknown) return;
+  const bool same_call = call.kind == call_.kind && call.start <= call_.end && call_.start <= call.end;
+  if (!same_call) {
+    call_ = CallSpan{};  // changes of several calls
+    return;
+  }
+  call_.start = std::min(call_.start, call.start);
+  call_.end = std::max(call_.end, call.end);
+}
+
 Pending Gather::pending() const {
   close_open_range();
   Pending p;
@@ -105,6 +134,9 @@ Pending Gather::pending() const {
   p.coverage = coverage_;
   p.exec = exec_;
   p.clean = clean_.items();
+  // A teardown is no overflow: it covers the whole space whatever was seen.
+  if (coverage_ == Coverage::everything && whole_space_ == WholeSpace::until_flush) p.overflowed = overflow_;
+  p.call = call_;
   return p;
 }
 
@@ -116,6 +148,7 @@ Status Gather::run(const Pending& pending) {
     Pending everything = pending;
     everything.coverage = Coverage::everything;
     everything.ranges = {};
+    everything.overflowed = Extent{};
     const Status wide = policy_.plan(everything, space_, features_, plan);
     if (!wide.ok()) return wide;
   }
@@ -158,6 +191,9 @@ Status Gather::flush() {
   open_end_ = kNoOpenRange;
   clean_.clear();
   coverage_ = whole_space_ == WholeSpace::until_finish ? Coverage::everything : Coverage::exact;
+  overflow_ = Extent{};
+  call_ = CallSpan{};
+  call_noted_ = false;
   exec_ = ExecGain::no;
   return ok_status();
 }

@@ -150,6 +150,19 @@ class TraceReplayer::Kernel {
   void flush_gathers();
   void note(const Status& s, const std::string& what);
 
+  // ---- calls over VMAs (kernel_memory.cpp)
+  // [start, end) cut at the edges of `s`'s VMAs: each VMA's part, and each
+  // hole between them, once, in address order.
+  std::vector<std::pair<VirtAddr, VirtAddr>> vma_pieces(const Space& s, VirtAddr start, VirtAddr end) const;
+  // Runs `change(lo, hi)` on each of `pieces` for a call of `kind`: the
+  // gather of `s` is told the call (Gather::note_call) before each piece
+  // that has something present, and for a policy that flushes per VMA
+  // (maint::FlushPoint::per_vma) the batch's maintenance runs after each
+  // piece but the last, as Linux's tlb_end_vma does.
+  template <class Change>
+  void over_pieces(Space& s, const std::vector<std::pair<VirtAddr, VirtAddr>>& pieces, maint::CallKind kind,
+                   Change change);
+
   // ---- present pages (kernel_memory.cpp)
   // Cuts a block crossing `at` into pages (the engine splits the table's).
   void split_present_at(Space& s, VirtAddr at);

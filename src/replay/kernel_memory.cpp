@@ -77,6 +77,38 @@ std::string TraceReplayer::Kernel::check_kernel_window(const Space& s, VirtAddr 
   return {};
 }
 
+// ---- calls over VMAs ------------------------------------------------------------
+
+std::vector<std::pair<VirtAddr, VirtAddr>> TraceReplayer::Kernel::vma_pieces(const Space& s, VirtAddr start,
+                                                                             VirtAddr end) const {
+  // Cut at every VMA edge inside the range: holes are pieces too (a page
+  // present there is still unmapped, in a piece of its own).
+  std::vector<VirtAddr> cuts{start};
+  for (const Vma& v : s.vmas.within(start, end)) {
+    if (v.start > cuts.back()) cuts.push_back(v.start);
+    if (v.end > cuts.back() && v.end < end) cuts.push_back(v.end);
+  }
+  cuts.push_back(end);
+  std::vector<std::pair<VirtAddr, VirtAddr>> pieces;
+  for (std::size_t i = 0; i + 1 < cuts.size(); ++i) {
+    if (cuts[i] < cuts[i + 1]) pieces.emplace_back(cuts[i], cuts[i + 1]);
+  }
+  return pieces;
+}
+
+template <class Change>
+void TraceReplayer::Kernel::over_pieces(Space& s, const std::vector<std::pair<VirtAddr, VirtAddr>>& pieces,
+                                        maint::CallKind kind, Change change) {
+  const bool per_vma = policy_.flush_point() == maint::FlushPoint::per_vma;
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    const auto [lo, hi] = pieces[i];
+    if (!s.any_present(lo, hi)) continue;
+    gather(s).note_call(maint::CallSpan{kind, lo, hi});
+    change(lo, hi);
+    if (per_vma && i + 1 < pieces.size()) flush_gathers();
+  }
+}
+
 // ---- present pages ------------------------------------------------------------
 
 void TraceReplayer::Kernel::split_present_at(Space& s, VirtAddr at) {
@@ -189,7 +221,8 @@ std::string TraceReplayer::Kernel::on(const trace::Mmap& e) {
   if (std::string refusal = check_kernel_window(s, e.addr, end); !refusal.empty()) return refusal;
   ++run_.kernel.memory_calls;
   const bool opened = enter(*t, fmt::format("mmap by thread {}", t->id));
-  drop_present(s, e.addr, end);  // what MAP_FIXED replaces
+  over_pieces(s, vma_pieces(s, e.addr, end), maint::CallKind::unmap,  // what MAP_FIXED replaces
+              [&](VirtAddr lo, VirtAddr hi) { drop_present(s, lo, hi); });
   s.vmas.remove(e.addr, end);
   leave(opened);
   grow_vma(*t, s, e.addr, end, e.prot, e.flags);
@@ -202,7 +235,8 @@ std::string TraceReplayer::Kernel::on(const trace::Munmap& e) {
   Space& s = *space(t->space);
   ++run_.kernel.memory_calls;
   const bool opened = enter(*t, fmt::format("munmap by thread {}", t->id));
-  drop_present(s, e.addr, e.addr + e.length);
+  over_pieces(s, vma_pieces(s, e.addr, e.addr + e.length), maint::CallKind::unmap,
+              [&](VirtAddr lo, VirtAddr hi) { drop_present(s, lo, hi); });
   s.vmas.remove(e.addr, e.addr + e.length);
   leave(opened);
   return {};
@@ -222,8 +256,9 @@ std::string TraceReplayer::Kernel::on(const trace::Mprotect& e) {
     }
   }
   const bool opened = enter(*t, fmt::format("mprotect by thread {}", t->id));
+  const std::vector<std::pair<VirtAddr, VirtAddr>> pieces = vma_pieces(s, e.addr, end);  // before they change
   s.vmas.protect(e.addr, end, e.prot);
-  reprotect_present(s, e.addr, end);
+  over_pieces(s, pieces, maint::CallKind::protect, [&](VirtAddr lo, VirtAddr hi) { reprotect_present(s, lo, hi); });
   leave(opened);
   for (const Vma& v : gained) touch(*t, v.start, v.end, e.prot);
   return {};
@@ -235,7 +270,8 @@ std::string TraceReplayer::Kernel::on(const trace::MadviseDontneed& e) {
   Space& s = *space(t->space);
   ++run_.kernel.memory_calls;
   const bool opened = enter(*t, fmt::format("madvise(DONTNEED) by thread {}", t->id));
-  drop_present(s, e.addr, e.addr + e.length);
+  over_pieces(s, vma_pieces(s, e.addr, e.addr + e.length), maint::CallKind::unmap,
+              [&](VirtAddr lo, VirtAddr hi) { drop_present(s, lo, hi); });
   leave(opened);
   return {};
 }

@@ -547,3 +547,54 @@ TEST_F(GatherFixture, EndToEndUnmapOfAWholeTableUsesNonLeafOpsAndFreesItAfter) {
 
 }  // namespace
 }  // namespace tlbkit::maint
+
+namespace tlbkit::maint {
+namespace {
+
+TEST_F(GatherFixture, AnOverflowedBatchKeepsTheExtentAndLevelsOfEveryChange) {
+  Gather gather(asid5(), {}, policy, executor, memory);
+  // kMaxRanges + 2 disjoint leaf pages, then a 2 MiB block and a table
+  // entry past them: the extent runs from the first page to the table's end.
+  const VirtAddr first = 0x1000'0000;
+  for (std::size_t i = 0; i <= Gather::kMaxRanges + 1; ++i) {
+    gather.record(leaf_change(first + i * 2 * kPage, kPage, ChangeKind::unmap));
+  }
+  gather.record(leaf_change(0x1020'0000, 0x20'0000, ChangeKind::unmap, 2));
+  Change table = leaf_change(0x1040'0000, 0x20'0000, ChangeKind::unmap, 2);
+  table.entry = EntryKind::table;
+  gather.record(table);
+  const Pending p = gather.pending();
+  EXPECT_EQ(p.coverage, Coverage::everything);
+  EXPECT_EQ(p.overflowed, (Extent{first, 0x1060'0000, 0b1100, 0b0100}));
+  ASSERT_TRUE(gather.finish().ok());
+  EXPECT_TRUE(gather.pending().overflowed.empty()) << "forgotten at the flush";
+}
+
+TEST_F(GatherFixture, AnExactBatchAndATeardownHaveNoExtent) {
+  Gather gather(asid5(), {}, policy, executor, memory);
+  gather.record(leaf_change(0x1000'0000, kPage, ChangeKind::unmap));
+  EXPECT_TRUE(gather.pending().overflowed.empty());
+  gather.cover_whole_space();
+  gather.record(leaf_change(0x2000'0000, kPage, ChangeKind::unmap));
+  EXPECT_EQ(gather.pending().coverage, Coverage::everything);
+  EXPECT_TRUE(gather.pending().overflowed.empty()) << "a teardown covers the whole space, not an extent";
+}
+
+TEST_F(GatherFixture, TheNotedCallWidensForItsOwnPiecesAndIsUnknownOnceAnotherCallJoins) {
+  Gather gather(asid5(), {}, policy, executor, memory);
+  EXPECT_EQ(gather.pending().call, CallSpan{}) << "nothing noted";
+  gather.note_call(CallSpan{CallKind::protect, 0x1000, 0x3000});
+  gather.note_call(CallSpan{CallKind::protect, 0x3000, 0x8000});
+  EXPECT_EQ(gather.pending().call, (CallSpan{CallKind::protect, 0x1000, 0x8000}));
+  gather.note_call(CallSpan{CallKind::unmap, 0x8000, 0x9000});
+  EXPECT_EQ(gather.pending().call, CallSpan{}) << "an unmap joined the mprotect";
+  gather.note_call(CallSpan{CallKind::protect, 0x1000, 0x3000});
+  EXPECT_EQ(gather.pending().call, CallSpan{}) << "unknown until the flush";
+  gather.record(leaf_change(0x1000, kPage, ChangeKind::unmap));
+  ASSERT_TRUE(gather.finish().ok());
+  gather.note_call(CallSpan{CallKind::unmap, 0x5000, 0x6000});
+  EXPECT_EQ(gather.pending().call, (CallSpan{CallKind::unmap, 0x5000, 0x6000})) << "a fresh batch";
+}
+
+}  // namespace
+}  // namespace tlbkit::maint

@@ -126,6 +126,11 @@ class Gather final : public ChangeSink {
   // planned, or a table leaked by a failed early finish.
   Status finish();
 
+  // The kernel call the changes recorded from now on belong to (one VMA's
+  // part of it for a per-VMA policy). When the batch already holds another
+  // call's changes, the batch's call becomes unknown; the same call again
+  // (a further piece) widens the span. Forgotten at each flush.
+  void note_call(const CallSpan& call);
   // Where the space's translations may be cached from now on: every plan
   // the Gather runs after this call (early ones included) is made for this
   // reach. The kernel calls it when a PE loads the space while changes are
@@ -180,7 +185,11 @@ class Gather final : public ChangeSink {
       note_clean(change.output, change.size);
     // With coverage "everything" no range is open (open_end_ is
     // kNoOpenRange), so nothing below could merge either.
-    if (coverage_ == Coverage::everything || !arch::needs_invalidation(change.kind)) return;
+    if (!arch::needs_invalidation(change.kind)) return;
+    if (coverage_ == Coverage::everything) {
+      extend_overflow(change);
+      return;
+    }
     // Changes of other kinds that need invalidation merge too: the same
     // level, entry kind and what is owed beneath is enough. The test reads
     // scalars of their own, not the range just stored (a load spanning
@@ -200,9 +209,14 @@ class Gather final : public ChangeSink {
   // open then) it is covered already. When the ranges are full, coverage
   // becomes "everything".
   void open_range(const Change& change) {
-    if (coverage_ == Coverage::everything) return;
+    if (coverage_ == Coverage::everything) {
+      extend_overflow(change);
+      return;
+    }
     if (ranges_.full()) [[unlikely]] {
+      start_overflow();
       cover_until_flush();
+      extend_overflow(change);
       return;
     }
     close_open_range();
@@ -211,6 +225,25 @@ class Gather final : public ChangeSink {
     open_end_ = change.va + change.size;
   }
 
+  // The ranges overflowed: overflow_ starts as their extent.
+  void start_overflow();
+  // A change covered by an overflow (or a whole-space teardown) widens the
+  // extent: a branch per change only once the list is full.
+  void extend_overflow(const Change& change) {
+    if (overflow_.empty()) {
+      overflow_.start = change.va;
+      overflow_.end = change.va + change.size;
+    } else {
+      overflow_.start = change.va < overflow_.start ? change.va : overflow_.start;
+      overflow_.end = change.va + change.size > overflow_.end ? change.va + change.size : overflow_.end;
+    }
+    const std::uint8_t bit = static_cast<std::uint8_t>(1u << change.level);
+    if (change.entry == EntryKind::table) {
+      overflow_.table_levels |= bit;
+    } else {
+      overflow_.leaf_levels |= bit;
+    }
+  }
   // open_end_ when no range is open (odd: never a page address).
   static constexpr VirtAddr kNoOpenRange = ~VirtAddr{0};
 
@@ -275,6 +308,9 @@ class Gather final : public ChangeSink {
   std::uint32_t open_head_ = class_head(3, EntryKind::leaf, ChangeKind::unmap);
   std::uint16_t open_tail_ = class_tail(Beneath::unseen);
   Coverage coverage_ = Coverage::exact;
+  Extent overflow_;
+  CallSpan call_;
+  bool call_noted_ = false;
   // Until finish() after cover_whole_space(); else until the next flush.
   enum class WholeSpace : std::uint8_t { until_flush, until_finish } whole_space_ = WholeSpace::until_flush;
   ExecGain exec_ = ExecGain::no;

@@ -84,6 +84,42 @@ struct PendingRange {
 // the address space must be treated as changed.
 enum class Coverage : std::uint8_t { exact, everything };
 
+// Where the changes of an overflowed batch lie (Coverage::everything when
+// the list of ranges was full, not a whole-space teardown): the smallest
+// input range holding every change recorded, and the levels of the
+// descriptors that changed. Linux's mmu_gather keeps exactly this (a
+// bounding box and the cleared_* levels) and flushes by it.
+struct Extent {
+  VirtAddr start = 0;
+  VirtAddr end = 0;               // start == end: nothing known (a teardown, or no overflow)
+  std::uint8_t leaf_levels = 0;   // bit L: a leaf descriptor at level L changed
+  std::uint8_t table_levels = 0;  // bit L: a table descriptor at level L changed
+  bool empty() const { return start == end; }
+  friend constexpr bool operator==(const Extent&, const Extent&) = default;
+};
+
+// The kernel call whose changes a batch holds, as the kernel noted it
+// (Gather::note_call): Linux up to 5.x flushes an mprotect's whole
+// requested range, not only what changed.
+enum class CallKind : std::uint8_t {
+  unknown,  // not noted, or the batch holds changes of several calls
+  unmap,    // munmap, madvise(DONTNEED), a replacing mmap: entries cleared
+  protect,  // mprotect: entries' permissions changed
+};
+struct CallSpan {
+  CallKind kind = CallKind::unknown;
+  VirtAddr start = 0;  // the input range the call named (within one VMA
+  VirtAddr end = 0;    // when the policy flushes per VMA)
+  friend constexpr bool operator==(const CallSpan&, const CallSpan&) = default;
+};
+
+// Where the system a policy models runs the maintenance a kernel call
+// gathered.
+enum class FlushPoint : std::uint8_t {
+  per_call,  // once, when the call's table changes are done (a syscall, a fault, a pmap call)
+  per_vma,   // also at the end of each VMA the call changed: Linux's mmu_gather (tlb_end_vma)
+};
+
 // The invalidation work gathered from one or more operations.
 struct Pending {
   std::span<const PendingRange> ranges;
@@ -92,6 +128,10 @@ struct Pending {
   // Memory that must be cleaned and invalidated (DC CIVAC per line) after
   // the invalidation completes and before it is reused.
   std::span<const PhysRange> clean;
+  // With Coverage::everything from an overflow: where the changes lie.
+  Extent overflowed;
+  // The call that made the changes, when the kernel said.
+  CallSpan call;
 
   bool needs_invalidation() const { return coverage == Coverage::everything || !ranges.empty(); }
   bool empty() const { return !needs_invalidation() && exec == ExecGain::no && clean.empty(); }
@@ -116,6 +156,10 @@ class Policy {
   // out_of_range: the plan has no room (the plan is then partial: discard it).
   virtual Status plan(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
                       Plan& plan) const = 0;
+
+  // Where the kernel should end a batch and ask for its plan: per call
+  // unless the modelled system flushes more often.
+  virtual FlushPoint flush_point() const { return FlushPoint::per_call; }
 
  protected:
   ~Policy() = default;
