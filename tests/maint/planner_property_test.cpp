@@ -79,6 +79,9 @@ RC_GTEST_PROP(PolicyPlans, EveryPolicyCoversEveryChangedEntryUnderEveryFeatureSe
   pending.coverage = s.coverage;
   pending.exec = s.exec;
   for (const baselines::PolicyEntry& entry : baselines::all_policies()) {
+    // A model of a known bug breaks a rule on purpose; its own tests pin
+    // what it emits and show the checkers catching it.
+    if (entry.contract == baselines::Contract::known_bug) continue;
     Plan plan;
     const Status made = entry.policy.plan(pending, s.space, s.features, plan);
     RC_ASSERT(made.ok());
