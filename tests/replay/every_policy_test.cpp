@@ -73,7 +73,9 @@ TEST_P(EveryPolicy, EveryGeneratorAtItsDefaultSizeReplaysCleanOrShowsTheKnownBug
     }
     EXPECT_GT(run.kernel.faults, 0u) << g.name << ": the workload touched nothing";
   }
-  if (known_bug) EXPECT_GT(violations, 0u) << policy->name << " models a known bug that no generator showed";
+  if (known_bug) {
+    EXPECT_GT(violations, 0u) << policy->name << " models a known bug that no generator showed";
+  }
 }
 
 using Importer = std::optional<trace::ReadError> (*)(trace::LineSource&, trace::Sink&, importers::ImportStats*);
