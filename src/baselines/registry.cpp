@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "tlbkit/baselines/elfuse.hpp"
 #include "tlbkit/baselines/policies.hpp"
 #include "tlbkit/maint/planner.hpp"
 #include "tlbkit/maint/simple_policy.hpp"
@@ -18,8 +19,10 @@ const baselines::KvmPolicy kKvmDeferred{baselines::KvmPolicy::Deferral::range_wi
 const baselines::FreeBsdPolicy kFreeBsd{};
 const baselines::ZirconPolicy kZircon{};
 const baselines::HafniumPolicy kHafnium{};
-const baselines::HvfRunnerV1Policy kHvfRunnerV1{};
-const baselines::HvfRunnerV2Policy kHvfRunnerV2{};
+const ElfusePolicy kElfuse059fb2b{ElfusePolicy::Version::v059fb2b};
+const ElfusePolicy kElfuseE13ade1{ElfusePolicy::Version::ve13ade1};
+const ElfusePolicy kElfuse9fc96f7{ElfusePolicy::Version::v9fc96f7};
+const ElfusePolicy kElfuse00ed78b{ElfusePolicy::Version::v00ed78b};
 
 // Linux's arm64 TLB maintenance: processes and the kernel (KVM is its own
 // entry).
@@ -40,9 +43,20 @@ constexpr std::array<SourceRef, 1> kFreeBsdSources{
 constexpr std::array<SourceRef, 1> kZirconSources{{{"zircon/kernel/arch/arm64/mmu.cc", "ConsistencyManager"}}};
 constexpr std::array<SourceRef, 1> kHafniumSources{
     {{"src/arch/aarch64/mm.c", "arch_mm_invalidate_stage1_range, arch_mm_invalidate_stage2_range"}}};
-constexpr std::array<SourceRef, 1> kHvfSources{{{"src/core/shim.S, src/core/guest.h", "the shim's TLBI tails"}}};
+constexpr std::array<SourceRef, 2> kElfuseSources{
+    {{"src/core/guest.h", "tlbi_request_range, tlbi_rvae_normalize, tlbi_rvae1is_operand, tlbi_request_emit_to_vcpu"},
+     {"src/core/shim.S", "handle_svc_0, tlbi_full, tlbi_selective, tlbi_range_large"}}};
+constexpr std::array<SourceRef, 1> kElfuseOldSources{{{"src/core/shim.S", "handle_svc_0: the full-flush tail"}}};
+constexpr std::array<std::string_view, 1> kHvfV1Alias{"hvf-runner-v1"};
+constexpr std::array<std::string_view, 1> kHvfV2Alias{"hvf-runner-v2"};
+constexpr std::string_view kElfuseSystem = "elfuse (sysprog21/elfuse, HVF Linux-binary runner)";
+constexpr std::string_view kLocalIc =
+    "the I-cache op after a change is the local IC IALLU: other vCPUs keep stale instructions";
+constexpr std::string_view kLocalIcNoIshst =
+    "the I-cache op after a change is the local IC IALLU (other vCPUs keep stale instructions), and no DSB ISHST "
+    "precedes the TLBIs";
 
-const std::array<PolicyEntry, 11> kPolicies{{
+const std::array<PolicyEntry, 13> kPolicies{{
     {.name = "tlbkit",
      .description = "cheapest correct plan under the cost model (per-VA, range, merged, space-wide, full)",
      .policy = kPlanner,
@@ -98,20 +112,49 @@ const std::array<PolicyEntry, 11> kPolicies{{
      .system = "Hafnium",
      .version = kDescribed,
      .sources = kHafniumSources},
-    {.name = "hvf-runner-v1",
-     .description = "HVF Linux-binary runner v1: always VMALLE1IS, then IC IALLU",
-     .policy = kHvfRunnerV1,
+    {.name = "elfuse-059fb2b",
+     .description = "elfuse before selective TLBI: any request -> VMALLE1IS; DSB ISH; IC IALLU; DSB ISH; ISB",
+     .policy = kElfuse059fb2b,
      .manages = Manages::process_stage1,
-     .system = "elfuse (HVF Linux-binary runner)",
-     .version = kDescribed,
-     .sources = kHvfSources},
-    {.name = "hvf-runner-v2",
-     .description = "HVF runner v2: bounding box; VAE1IS loop up to 16 pages, RVAE1IS up to 64, else VMALLE1IS",
-     .policy = kHvfRunnerV2,
+     .contract = Contract::known_bug,
+     .system = kElfuseSystem,
+     .version = "059fb2b (parent of e13ade1), reconstructed",
+     .repository = "open-sources-port/muplar-elfexe@fb5e2539c4199fdc2ae6758ffc20b839e4d5cdfd (older snapshot)",
+     .sources = kElfuseOldSources,
+     .aliases = kHvfV1Alias,
+     .known_bug = kLocalIcNoIshst},
+    {.name = "elfuse-e13ade1",
+     .description = "elfuse: per-vCPU bounding box; VAE1IS per page up to 16, else VMALLE1IS; IC IALLU always",
+     .policy = kElfuseE13ade1,
      .manages = Manages::process_stage1,
-     .system = "elfuse (HVF Linux-binary runner)",
-     .version = kDescribed,
-     .sources = kHvfSources},
+     .contract = Contract::known_bug,
+     .system = kElfuseSystem,
+     .version = "e13ade190e1cb37b9b4fb1bc372af462fc8d6807",
+     .repository = "open-sources-port/muplar-elfexe@4bea0ade37e59460e698a81ae8f618ba60b2069f (line layout matched)",
+     .sources = kElfuseSources,
+     .known_bug = kLocalIcNoIshst},
+    {.name = "elfuse-9fc96f7",
+     .description = "elfuse: box; VAE1IS up to 16 pages, one SCALE-0 RVAE1IS up to 64, else VMALLE1IS; IC IALLU on exec",
+     .policy = kElfuse9fc96f7,
+     .manages = Manages::process_stage1,
+     .contract = Contract::known_bug,
+     .system = kElfuseSystem,
+     .version = "9fc96f7c53b5d9d01870c0f3d79df610f7cdd644",
+     .repository = "open-sources-port/muplar-elfexe@2bb6256576b038147105838f1f9e62a3bf9033c0 (line layout matched)",
+     .sources = kElfuseSources,
+     .aliases = kHvfV2Alias,
+     .known_bug = kLocalIcNoIshst},
+    {.name = "elfuse-00ed78b",
+     .description = "elfuse: box aligned to its SCALE unit; VAE1IS up to 16 pages, RVAE1IS SCALE 0..2 up to 32768, else "
+                    "VMALLE1IS; IC IALLU on exec",
+     .policy = kElfuse00ed78b,
+     .manages = Manages::process_stage1,
+     .contract = Contract::known_bug,
+     .system = kElfuseSystem,
+     .version = "00ed78b48fe9c4d01010a2687fd42fbc47daf405",
+     .repository = "sysprog21/elfuse@00ed78b48fe9c4d01010a2687fd42fbc47daf405",
+     .sources = kElfuseSources,
+     .known_bug = kLocalIc},
 }};
 
 }  // namespace

@@ -28,8 +28,9 @@
 #include <vector>
 
 #include "tlbkit/baselines/registry.hpp"
-#include "support/coverage_oracle.hpp"
+#include "plan_steps.hpp"
 #include "tlbkit/arch/tlbi.hpp"
+#include "tlbkit/baselines/elfuse.hpp"
 #include "tlbkit/baselines/policies.hpp"
 
 namespace tlbkit::baselines {
@@ -45,105 +46,8 @@ using maint::VirtAddr;
 
 namespace {
 
-using arch::Instr;
-using arch::Presence;
+using namespace test_support;
 
-constexpr std::uint64_t kPage = 0x1000;
-constexpr VirtAddr kVa = 0x1000'0000;
-constexpr VirtAddr kIpa = 0x8000'0000;
-
-// One expected step: an op repeated `count` times, operand + stride each.
-Step st(Instr i, std::uint64_t operand = 0, std::uint32_t count = 1, std::uint64_t stride = 0) {
-  return Step{arch::Op{i, operand}, count, stride};
-}
-
-std::string show(const std::vector<Step>& steps) {
-  std::string out;
-  for (const Step& s : steps) {
-    char b[96];
-    std::snprintf(b, sizeof b, "  instr %d operand %#llx count %u stride %llu\n", static_cast<int>(s.first.instr),
-                  static_cast<unsigned long long>(s.first.operand), s.count,
-                  static_cast<unsigned long long>(s.stride));
-    out += b;
-  }
-  return out;
-}
-
-struct Case {
-  Case(std::vector<PendingRange> r, const AddressSpace& s, const arch::CpuFeatures& f)
-      : ranges(std::move(r)), space(s), features(f) {}
-  std::vector<PendingRange> ranges;
-  AddressSpace space;
-  arch::CpuFeatures features;
-  Coverage coverage = Coverage::exact;
-  ExecGain exec = ExecGain::no;
-  std::vector<PhysRange> clean;
-};
-
-// Plans `c` with `policy`, checks the plan with the independent coverage
-// oracle and returns its steps.
-std::vector<Step> steps_for(const Policy& policy, const Case& c) {
-  Pending pending;
-  pending.ranges = c.ranges;
-  pending.coverage = c.coverage;
-  pending.exec = c.exec;
-  pending.clean = c.clean;
-  Plan plan;
-  const Status s = policy.plan(pending, c.space, c.features, plan);
-  EXPECT_TRUE(s.ok());
-  const std::vector<std::string> problems = test::plan_problems(test::expand(plan), pending, c.space, c.features);
-  EXPECT_TRUE(problems.empty()) << problems.front();
-  std::vector<Step> steps(plan.steps().begin(), plan.steps().end());
-  // A single op's stride means nothing: compare it as 0.
-  for (Step& st : steps) {
-    if (st.count == 1) st.stride = 0;
-  }
-  return steps;
-}
-
-#define EXPECT_STEPS(policy, c, ...)                                      \
-  do {                                                                    \
-    const std::vector<Step> got_ = steps_for(policy, c);                  \
-    const std::vector<Step> want_{__VA_ARGS__};                           \
-    EXPECT_EQ(got_, want_) << "got:\n" << show(got_) << "want:\n" << show(want_); \
-  } while (0)
-
-AddressSpace user() {
-  AddressSpace s;
-  s.regime = arch::Regime::el1_stage1;
-  s.asid = 5;
-  return s;
-}
-
-AddressSpace kernel() {
-  AddressSpace s = user();
-  s.global = GlobalEntries::present;
-  return s;
-}
-
-AddressSpace guest() {
-  AddressSpace s;
-  s.regime = arch::Regime::stage2;
-  s.vmid = 1;
-  return s;
-}
-
-arch::CpuFeatures feats(Presence range, Presence ttl, Presence fwb = Presence::absent) {
-  arch::CpuFeatures f;
-  f.tlbi_range = range;
-  f.ttl = ttl;
-  f.fwb = fwb;
-  return f;
-}
-
-const arch::CpuFeatures kNone = feats(Presence::absent, Presence::absent);
-const arch::CpuFeatures kTtl = feats(Presence::absent, Presence::present);
-const arch::CpuFeatures kRange = feats(Presence::present, Presence::absent);
-const arch::CpuFeatures kRangeTtl = feats(Presence::present, Presence::present);
-const arch::CpuFeatures kRangeFwb = feats(Presence::present, Presence::absent, Presence::present);
-
-PendingRange leaf3(VirtAddr va, std::uint64_t pages) { return PendingRange{va, pages * kPage, 3, EntryKind::leaf}; }
-PendingRange table2(VirtAddr va, std::uint64_t pages) { return PendingRange{va, pages * kPage, 2, EntryKind::table}; }
 
 const baselines::LinuxPolicy kLinux{LinuxPolicy::RangeOps::when_present};
 const baselines::LinuxPolicy kLinuxNoRange{LinuxPolicy::RangeOps::never};
@@ -152,14 +56,15 @@ const baselines::KvmPolicy kKvmDeferred{KvmPolicy::Deferral::range_with_fwb};
 const baselines::FreeBsdPolicy kFreeBsd;
 const baselines::ZirconPolicy kZircon;
 const baselines::HafniumPolicy kHafnium;
-const baselines::HvfRunnerV1Policy kHvfV1;
-const baselines::HvfRunnerV2Policy kHvfV2;
+const ElfusePolicy kElfuse9fc96f7{ElfusePolicy::Version::v9fc96f7};
+const ElfusePolicy kElfuse00ed78b{ElfusePolicy::Version::v00ed78b};
 
 // ---- registry --------------------------------------------------------------
 
 TEST(Baselines, EveryBaselineIsRegisteredUnderItsCliName) {
   for (const char* name : {"linux", "linux-norange", "kvm", "kvm-deferred", "freebsd", "zircon", "hafnium",
-                           "hvf-runner-v1", "hvf-runner-v2"}) {
+                           "hvf-runner-v1", "hvf-runner-v2", "elfuse-059fb2b", "elfuse-e13ade1", "elfuse-9fc96f7",
+                           "elfuse-00ed78b"}) {
     EXPECT_NE(baselines::find_policy(name), nullptr) << name;
   }
 }
@@ -437,68 +342,20 @@ TEST(HafniumBaseline, Stage2PerPageThenVmalle1isOrVmalls12e1is) {
                st(Instr::vae1is, 0x0005'0000'0001'0000, 4, 1), st(Instr::dsb_ish), st(Instr::isb));
 }
 
-// ---- hvf-runner-v1 / v2 ----------------------------------------------------
-
-TEST(HvfRunnerV1Baseline, AlwaysVmalle1isThenTheShimTail) {
-  EXPECT_STEPS(kHvfV1, (Case{{leaf3(kVa, 1)}, user(), kRangeTtl}), st(Instr::dsb_ishst), st(Instr::vmalle1is),
-               st(Instr::dsb_ish), st(Instr::ic_iallu), st(Instr::dsb_ish), st(Instr::isb));
-  // Exec gained: the broadcast I-cache invalidation.
-  Case exec{{table2(kVa, 4)}, user(), kNone};
-  exec.exec = ExecGain::yes;
-  EXPECT_STEPS(kHvfV1, exec, st(Instr::dsb_ishst), st(Instr::vmalle1is), st(Instr::dsb_ish),
-               st(Instr::ic_ialluis), st(Instr::dsb_ish), st(Instr::isb));
-  // Nothing to invalidate (X8 = 0): no flush.
-  Case none{{}, user(), kNone};
-  none.exec = ExecGain::yes;
-  EXPECT_STEPS(kHvfV1, none, st(Instr::ic_ialluis), st(Instr::dsb_ish), st(Instr::isb));
-}
-
-TEST(HvfRunnerV2Baseline, LoopUpTo16RangeUpTo64ElseVmalle1is) {
-  // <= 16 pages: VAE1IS (non-leaf, no TTL) loop from 0x0005'0000'0001'0000.
-  EXPECT_STEPS(kHvfV2, (Case{{leaf3(kVa, 1)}, user(), kRangeTtl}), st(Instr::dsb_ishst),
-               st(Instr::vae1is, 0x0005'0000'0001'0000), st(Instr::dsb_ish), st(Instr::ic_iallu),
-               st(Instr::dsb_ish), st(Instr::isb));
-  EXPECT_STEPS(kHvfV2, (Case{{leaf3(kVa, 16)}, user(), kRangeTtl}), st(Instr::dsb_ishst),
-               st(Instr::vae1is, 0x0005'0000'0001'0000, 16, 1), st(Instr::dsb_ish), st(Instr::ic_iallu),
-               st(Instr::dsb_ish), st(Instr::isb));
-  // 17 pages: one RVAE1IS SCALE 0, NUM = ceil(17/2) - 1 = 8 (18 pages, one over):
-  //   ASID 5 | TG 0x4000'0000'0000 | NUM8 0x400'0000'0000 | 0x10000 = 0x0005'4400'0001'0000.
-  EXPECT_STEPS(kHvfV2, (Case{{leaf3(kVa, 17)}, user(), kRangeTtl}), st(Instr::dsb_ishst),
-               st(Instr::rvae1is, 0x0005'4400'0001'0000), st(Instr::dsb_ish), st(Instr::ic_iallu),
-               st(Instr::dsb_ish), st(Instr::isb));
-  // 64 pages: NUM 31: 0x0005'4000'0000'0000 | 0xF80'0000'0000 | 0x10000 = 0x0005'4F80'0001'0000.
-  EXPECT_STEPS(kHvfV2, (Case{{leaf3(kVa, 64)}, user(), kRange}), st(Instr::dsb_ishst),
-               st(Instr::rvae1is, 0x0005'4F80'0001'0000), st(Instr::dsb_ish), st(Instr::ic_iallu),
-               st(Instr::dsb_ish), st(Instr::isb));
-  // 65 pages, and 17 without TLBIRANGE: VMALLE1IS.
-  const std::vector<Step> broadcast{st(Instr::dsb_ishst), st(Instr::vmalle1is), st(Instr::dsb_ish),
-                                    st(Instr::ic_iallu),  st(Instr::dsb_ish),   st(Instr::isb)};
-  EXPECT_EQ(steps_for(kHvfV2, Case{{leaf3(kVa, 65)}, user(), kRange}), broadcast);
-  EXPECT_EQ(steps_for(kHvfV2, Case{{leaf3(kVa, 17)}, user(), kNone}), broadcast);
-}
-
-TEST(HvfRunnerV2Baseline, RangesMergeIntoOneBoundingBox) {
-  // Pages 0x10000 and 0x1000F: a 16-page box, gap included.
-  EXPECT_STEPS(kHvfV2, (Case{{leaf3(kVa, 1), leaf3(kVa + 15 * kPage, 1)}, user(), kNone}), st(Instr::dsb_ishst),
-               st(Instr::vae1is, 0x0005'0000'0001'0000, 16, 1), st(Instr::dsb_ish), st(Instr::ic_iallu),
-               st(Instr::dsb_ish), st(Instr::isb));
-  // A changed table needs nothing more: VAE1IS is non-leaf already.
-  EXPECT_STEPS(kHvfV2, (Case{{table2(kVa, 4)}, user(), kTtl}), st(Instr::dsb_ishst),
-               st(Instr::vae1is, 0x0005'0000'0001'0000, 4, 1), st(Instr::dsb_ish), st(Instr::ic_iallu),
-               st(Instr::dsb_ish), st(Instr::isb));
-}
-
 // ---- every baseline: plans always fit and stay correct ----------------------
 
 TEST(Baselines, ManyRangesFallBackInsteadOfOverflowing) {
   std::vector<PendingRange> ranges;
   for (std::uint64_t i = 0; i < 32; ++i) ranges.push_back(leaf3(kVa + i * 0x100'0000, 5));
   for (const Policy* p : std::initializer_list<const Policy*>{&kLinux, &kLinuxNoRange, &kFreeBsd, &kZircon,
-                                                              &kHafnium, &kHvfV1, &kHvfV2}) {
+                                                              &kHafnium}) {
     for (const arch::CpuFeatures& f : {kNone, kRangeTtl}) {
       steps_for(*p, Case{ranges, user(), f});
       steps_for(*p, Case{ranges, kernel(), f});
     }
+  }
+  for (const Policy* p : std::initializer_list<const Policy*>{&kElfuse9fc96f7, &kElfuse00ed78b}) {
+    for (const arch::CpuFeatures& f : {kNone, kRangeTtl}) steps_for(*p, Case{ranges, user(), f}, Oracle::skip);
   }
   for (const Policy* p : std::initializer_list<const Policy*>{&kKvm, &kKvmDeferred, &kLinux, &kFreeBsd}) {
     std::vector<PendingRange> ipas;

@@ -191,38 +191,4 @@ class HafniumPolicy final : public Policy {
               Plan& plan) const override;
 };
 
-// The HVF Linux-binary runner, first version (background doc 003: "the
-// blanket TLBI VMALLE1IS that ran after every page-table-modifying
-// syscall"). When anything needs invalidating:
-//   DSB ISHST; VMALLE1IS; DSB ISH; IC IALLU; DSB ISH; ISB
-// (the shim's tail). With execute permission gained the tail's IC IALLU
-// becomes IC IALLUIS: the local form leaves other vCPUs' I-caches stale.
-// Stage 2 (not the runner's concern: HVF owns it): VMALLS12E1IS; EL2: ALLE2IS.
-class HvfRunnerV1Policy final : public Policy {
- public:
-  Status plan(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
-              Plan& plan) const override;
-};
-
-// The HVF runner after the selective-TLBI change (background doc 003):
-// every pending range is merged into one bounding box [lo, hi) (4 KiB pages,
-// gaps included), then
-//   <= 16 pages:   DSB ISHST; VAE1IS per page (non-leaf, no TTL);
-//   17..64 pages:  DSB ISHST; one RVAE1IS, SCALE 0, NUM = ceil(pages/2) - 1:
-//                  exact for an even count, one page over for an odd one;
-//   otherwise:     DSB ISHST; VMALLE1IS;
-// then the shim's tail DSB ISH; IC IALLU (IC IALLUIS with exec gained, as
-// in v1); DSB ISH; ISB. Without TLBIRANGE the 17..64 case is VMALLE1IS (the
-// shim assumes the host has range ops). Later versions raised 64 to 32768;
-// this models 64. Stage 2 and EL2 (not the runner's concern) get the same
-// shape with IPAS2E1IS / RIPAS2E1IS (+ DSB ISH; VMALLE1IS) / VMALLS12E1IS
-// and VAE2IS / RVAE2IS / ALLE2IS.
-class HvfRunnerV2Policy final : public Policy {
- public:
-  static constexpr std::uint64_t kMaxLoopPages = 16;
-  static constexpr std::uint64_t kMaxRangePages = 64;
-  Status plan(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
-              Plan& plan) const override;
-};
-
 }  // namespace tlbkit::baselines

@@ -1,0 +1,171 @@
+// Test support for the baseline policies' plan tests: a pending case, its
+// plan as steps (checked, or not, by the independent coverage oracle) and
+// the fixed inputs. Expected operands are derived by hand from
+// docs/ARCHITECTURE-FACTS.md section 1, 4 KiB granule:
+//
+//   by VA   (VAE1IS ...):   ASID << 48 | TTL << 44 | VA >> 12
+//           TTL = 01 (4K) << 2 | level: level 3 -> 0x7, level 2 -> 0x6
+//   all-ASID / EL2 by VA:   TTL << 44 | VA >> 12              (ASID field 0)
+//   by ASID (ASIDE1IS):     ASID << 48
+//   range   (RVAE1IS ...):  ASID << 48 | TG(01) << 46 | SCALE << 44 | NUM << 39
+//                           | TTL level << 37 | VA >> 12,   pages = (NUM+1) << (5*SCALE+1)
+//   by IPA  (IPAS2E1IS):    TTL << 44 | IPA >> 12
+//   IPA range (RIPAS2E1IS): as range, ASID field 0
+//
+// Fixed inputs: ASID 5, VA 0x1000'0000 (VA >> 12 = 0x10000); IPA 0x8000'0000
+// (IPA >> 12 = 0x80000). Frequent constants:
+//   ASID 5:                 0x0005'0000'0000'0000
+//   TTL L3 (0x7 << 44):     0x0000'7000'0000'0000
+//   TG 4K (1 << 46):        0x0000'4000'0000'0000
+//   SCALE 1 (1 << 44):      0x0000'1000'0000'0000
+//   NUM n (n << 39):        1 -> 0x0080'0000'0000, 7 -> 0x0380'0000'0000,
+//                           8 -> 0x0400'0000'0000, 31 -> 0x0F80'0000'0000
+//   range TTL L3 (3 << 37): 0x0060'0000'0000
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "support/coverage_oracle.hpp"
+#include "tlbkit/arch/tlbi.hpp"
+#include "tlbkit/maint/policy.hpp"
+
+namespace tlbkit::baselines::test_support {
+
+using arch::Instr;
+using arch::Op;
+using arch::Presence;
+using maint::AddressSpace;
+using maint::Coverage;
+using maint::EntryKind;
+using maint::ExecGain;
+using maint::GlobalEntries;
+using maint::Pending;
+using maint::PendingRange;
+using maint::PhysRange;
+using maint::Policy;
+using maint::VirtAddr;
+
+
+inline constexpr std::uint64_t kPage = 0x1000;
+inline constexpr VirtAddr kVa = 0x1000'0000;
+inline constexpr VirtAddr kIpa = 0x8000'0000;
+
+// One expected step: an op repeated `count` times, operand + stride each.
+inline Step st(Instr i, std::uint64_t operand = 0, std::uint32_t count = 1, std::uint64_t stride = 0) {
+  return Step{arch::Op{i, operand}, count, stride};
+}
+
+inline std::string show(const std::vector<Step>& steps) {
+  std::string out;
+  for (const Step& s : steps) {
+    char b[96];
+    std::snprintf(b, sizeof b, "  instr %d operand %#llx count %u stride %llu\n", static_cast<int>(s.first.instr),
+                  static_cast<unsigned long long>(s.first.operand), s.count,
+                  static_cast<unsigned long long>(s.stride));
+    out += b;
+  }
+  return out;
+}
+
+struct Case {
+  Case(std::vector<PendingRange> r, const AddressSpace& s, const arch::CpuFeatures& f)
+      : ranges(std::move(r)), space(s), features(f) {}
+  std::vector<PendingRange> ranges;
+  AddressSpace space;
+  arch::CpuFeatures features;
+  Coverage coverage = Coverage::exact;
+  ExecGain exec = ExecGain::no;
+  std::vector<PhysRange> clean;
+};
+
+// Whether steps_for() holds the plan to the coverage oracle: a model of a
+// known bug breaks a rule on purpose.
+enum class Oracle : std::uint8_t { check, skip };
+
+// Plans `c` with `policy`, checks the plan with the independent coverage
+// oracle (unless told not to) and returns its steps.
+inline std::vector<Step> steps_for(const Policy& policy, const Case& c, Oracle oracle = Oracle::check) {
+  Pending pending;
+  pending.ranges = c.ranges;
+  pending.coverage = c.coverage;
+  pending.exec = c.exec;
+  pending.clean = c.clean;
+  Plan plan;
+  const Status s = policy.plan(pending, c.space, c.features, plan);
+  EXPECT_TRUE(s.ok());
+  if (oracle == Oracle::check) {
+    const std::vector<std::string> problems = test::plan_problems(test::expand(plan), pending, c.space, c.features);
+    EXPECT_TRUE(problems.empty()) << problems.front();
+  }
+  std::vector<Step> steps(plan.steps().begin(), plan.steps().end());
+  // A single op's stride means nothing: compare it as 0.
+  for (Step& st : steps) {
+    if (st.count == 1) st.stride = 0;
+  }
+  return steps;
+}
+
+inline AddressSpace user() {
+  AddressSpace s;
+  s.regime = arch::Regime::el1_stage1;
+  s.asid = 5;
+  return s;
+}
+
+inline AddressSpace kernel() {
+  AddressSpace s = user();
+  s.global = GlobalEntries::present;
+  return s;
+}
+
+inline AddressSpace guest() {
+  AddressSpace s;
+  s.regime = arch::Regime::stage2;
+  s.vmid = 1;
+  return s;
+}
+
+inline arch::CpuFeatures feats(Presence range, Presence ttl, Presence fwb = Presence::absent) {
+  arch::CpuFeatures f;
+  f.tlbi_range = range;
+  f.ttl = ttl;
+  f.fwb = fwb;
+  return f;
+}
+
+inline const arch::CpuFeatures kNone = feats(Presence::absent, Presence::absent);
+inline const arch::CpuFeatures kTtl = feats(Presence::absent, Presence::present);
+inline const arch::CpuFeatures kRange = feats(Presence::present, Presence::absent);
+inline const arch::CpuFeatures kRangeTtl = feats(Presence::present, Presence::present);
+inline const arch::CpuFeatures kRangeFwb = feats(Presence::present, Presence::absent, Presence::present);
+
+inline PendingRange leaf3(VirtAddr va, std::uint64_t pages) { return PendingRange{va, pages * kPage, 3, EntryKind::leaf}; }
+inline PendingRange table2(VirtAddr va, std::uint64_t pages) { return PendingRange{va, pages * kPage, 2, EntryKind::table}; }
+
+}  // namespace tlbkit::baselines::test_support
+
+// EXPECT_STEPS(policy, case, steps...): the plan's steps are exactly these
+// (checked by the coverage oracle); EXPECT_STEPS_UNCHECKED for a model of a
+// known bug. Macros so that a failure names the caller's line.
+#define EXPECT_STEPS(policy, c, ...)                                                                   \
+  do {                                                                                                 \
+    const std::vector<::tlbkit::Step> got_ = ::tlbkit::baselines::test_support::steps_for(policy, c); \
+    const std::vector<::tlbkit::Step> want_{__VA_ARGS__};                                              \
+    EXPECT_EQ(got_, want_) << "got:\n"                                                                \
+                           << ::tlbkit::baselines::test_support::show(got_) << "want:\n"              \
+                           << ::tlbkit::baselines::test_support::show(want_);                          \
+  } while (0)
+#define EXPECT_STEPS_UNCHECKED(policy, c, ...)                                                          \
+  do {                                                                                                  \
+    const std::vector<::tlbkit::Step> got_ = ::tlbkit::baselines::test_support::steps_for(              \
+        policy, c, ::tlbkit::baselines::test_support::Oracle::skip);                                    \
+    const std::vector<::tlbkit::Step> want_{__VA_ARGS__};                                               \
+    EXPECT_EQ(got_, want_) << "got:\n"                                                                 \
+                           << ::tlbkit::baselines::test_support::show(got_) << "want:\n"               \
+                           << ::tlbkit::baselines::test_support::show(want_);                           \
+  } while (0)
