@@ -28,8 +28,13 @@ Box box_of(const Pending& p) {
   VirtAddr lo = ~VirtAddr{0};
   VirtAddr hi = 0;
   for (const PendingRange& r : p.ranges) {
+    // A table tlbkit's engine freed whose translations were reported on
+    // their own: one page of it, for its walk-cache entry (elfuse's non-leaf
+    // VAE1IS of any address under it retires that).
+    const std::uint64_t span = maint::detail::level_bytes(r.level);
+    const std::uint64_t size = maint::detail::walk_only(r) ? std::max(r.size, span) - span + kPage : r.size;
     lo = std::min(lo, r.va);
-    hi = std::max(hi, r.va + r.size);
+    hi = std::max(hi, r.va + size);
   }
   return Box{lo & ~(kPage - 1), (hi + kPage - 1) & ~(kPage - 1)};
 }

@@ -5,6 +5,7 @@
 // tlbkit/baselines/policies.hpp.
 #include "tlbkit/maint/shapes.hpp"
 #include "common.hpp"
+#include "tlbkit/baselines/linux.hpp"
 #include "tlbkit/baselines/policies.hpp"
 
 namespace tlbkit::baselines {

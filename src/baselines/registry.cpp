@@ -3,6 +3,7 @@
 #include <array>
 
 #include "tlbkit/baselines/elfuse.hpp"
+#include "tlbkit/baselines/linux.hpp"
 #include "tlbkit/baselines/policies.hpp"
 #include "tlbkit/maint/planner.hpp"
 #include "tlbkit/maint/simple_policy.hpp"
@@ -12,8 +13,8 @@ namespace {
 
 const maint::Planner kPlanner{};
 const maint::SimplePolicy kSimple{};
-const baselines::LinuxPolicy kLinux{baselines::LinuxPolicy::RangeOps::when_present};
-const baselines::LinuxPolicy kLinuxNoRange{baselines::LinuxPolicy::RangeOps::never};
+const LinuxPolicy kLinux5_4{LinuxPolicy::Version::v5_4};
+const LinuxPolicy kLinux6_17{LinuxPolicy::Version::v6_17};
 const baselines::KvmPolicy kKvm{baselines::KvmPolicy::Deferral::never};
 const baselines::KvmPolicy kKvmDeferred{baselines::KvmPolicy::Deferral::range_with_fwb};
 const baselines::FreeBsdPolicy kFreeBsd{};
@@ -32,9 +33,16 @@ constexpr Manages kStage1 = Manages::process_stage1 | Manages::kernel_stage1;
 // replaces them one by one): where their facts came from.
 constexpr std::string_view kDescribed = "unversioned: written from descriptions, not yet from one version's source";
 
-constexpr std::array<SourceRef, 1> kLinuxSources{{{"arch/arm64/include/asm/tlbflush.h",
-                                                   "__flush_tlb_range, __flush_tlb_range_op, flush_tlb_mm, "
-                                                   "flush_tlb_kernel_range, flush_tlb_all"}}};
+constexpr std::array<SourceRef, 5> kLinuxSources{
+    {{"arch/arm64/include/asm/tlbflush.h",
+      "__flush_tlb_range, __flush_tlb_range_op, flush_tlb_mm, flush_tlb_kernel_range, flush_tlb_all, "
+      "__flush_tlb_kernel_pgtable"},
+     {"arch/arm64/include/asm/tlb.h", "tlb_flush, tlb_get_level"},
+     {"include/asm-generic/tlb.h", "__tlb_adjust_range, tlb_end_vma, pte_free_tlb, tlb_get_unmap_shift"},
+     {"mm/mmu_gather.c", "tlb_finish_mmu"},
+     {"mm/mprotect.c", "change_protection_range"}}};
+constexpr std::array<std::string_view, 1> kLinuxNoRangeAlias{"linux-norange"};
+constexpr std::array<std::string_view, 1> kLinuxAlias{"linux"};
 constexpr std::array<SourceRef, 3> kKvmSources{{{"arch/arm64/kvm/hyp/pgtable.c", "stage-2 unmap walker"},
                                                 {"arch/arm64/kvm/hyp/nvhe/tlb.c", "__kvm_tlb_flush_vmid_ipa, __kvm_tlb_flush_vmid"},
                                                 {"arch/arm64/kvm/mmu.c", "kvm_tlb_flush_vmid_range"}}};
@@ -64,21 +72,27 @@ const std::array<PolicyEntry, 13> kPolicies{{
     {.name = "simple",
      .description = "first cut: per-VA TLBI with TTL up to 32 ops, else ASID/VMID-wide",
      .policy = kSimple},
-    {.name = "linux",
-     .description = "Linux arm64: per range, per-entry TLBI below 512 (MAX_DVM_OPS), range ops with TLBIRANGE, else "
-                    "ASIDE1IS",
-     .policy = kLinux,
+    {.name = "linux-5.4",
+     .description = "Linux 5.4 arm64: per-VMA bounding box, one TLBI per stride below 512 strides, else ASIDE1IS; "
+                    "no TTL, no range ops",
+     .policy = kLinux5_4,
      .manages = kStage1,
      .system = "Linux arm64",
-     .version = kDescribed,
-     .sources = kLinuxSources},
-    {.name = "linux-norange",
-     .description = "Linux arm64 without range ops: per-entry TLBI below 512 per range, else ASIDE1IS",
-     .policy = kLinuxNoRange,
+     .version = "5.4 line (tlbflush.h with no TTL and no range ops)",
+     .repository = "jpb-kernels/kernel-extended-lts@d11335bd93b1510c53df651ea2d35317f1ce4c13 (tlbflush.h), "
+                   "@0f189678721e2c13e0f04ea4c03ca8ee3bf7f03b (tlb.h)",
+     .sources = kLinuxSources,
+     .aliases = kLinuxNoRangeAlias},
+    {.name = "linux-6.17",
+     .description = "Linux 6.17 arm64: per-VMA bounding box with TTL, range ops up to 2^21 pages with TLBIRANGE, "
+                    "else one TLBI per stride below 512",
+     .policy = kLinux6_17,
      .manages = kStage1,
      .system = "Linux arm64",
-     .version = kDescribed,
-     .sources = kLinuxSources},
+     .version = "6.17-rc3",
+     .repository = "Kingxukai/linux@9b44fff655e2c6f4cc53cb499dd2c038e99cb013 (Makefile 6.17.0-rc3)",
+     .sources = kLinuxSources,
+     .aliases = kLinuxAlias},
     {.name = "kvm",
      .description = "KVM stage 2: IPAS2E1IS; DSB; VMALLE1IS per entry (break-before-make), VMALLS12E1IS for everything",
      .policy = kKvm,

@@ -31,6 +31,7 @@
 #include "plan_steps.hpp"
 #include "tlbkit/arch/tlbi.hpp"
 #include "tlbkit/baselines/elfuse.hpp"
+#include "tlbkit/baselines/linux.hpp"
 #include "tlbkit/baselines/policies.hpp"
 
 namespace tlbkit::baselines {
@@ -49,8 +50,8 @@ namespace {
 using namespace test_support;
 
 
-const baselines::LinuxPolicy kLinux{LinuxPolicy::RangeOps::when_present};
-const baselines::LinuxPolicy kLinuxNoRange{LinuxPolicy::RangeOps::never};
+const LinuxPolicy kLinux{LinuxPolicy::Version::v6_17};
+const LinuxPolicy kLinuxNoRange{LinuxPolicy::Version::v5_4};
 const baselines::KvmPolicy kKvm{KvmPolicy::Deferral::never};
 const baselines::KvmPolicy kKvmDeferred{KvmPolicy::Deferral::range_with_fwb};
 const baselines::FreeBsdPolicy kFreeBsd;
@@ -64,86 +65,9 @@ const ElfusePolicy kElfuse00ed78b{ElfusePolicy::Version::v00ed78b};
 TEST(Baselines, EveryBaselineIsRegisteredUnderItsCliName) {
   for (const char* name : {"linux", "linux-norange", "kvm", "kvm-deferred", "freebsd", "zircon", "hafnium",
                            "hvf-runner-v1", "hvf-runner-v2", "elfuse-059fb2b", "elfuse-e13ade1", "elfuse-9fc96f7",
-                           "elfuse-00ed78b"}) {
+                           "elfuse-00ed78b", "linux-5.4", "linux-6.17"}) {
     EXPECT_NE(baselines::find_policy(name), nullptr) << name;
   }
-}
-
-// ---- linux -----------------------------------------------------------------
-
-TEST(LinuxBaseline, OnePageUnmapIsOneLeafTlbiWithTtl) {
-  // VALE1IS: ASID 5 | TTL L3 0x7 | 0x10000 = 0x0005'7000'0001'0000.
-  EXPECT_STEPS(kLinux, (Case{{leaf3(kVa, 1)}, user(), kTtl}), st(Instr::dsb_ishst),
-               st(Instr::vale1is, 0x0005'7000'0001'0000), st(Instr::dsb_ish));
-  // With TLBIRANGE a one-page range is still a by-VA op (pages == 1).
-  EXPECT_STEPS(kLinux, (Case{{leaf3(kVa, 1)}, user(), kRangeTtl}), st(Instr::dsb_ishst),
-               st(Instr::vale1is, 0x0005'7000'0001'0000), st(Instr::dsb_ish));
-  // Without FEAT_TTL: no hint, 0x0005'0000'0001'0000.
-  EXPECT_STEPS(kLinuxNoRange, (Case{{leaf3(kVa, 1)}, user(), kRangeTtl}), st(Instr::dsb_ishst),
-               st(Instr::vale1is, 0x0005'7000'0001'0000), st(Instr::dsb_ish));
-  EXPECT_STEPS(kLinux, (Case{{leaf3(kVa, 1)}, user(), kNone}), st(Instr::dsb_ishst),
-               st(Instr::vale1is, 0x0005'0000'0001'0000), st(Instr::dsb_ish));
-}
-
-TEST(LinuxBaseline, MaxDvmOpsEdge511PerPage512AsidWide) {
-  // 511 < MAX_DVM_OPS: a VALE1IS loop from 0x0005'0000'0001'0000, +1 per page.
-  EXPECT_STEPS(kLinux, (Case{{leaf3(kVa, 511)}, user(), kNone}), st(Instr::dsb_ishst),
-               st(Instr::vale1is, 0x0005'0000'0001'0000, 511, 1), st(Instr::dsb_ish));
-  // 512: flush_tlb_mm, ASIDE1IS 5 << 48.
-  EXPECT_STEPS(kLinux, (Case{{leaf3(kVa, 512)}, user(), kNone}), st(Instr::dsb_ishst),
-               st(Instr::aside1is, 0x0005'0000'0000'0000), st(Instr::dsb_ish));
-  // Same with TLBIRANGE but the policy told not to use it.
-  EXPECT_STEPS(kLinuxNoRange, (Case{{leaf3(kVa, 512)}, user(), kRange}), st(Instr::dsb_ishst),
-               st(Instr::aside1is, 0x0005'0000'0000'0000), st(Instr::dsb_ish));
-}
-
-TEST(LinuxBaseline, RangeOpsScaleThreeDownToZeroPlusOddPage) {
-  // 69 pages: 68 = 2 * 34 = 2 * (1 * 32 + 2): SCALE 1 NUM 0 (64 pages), then
-  // SCALE 0 NUM 1 (4 pages) at VA + 64 pages (0x10040), then one VALE1IS at
-  // VA + 68 pages (0x10044). With TTL: range TTL level 3 in 38:37.
-  //   0x0005'0000'0000'0000 | TG 0x4000'0000'0000 | SCALE1 0x1000'0000'0000 | TTL 0x60'0000'0000 | 0x10000
-  //     = 0x0005'5060'0001'0000
-  //   0x0005'0000'0000'0000 | TG | NUM1 0x80'0000'0000 | TTL | 0x10040 = 0x0005'40E0'0001'0040
-  //   VALE1IS 0x0005'7000'0001'0044
-  EXPECT_STEPS(kLinux, (Case{{leaf3(kVa, 69)}, user(), kRangeTtl}), st(Instr::dsb_ishst),
-               st(Instr::rvale1is, 0x0005'5060'0001'0000), st(Instr::rvale1is, 0x0005'40E0'0001'0040),
-               st(Instr::vale1is, 0x0005'7000'0001'0044), st(Instr::dsb_ish));
-}
-
-TEST(LinuxBaseline, EachRangeIsItsOwnFlushWithItsOwnBarriers) {
-  EXPECT_STEPS(kLinux, (Case{{leaf3(kVa, 2), leaf3(0x2000'0000, 1)}, user(), kNone}), st(Instr::dsb_ishst),
-               st(Instr::vale1is, 0x0005'0000'0001'0000, 2, 1), st(Instr::dsb_ish), st(Instr::dsb_ishst),
-               st(Instr::vale1is, 0x0005'0000'0002'0000), st(Instr::dsb_ish));
-}
-
-TEST(LinuxBaseline, ChangedTableForcesNonLeafOpsWithoutTtl) {
-  // Table at level 2 covering 512 pages: with TLBIRANGE one RVAE1IS,
-  // 512 = 2 * 256 = 2 * 8 * 32: SCALE 1 NUM 7, no TTL:
-  //   0x0005'0000'0000'0000 | TG 0x4000'0000'0000 | SCALE1 0x1000'0000'0000 | NUM7 0x380'0000'0000 | 0x10000
-  //     = 0x0005'5380'0001'0000.
-  // The leaf range at 0x2000'0000 too: VAE1IS, no TTL: 0x0005'0000'0002'0000.
-  const Case c{{table2(kVa, 512), leaf3(0x2000'0000, 1)}, user(), kRangeTtl};
-  EXPECT_STEPS(kLinux, c, st(Instr::dsb_ishst), st(Instr::rvae1is, 0x0005'5380'0001'0000), st(Instr::dsb_ish),
-               st(Instr::dsb_ishst), st(Instr::vae1is, 0x0005'0000'0002'0000), st(Instr::dsb_ish));
-  // Without range ops the table's 512 pages reach MAX_DVM_OPS: ASIDE1IS.
-  EXPECT_STEPS(kLinuxNoRange, c, st(Instr::dsb_ishst), st(Instr::aside1is, 0x0005'0000'0000'0000),
-               st(Instr::dsb_ish), st(Instr::dsb_ishst), st(Instr::vae1is, 0x0005'0000'0002'0000),
-               st(Instr::dsb_ish));
-}
-
-TEST(LinuxBaseline, KernelRangeUsesAllAsidLeafOpsPerPageThenFlushTlbAll) {
-  // VAALE1IS: no ASID, no TTL (flush_tlb_kernel_range): 0x10000; DSB ISH; ISB.
-  EXPECT_STEPS(kLinux, (Case{{leaf3(kVa, 3)}, kernel(), kTtl}), st(Instr::dsb_ishst),
-               st(Instr::vaale1is, 0x10000, 3, 1), st(Instr::dsb_ish), st(Instr::isb));
-  // A 2 MiB block counts 512 pages (PAGE_SIZE stride): flush_tlb_all.
-  EXPECT_STEPS(kLinux, (Case{{PendingRange{0x4000'0000, 0x20'0000, 2, EntryKind::leaf}}, kernel(), kTtl}),
-               st(Instr::dsb_ishst), st(Instr::vmalle1is), st(Instr::dsb_ish), st(Instr::isb));
-}
-
-TEST(LinuxBaseline, Stage2IsKvms) {
-  const Case c{{leaf3(kIpa, 3)}, guest(), kRangeFwb};
-  EXPECT_EQ(steps_for(kLinux, c), steps_for(kKvmDeferred, c));
-  EXPECT_EQ(steps_for(kLinuxNoRange, c), steps_for(kKvm, c));
 }
 
 // ---- kvm / kvm-deferred ----------------------------------------------------

@@ -81,6 +81,8 @@ struct Case {
   Coverage coverage = Coverage::exact;
   ExecGain exec = ExecGain::no;
   std::vector<PhysRange> clean;
+  maint::Extent overflowed;
+  maint::CallSpan call;
 };
 
 // Whether steps_for() holds the plan to the coverage oracle: a model of a
@@ -95,6 +97,8 @@ inline std::vector<Step> steps_for(const Policy& policy, const Case& c, Oracle o
   pending.coverage = c.coverage;
   pending.exec = c.exec;
   pending.clean = c.clean;
+  pending.overflowed = c.overflowed;
+  pending.call = c.call;
   Plan plan;
   const Status s = policy.plan(pending, c.space, c.features, plan);
   EXPECT_TRUE(s.ok());

@@ -28,12 +28,16 @@ struct Case {
   arch::CpuFeatures features;
   std::vector<maint::PhysRange> clean;
   maint::ExecGain exec = maint::ExecGain::no;
+  maint::Coverage coverage = maint::Coverage::exact;
+  maint::Extent overflowed;
 
   std::vector<std::string> check(const std::vector<Op>& ops) const {
     maint::Pending p;
     p.ranges = ranges;
     p.clean = clean;
     p.exec = exec;
+    p.coverage = coverage;
+    p.overflowed = overflowed;
     return plan_problems(ops, p, space, features);
   }
 };
@@ -47,6 +51,37 @@ Case one_page_asid5() {
 
 TEST(CoverageOracle, AcceptsTheTextbookOnePagePlan) {
   EXPECT_TRUE(one_page_asid5().check({kIshst, {Instr::vale1is, 0x0005'0000'0001'0000}, kIsh}).empty());
+}
+
+// An overflowed batch with its extent: pages 0x10000..0x10002 at level 3.
+Case overflow_of_three_pages() {
+  Case c;
+  c.space.asid = 5;
+  c.coverage = maint::Coverage::everything;
+  c.overflowed = maint::Extent{0x1000'0000, 0x1000'3000, 0b1000, 0};
+  return c;
+}
+
+TEST(CoverageOracle, AnOverflowWithAnExtentIsCoveredByTheExtentAlone) {
+  EXPECT_TRUE(overflow_of_three_pages()
+                  .check({kIshst, {Instr::vale1is, 0x0005'0000'0001'0000}, {Instr::vale1is, 0x0005'0000'0001'0001},
+                          {Instr::vale1is, 0x0005'0000'0001'0002}, kIsh})
+                  .empty());
+  EXPECT_TRUE(overflow_of_three_pages().check({kIshst, {Instr::aside1is, 0x0005'0000'0000'0000}, kIsh}).empty());
+}
+
+TEST(CoverageOracle, RejectsAPlanMissingPartOfAnOverflowsExtent) {
+  EXPECT_FALSE(overflow_of_three_pages()
+                   .check({kIshst, {Instr::vale1is, 0x0005'0000'0001'0000}, {Instr::vale1is, 0x0005'0000'0001'0001},
+                           kIsh})
+                   .empty());
+  // A table in the extent: leaf-only ops do not retire its walk entries.
+  Case table = overflow_of_three_pages();
+  table.overflowed.table_levels = 0b0100;
+  EXPECT_FALSE(table
+                   .check({kIshst, {Instr::vale1is, 0x0005'0000'0001'0000}, {Instr::vale1is, 0x0005'0000'0001'0001},
+                           {Instr::vale1is, 0x0005'0000'0001'0002}, kIsh})
+                   .empty());
 }
 
 TEST(CoverageOracle, RejectsAPlanForAnotherPage) {
@@ -67,6 +102,13 @@ TEST(CoverageOracle, RejectsAMissingDsbIshstBeforeTheTlbi_KnownBug13) {
 
 TEST(CoverageOracle, RejectsAMissingDsbAfterTheTlbi) {
   EXPECT_FALSE(one_page_asid5().check({kIshst, {Instr::vale1is, 0x0005'0000'0001'0000}}).empty());
+}
+
+TEST(CoverageOracle, ARangeOpsTtlLevelNeedsNoFeatTtl) {
+  Case c = one_page_asid5();
+  c.features.tlbi_range = Presence::present;
+  // RVALE1IS TG 01, SCALE 0, NUM 0, range TTL level 3 (0x60'0000'0000).
+  EXPECT_TRUE(c.check({kIshst, {Instr::rvale1is, 0x0005'4060'0001'0000}, kIsh}).empty());
 }
 
 TEST(CoverageOracle, RejectsARangeOpWithoutFeatTlbirange) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <span>
 #include <string>
 #include <utility>
 
@@ -215,8 +216,8 @@ void add_spans(const Context& c, std::size_t i, const maint::PendingRange& r,
   spans.emplace_back(f.start & ~(size - 1), (f.end + size - 1) & ~(size - 1));
 }
 
-void check_ranges(const Context& c, std::size_t last_tlbi) {
-  for (const maint::PendingRange& r : c.pending.ranges) {
+void check_ranges(const Context& c, std::size_t last_tlbi, std::span<const maint::PendingRange> ranges) {
+  for (const maint::PendingRange& r : ranges) {
     std::vector<std::pair<std::uint64_t, std::uint64_t>> spans;
     bool everything = false;
     for (std::size_t i = 0; i <= last_tlbi && i < c.ops.size(); ++i) add_spans(c, i, r, spans, everything);
@@ -322,9 +323,9 @@ std::vector<std::string> plan_problems(const std::vector<arch::Op>& ops, const m
         problems.push_back("op " + std::to_string(i) + " is a range TLBI without FEAT_TLBIRANGE");
       }
       if (f.tg != 1) problems.push_back("op " + std::to_string(i) + " has TG other than 4K");
-      if (f.ttl_level != 0 && features.ttl != arch::Presence::present) {
-        problems.push_back("op " + std::to_string(i) + " has a TTL hint without FEAT_TTL");
-      }
+      // The range operand's TTL field (38:37) belongs to FEAT_TLBIRANGE, not
+      // FEAT_TTL (docs/ARCHITECTURE-FACTS.md section 1): Linux sets it
+      // whatever FEAT_TTL says.
     } else if (is_by_address(k.family) && (f.ttl_granule != 0 || f.ttl_level != 0) &&
                features.ttl != arch::Presence::present) {
       problems.push_back("op " + std::to_string(i) + " has a TTL hint without FEAT_TTL");
@@ -347,10 +348,24 @@ std::vector<std::string> plan_problems(const std::vector<arch::Op>& ops, const m
   } else {
     tlbi_done = 0;
   }
-  if (pending.coverage == maint::Coverage::everything) {
+  if (pending.coverage == maint::Coverage::everything && !pending.overflowed.empty()) {
+    // An overflow with its extent: every change lies in it, at the levels
+    // it names; a table among them may have had anything below it.
+    const maint::Extent& x = pending.overflowed;
+    std::vector<maint::PendingRange> owed;
+    for (std::uint8_t level = 0; level <= 3; ++level) {
+      if ((x.leaf_levels & (1u << level)) != 0) {
+        owed.push_back(maint::PendingRange{x.start, x.end - x.start, level, pt::EntryKind::leaf});
+      }
+      if ((x.table_levels & (1u << level)) != 0) {
+        owed.push_back(maint::PendingRange{x.start, x.end - x.start, level, pt::EntryKind::table});
+      }
+    }
+    check_ranges(c, last_tlbi, owed);
+  } else if (pending.coverage == maint::Coverage::everything) {
     check_everything(c);
   } else if (needs) {
-    check_ranges(c, last_tlbi);
+    check_ranges(c, last_tlbi, c.pending.ranges);
   }
   if (needs && space.regime == arch::Regime::stage2) check_combined_stage2(c);
   check_clean(c, tlbi_done);

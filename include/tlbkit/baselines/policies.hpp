@@ -31,51 +31,6 @@ using maint::AddressSpace;
 using maint::Pending;
 using maint::Policy;
 
-// Linux arm64, stage 1 (arch/arm64/include/asm/tlbflush.h).
-//
-// User address space (space.global absent), mmu_gather / flush_tlb_range:
-// each Pending range is one __flush_tlb_range call with its own barriers:
-//   DSB ISHST; ops; DSB ISH.
-// The range is rounded to its stride (the entry size; a page under a changed
-// table). Without TLBIRANGE: one VALE1IS (only leaves changed) or VAE1IS per
-// entry, TTL = the range's level with FEAT_TTL, while the entries number
-// fewer than MAX_DVM_OPS (512, = PTRS_PER_PTE); at 512 or more the range is
-// flushed with flush_tlb_mm: DSB ISHST; ASIDE1IS; DSB ISH. With TLBIRANGE
-// (and when the policy uses it): __flush_tlb_range_op covers the range's
-// pages with RVALE1IS / RVAE1IS pieces, SCALE 3 down to 0 (the base-32
-// digits of pages / 2, TTL level in the range TTL field), then one by-VA op
-// for an odd last page; a one-page range is a single by-VA op; above
-// MAX_TLBI_RANGE_PAGES (2^21) it is flush_tlb_mm.
-// Coverage everything (whole mm): flush_tlb_mm. (Linux tears a dying mm
-// down with no TLBI at all, relying on ASID generations; a Pending that
-// says "everything" still needs the ASID flushed, so it is flushed.)
-//
-// Kernel address space (space.global present), flush_tlb_kernel_range:
-// stride PAGE_SIZE whatever the entry size, VAALE1IS per page, no TTL (range
-// RVAALE1IS pieces with TLBIRANGE, as Linux since 6.10), fewer than 512
-// pages else flush_tlb_all: DSB ISHST; VMALLE1IS; DSB ISH; ISB. Ends with
-// DSB ISH; ISB. Linux frees kernel page tables with one VAAE1IS per table
-// (__flush_tlb_kernel_pgtable); here a changed table makes every op VAAE1IS
-// per page (correctness rule above).
-//
-// Not modelled: KPTI's second (user) ASID op per TLBI; LPA2 alignment.
-// EL2 and stage 2 are not Linux stage-1 concerns: Linux's KVM does them, so
-// the policy behaves as KvmPolicy there (kvm-deferred with TLBIRANGE in use,
-// kvm otherwise).
-// Fallback when the plan is full: flush_tlb_mm / flush_tlb_all once.
-class LinuxPolicy final : public Policy {
- public:
-  static constexpr std::uint64_t kMaxDvmOps = 512;
-  enum class RangeOps : std::uint8_t { when_present, never };
-
-  explicit LinuxPolicy(RangeOps range = RangeOps::when_present) : range_(range) {}
-  Status plan(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
-              Plan& plan) const override;
-
- private:
-  RangeOps range_;
-};
-
 // KVM arm64 (arch/arm64/kvm/hyp/pgtable.c, hyp/nvhe/tlb.c, mmu.c).
 //
 // Stage 2, immediate (Deferral::never, "kvm"; KVM before the 2023 range
