@@ -29,8 +29,10 @@
 #include "tlbkit/arch/tlbi.hpp"
 #include "tlbkit/baselines/kvm.hpp"
 #include "tlbkit/baselines/registry.hpp"
+#include "tlbkit/gen/generator.hpp"
 #include "tlbkit/maint/gather.hpp"
 #include "tlbkit/pt/table.hpp"
+#include "tlbkit/replay/trace_replay.hpp"
 #include "tlbkit/sim/machine.hpp"
 #include "tlbkit/sim/physical_memory.hpp"
 #include "tlbkit/sim/profile.hpp"
@@ -700,6 +702,33 @@ TEST(KvmOnTheMachine, Kvm65TableHintIsNotCaughtByTheSimulator) {
   EXPECT_EQ(s.machine.access(1, Stage2Machine::kIpa + 0x10, sim::AccessKind::read)->outcome,
             sim::AccessOutcome::translation_fault);
   EXPECT_TRUE(s.machine.violations().empty());
+}
+
+// The VM generators replayed on the machine under both versions, with
+// and without FEAT_TLBIRANGE and FWB (every_policy_test replays them with
+// TLBIRANGE but no FWB only, so 6.12's deferred mode is checked here).
+TEST(KvmOnTheMachine, EveryVmGeneratorReplaysCleanWithAndWithoutDeferral) {
+  const sim::Profile& profile = *sim::find_profile("mobile-8");
+  for (const KvmPolicy* policy : {&k65, &k612}) {
+    for (const arch::CpuFeatures& f : {kRangeFwb, kRangeOnly, kFwbOnly}) {
+      for (const gen::Generator& g : gen::generators()) {
+        const std::string_view name = g.name;
+        if (name != "vm-teardown" && name != "s2-unmap" && name != "dirty-log") continue;
+        replay::ReplayOptions o;
+        o.pes = 4;
+        o.features = f;
+        gen::Parameters p;
+        p.size = g.default_size;
+        replay::TraceReplayer replayer(*policy, profile, o);
+        ASSERT_EQ(g.emit(p, replayer), "") << name;
+        const replay::ReplayRun run = replayer.finish();
+        EXPECT_TRUE(run.ok()) << name << " under 6." << (policy == &k65 ? "5" : "12") << ": "
+                              << (run.violations.empty() ? std::string() : run.violations.front().message)
+                              << (run.problems.empty() ? std::string() : run.problems.front());
+        EXPECT_GT(run.kernel.faults, 0u) << name;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -121,8 +122,10 @@ std::vector<std::string> policy_names() {
 INSTANTIATE_TEST_SUITE_P(Registered, EveryPolicy, ::testing::ValuesIn(policy_names()),
                          [](const ::testing::TestParamInfo<std::string>& param) {
                            std::string name = param.param;
+                           // gtest names take letters, digits and '_' only:
+                           // "kvm-6.12" -> "kvm_6_12".
                            for (char& c : name) {
-                             if (c == '-') c = '_';
+                             if (std::isalnum(static_cast<unsigned char>(c)) == 0) c = '_';
                            }
                            return name;
                          });
