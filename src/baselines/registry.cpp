@@ -4,6 +4,7 @@
 
 #include "tlbkit/baselines/elfuse.hpp"
 #include "tlbkit/baselines/linux.hpp"
+#include "tlbkit/baselines/kvm.hpp"
 #include "tlbkit/baselines/policies.hpp"
 #include "tlbkit/maint/planner.hpp"
 #include "tlbkit/maint/simple_policy.hpp"
@@ -15,8 +16,8 @@ const maint::Planner kPlanner{};
 const maint::SimplePolicy kSimple{};
 const LinuxPolicy kLinux5_4{LinuxPolicy::Version::v5_4};
 const LinuxPolicy kLinux6_17{LinuxPolicy::Version::v6_17};
-const baselines::KvmPolicy kKvm{baselines::KvmPolicy::Deferral::never};
-const baselines::KvmPolicy kKvmDeferred{baselines::KvmPolicy::Deferral::range_with_fwb};
+const baselines::KvmPolicy kKvm65{baselines::KvmPolicy::Version::v6_5};
+const baselines::KvmPolicy kKvm612{baselines::KvmPolicy::Version::v6_12};
 const baselines::FreeBsdPolicy kFreeBsd{};
 const baselines::ZirconPolicy kZircon{};
 const baselines::HafniumPolicy kHafnium{};
@@ -43,9 +44,25 @@ constexpr std::array<SourceRef, 5> kLinuxSources{
      {"mm/mprotect.c", "change_protection_range"}}};
 constexpr std::array<std::string_view, 1> kLinuxNoRangeAlias{"linux-norange"};
 constexpr std::array<std::string_view, 1> kLinuxAlias{"linux"};
-constexpr std::array<SourceRef, 3> kKvmSources{{{"arch/arm64/kvm/hyp/pgtable.c", "stage-2 unmap walker"},
-                                                {"arch/arm64/kvm/hyp/nvhe/tlb.c", "__kvm_tlb_flush_vmid_ipa, __kvm_tlb_flush_vmid"},
-                                                {"arch/arm64/kvm/mmu.c", "kvm_tlb_flush_vmid_range"}}};
+// KVM arm64 (tlbkit/baselines/kvm.hpp, docs/baselines/kvm.md).
+constexpr std::array<SourceRef, 4> kKvm65Sources{
+    {{"arch/arm64/kvm/hyp/pgtable.c",
+      "stage2_put_pte, stage2_unmap_walker, kvm_pgtable_stage2_unmap, stage2_try_break_pte, stage2_split_walker, "
+      "hyp_unmap_walker (nicolinc/linux-nvidia-6.5@0708212)"},
+     {"arch/arm64/kvm/hyp/nvhe/tlb.c",
+      "__kvm_tlb_flush_vmid_ipa, __kvm_tlb_flush_vmid (pre-range copy: ricarkol/linux@5c1da19e332c)"},
+     {"arch/arm64/kvm/mmu.c", "kvm_flush_remote_tlbs (from the research note, not read at 6.5)"},
+     {"arch/arm64/include/asm/kvm_mmu.h", "__clean_dcache_guest_page, __invalidate_icache_guest_page"}}};
+constexpr std::array<SourceRef, 5> kKvm612Sources{
+    {{"arch/arm64/kvm/hyp/pgtable.c",
+      "stage2_unmap_put_pte, stage2_unmap_defer_tlb_flush, stage2_unmap_walker, kvm_pgtable_stage2_unmap, "
+      "kvm_tlb_flush_vmid_range, stage2_try_break_pte, hyp_unmap_walker"},
+     {"arch/arm64/kvm/hyp/nvhe/tlb.c", "__kvm_tlb_flush_vmid_ipa, __kvm_tlb_flush_vmid_range, __kvm_tlb_flush_vmid"},
+     {"arch/arm64/include/asm/tlbflush.h", "__flush_tlb_range_op, __TLBI_RANGE_NUM, MAX_TLBI_RANGE_PAGES"},
+     {"arch/arm64/kvm/mmu.c", "stage2_apply_range, kvm_arch_flush_remote_tlbs, kvm_arch_flush_remote_tlbs_range"},
+     {"arch/arm64/include/asm/kvm_mmu.h", "__clean_dcache_guest_page, __invalidate_icache_guest_page"}}};
+constexpr std::array<std::string_view, 1> kKvm65Aliases{"kvm"};
+constexpr std::array<std::string_view, 1> kKvm612Aliases{"kvm-deferred"};
 constexpr std::array<SourceRef, 1> kFreeBsdSources{
     {{"sys/arm64/arm64/pmap.c", "pmap_s1_invalidate_range, pmap_s1_invalidate_all, pmap_s2_invalidate_range"}}};
 constexpr std::array<SourceRef, 1> kZirconSources{{{"zircon/kernel/arch/arm64/mmu.cc", "ConsistencyManager"}}};
@@ -93,20 +110,26 @@ const std::array<PolicyEntry, 13> kPolicies{{
      .repository = "Kingxukai/linux@9b44fff655e2c6f4cc53cb499dd2c038e99cb013 (Makefile 6.17.0-rc3)",
      .sources = kLinuxSources,
      .aliases = kLinuxAlias},
-    {.name = "kvm",
-     .description = "KVM stage 2: IPAS2E1IS; DSB; VMALLE1IS per entry (break-before-make), VMALLS12E1IS for everything",
-     .policy = kKvm,
+    {.name = "kvm-6.5",
+     .description = "KVM 6.5 stage 2: DSB ISHST; IPAS2E1IS; DSB ISH; VMALLE1IS; DSB ISH; ISB per entry, no range ops, "
+                    "VMALLS12E1IS for write-protect",
+     .policy = kKvm65,
      .manages = Manages::vm_stage2,
      .system = "KVM arm64",
-     .version = kDescribed,
-     .sources = kKvmSources},
-    {.name = "kvm-deferred",
-     .description = "KVM stage 2 with range deferral: one RIPAS2E1IS flush per unmap when TLBIRANGE and FWB",
-     .policy = kKvmDeferred,
+     .version = "v6.5 (pre-range; pgtable.c of a v6.5-based tree without the v6.6 range series)",
+     .repository = "nicolinc/linux-nvidia-6.5@07082121207e1d0f7b4f2ecd2dc5821f69d3f5bc",
+     .sources = kKvm65Sources,
+     .aliases = kKvm65Aliases},
+    {.name = "kvm-6.12",
+     .description = "KVM 6.12 stage 2: unmap deferred to RIPAS2E1IS range flushes with TLBIRANGE and FWB, table "
+                    "entries at once, memslot range flushes",
+     .policy = kKvm612,
      .manages = Manages::vm_stage2,
      .system = "KVM arm64",
-     .version = kDescribed,
-     .sources = kKvmSources},
+     .version = "6.12.118 (Debian linux-source-6.12 6.12.118-1~deb12u1)",
+     .repository = "Debian bookworm-security linux-source-6.12@6.12.118-1~deb12u1",
+     .sources = kKvm612Sources,
+     .aliases = kKvm612Aliases},
     {.name = "freebsd",
      .description = "FreeBSD arm64 pmap: one TLBI per entry, no threshold, ASIDE1IS only for whole-space teardown",
      .policy = kFreeBsd,

@@ -24,63 +24,15 @@
 #include <cstdint>
 
 #include "tlbkit/maint/policy.hpp"
+// KvmPolicy has its own header (versioned models); included here for the
+// callers that used to find it in this one.
+#include "tlbkit/baselines/kvm.hpp"
 
 namespace tlbkit::baselines {
 
 using maint::AddressSpace;
 using maint::Pending;
 using maint::Policy;
-
-// KVM arm64 (arch/arm64/kvm/hyp/pgtable.c, hyp/nvhe/tlb.c, mmu.c).
-//
-// Stage 2, immediate (Deferral::never, "kvm"; KVM before the 2023 range
-// deferral, and after it whenever TLBIRANGE or FWB is missing): the unmap
-// walker does break-before-make per PTE and calls __kvm_tlb_flush_vmid_ipa
-// for each entry:
-//   DSB ISHST; IPAS2E1IS (TTL = entry level with FEAT_TTL); DSB ISH;
-//   VMALLE1IS; DSB ISH; ISB
-// i.e. one such sequence PER ENTRY, held as one Plan step group (loop
-// body) per pending range, so the plan's ops are exactly KVM's. A plan holds
-// 64 steps and 16 groups: a batch of more than 10 separate ranges does not
-// fit and falls back to __kvm_tlb_flush_vmid (below).
-// For an unhooked table KVM's walker first clears and invalidates every
-// leaf below it, then the table entry (IPAS2E1IS, TTL 0); our engine drops
-// the table without rewriting its leaves, so the model issues the
-// sequence for every 4 KiB page under the table entry: for a table of
-// 4 KiB leaves the same count of sequences (one fewer).
-// Coverage everything: __kvm_tlb_flush_vmid: DSB ISHST; VMALLS12E1IS;
-// DSB ISH; ISB.
-//
-// Stage 2, deferred (Deferral::range_with_fwb, "kvm-deferred"; KVM since
-// 6.6): when TLBIRANGE AND FWB (features.fwb), leaf entries are not flushed
-// per PTE; after the walk kvm_tlb_flush_vmid_range flushes the unmapped
-// range (each Pending range = one unmap call) in chunks of at most 2^21
-// pages, each chunk one __kvm_tlb_flush_vmid_range:
-//   DSB ISHST; RIPAS2E1IS pieces (no TTL; SCALE 3..0, odd last page by
-//   IPAS2E1IS); DSB ISH; VMALLE1IS; DSB ISH; ISB.
-// Table entries are never deferred (the 2024 fix: freed tables stayed in
-// walk caches) and get the immediate per-entry treatment. Without TLBIRANGE
-// or FWB this policy is exactly "kvm".
-//
-// EL2 (hyp stage 1, kvm_pgtable_hyp_unmap): DSB ISHST; VAE2IS per entry
-// (TTL with FEAT_TTL when only leaves changed); DSB ISH; ISB (KVM issues a
-// DSB ISHST before each entry's TLBI; the model issues one); everything:
-// ALLE2IS.
-// EL1 stage 1 is the guest's business, not KVM's: modelled as Linux-style
-// per-VA (plan_shapes per_va) below 512 entries, else ASIDE1IS (VMALLE1IS
-// with global entries).
-// Fallback when the plan is full: VMALLS12E1IS / ALLE2IS / ASIDE1IS.
-class KvmPolicy final : public Policy {
- public:
-  enum class Deferral : std::uint8_t { never, range_with_fwb };
-
-  explicit KvmPolicy(Deferral deferral = Deferral::never) : deferral_(deferral) {}
-  Status plan(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
-              Plan& plan) const override;
-
- private:
-  Deferral deferral_;
-};
 
 // FreeBSD arm64 (sys/arm64/arm64/pmap.c: pmap_s1_invalidate_range,
 // pmap_s1_invalidate_all, pmap_s2_invalidate_range; bhyve's EL2 stage-2
