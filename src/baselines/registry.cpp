@@ -5,6 +5,7 @@
 #include "tlbkit/baselines/elfuse.hpp"
 #include "tlbkit/baselines/linux.hpp"
 #include "tlbkit/baselines/kvm.hpp"
+#include "tlbkit/baselines/freebsd.hpp"
 #include "tlbkit/baselines/policies.hpp"
 #include "tlbkit/maint/planner.hpp"
 #include "tlbkit/maint/simple_policy.hpp"
@@ -18,7 +19,8 @@ const LinuxPolicy kLinux5_4{LinuxPolicy::Version::v5_4};
 const LinuxPolicy kLinux6_17{LinuxPolicy::Version::v6_17};
 const baselines::KvmPolicy kKvm65{baselines::KvmPolicy::Version::v6_5};
 const baselines::KvmPolicy kKvm612{baselines::KvmPolicy::Version::v6_12};
-const baselines::FreeBsdPolicy kFreeBsd{};
+const baselines::FreeBsdPolicy kFreeBsd6631b58{baselines::FreeBsdPolicy::Version::d37254_era};
+const baselines::FreeBsdPolicy kFreeBsd7dc22c8{baselines::FreeBsdPolicy::Version::current};
 const baselines::ZirconPolicy kZircon{};
 const baselines::HafniumPolicy kHafnium{};
 const ElfusePolicy kElfuse059fb2b{ElfusePolicy::Version::v059fb2b};
@@ -63,8 +65,20 @@ constexpr std::array<SourceRef, 5> kKvm612Sources{
      {"arch/arm64/include/asm/kvm_mmu.h", "__clean_dcache_guest_page, __invalidate_icache_guest_page"}}};
 constexpr std::array<std::string_view, 1> kKvm65Aliases{"kvm"};
 constexpr std::array<std::string_view, 1> kKvm612Aliases{"kvm-deferred"};
-constexpr std::array<SourceRef, 1> kFreeBsdSources{
-    {{"sys/arm64/arm64/pmap.c", "pmap_s1_invalidate_range, pmap_s1_invalidate_all, pmap_s2_invalidate_range"}}};
+// FreeBSD, read at two versions (docs/baselines/freebsd.md).
+constexpr std::array<SourceRef, 1> kFreeBsd6631b58Sources{
+    {{"sys/arm64/arm64/pmap.c",
+      "pmap_s1_invalidate_page, pmap_s1_invalidate_range, pmap_s1_invalidate_all, pmap_invalidate_* stage dispatch, "
+      "pmap_remove_l3_range, pmap_remove_l2, pmap_mask_set_locked, pmap_update_entry, pmap_promote_l2, "
+      "pmap_demote_l2_locked, _pmap_unwire_l3, pmap_remove_pages, pmap_kremove, pmap_qenter"}}};
+constexpr std::array<SourceRef, 2> kFreeBsd7dc22c8Sources{
+    {{"sys/arm64/arm64/pmap.c (JamesKane/freebsd-src@7dc22c8866a5c23bd83e3c7c53e32ddb441093a1)",
+      "pmap_s1_invalidate_page, pmap_s1_invalidate_strided, pmap_s1_invalidate_loop, pmap_s1_invalidate_all, "
+      "pmap_s2_invalidate_range, pmap_s2_invalidate_all, pmap_remove_l3_range, pmap_remove_l2, "
+      "pmap_mask_set_locked, pmap_update_entry, pmap_promote_l2, CPU_FEAT feat_tlbi_range"},
+     {"sys/arm64/vmm/vmm_hyp.c (freebsd/freebsd-src@e14f3edc16bc6f72fe4b8e095b0c1806a5e834f0)",
+      "s2_tlbi_range, s2_tlbi_all"}}};
+constexpr std::array<std::string_view, 1> kFreeBsdAliases{"freebsd"};
 constexpr std::array<SourceRef, 1> kZirconSources{{{"zircon/kernel/arch/arm64/mmu.cc", "ConsistencyManager"}}};
 constexpr std::array<SourceRef, 1> kHafniumSources{
     {{"src/arch/aarch64/mm.c", "arch_mm_invalidate_stage1_range, arch_mm_invalidate_stage2_range"}}};
@@ -81,7 +95,7 @@ constexpr std::string_view kLocalIcNoIshst =
     "the I-cache op after a change is the local IC IALLU (other vCPUs keep stale instructions), and no DSB ISHST "
     "precedes the TLBIs";
 
-const std::array<PolicyEntry, 13> kPolicies{{
+const std::array<PolicyEntry, 14> kPolicies{{
     {.name = "tlbkit",
      .description = "cheapest correct plan under the cost model (per-VA, range, merged, space-wide, full)",
      .policy = kPlanner,
@@ -130,12 +144,25 @@ const std::array<PolicyEntry, 13> kPolicies{{
      .repository = "Debian bookworm-security linux-source-6.12@6.12.118-1~deb12u1",
      .sources = kKvm612Sources,
      .aliases = kKvm612Aliases},
-    {.name = "freebsd",
-     .description = "FreeBSD arm64 pmap: one TLBI per entry, no threshold, ASIDE1IS only for whole-space teardown",
-     .policy = kFreeBsd,
+    {.name = "freebsd-6631b58",
+     .description = "FreeBSD arm64 pmap, post-D37254 main: one TLBI per 4 KiB page per run (runs end at gaps and 2 MiB), "
+                    "no threshold, ASIDE1IS only for teardown",
+     .policy = kFreeBsd6631b58,
+     .manages = kStage1,
      .system = "FreeBSD arm64 pmap",
-     .version = kDescribed,
-     .sources = kFreeBsdSources},
+     .version = "6631b58 (main after D37254, before L3C; date not established)",
+     .repository = "freebsd/freebsd-src@6631b589423407c3f05bfebc62ae230ae496e061",
+     .sources = kFreeBsd6631b58Sources},
+    {.name = "freebsd-7dc22c8",
+     .description = "FreeBSD arm64 pmap, 2025/26 main: per-run calls as 6631b58 with range TLBIs from 2 pages; "
+                    "bhyve stage 2: IPAS2LE1IS per page, then VMALLE1IS",
+     .policy = kFreeBsd7dc22c8,
+     .manages = Manages::all,
+     .system = "FreeBSD arm64 pmap",
+     .version = "7dc22c8 (a fork's snapshot of 2025/2026 main; vmm_hyp.c at upstream e14f3ed)",
+     .repository = "JamesKane/freebsd-src@7dc22c8866a5c23bd83e3c7c53e32ddb441093a1",
+     .sources = kFreeBsd7dc22c8Sources,
+     .aliases = kFreeBsdAliases},
     {.name = "zircon",
      .description = "Zircon arm64: per-entry TLBI up to 16 pending entries, else ASIDE1IS",
      .policy = kZircon,

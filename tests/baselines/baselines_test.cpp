@@ -54,7 +54,6 @@ const LinuxPolicy kLinux{LinuxPolicy::Version::v6_17};
 const LinuxPolicy kLinuxNoRange{LinuxPolicy::Version::v5_4};
 const baselines::KvmPolicy kKvm{KvmPolicy::Deferral::never};
 const baselines::KvmPolicy kKvmDeferred{KvmPolicy::Deferral::range_with_fwb};
-const baselines::FreeBsdPolicy kFreeBsd;
 const baselines::ZirconPolicy kZircon;
 const baselines::HafniumPolicy kHafnium;
 const ElfusePolicy kElfuse9fc96f7{ElfusePolicy::Version::v9fc96f7};
@@ -71,31 +70,6 @@ TEST(Baselines, EveryBaselineIsRegisteredUnderItsCliName) {
 }
 
 // KVM: tests/baselines/kvm_test.cpp.
-
-// ---- freebsd ---------------------------------------------------------------
-
-TEST(FreeBsdBaseline, OneLeafTlbiPerPageNoThreshold) {
-  EXPECT_STEPS(kFreeBsd, (Case{{leaf3(kVa, 1)}, user(), kRangeTtl}), st(Instr::dsb_ishst),
-               st(Instr::vale1is, 0x0005'0000'0001'0000), st(Instr::dsb_ish), st(Instr::isb));
-  EXPECT_STEPS(kFreeBsd, (Case{{leaf3(kVa, 700)}, user(), kRangeTtl}), st(Instr::dsb_ishst),
-               st(Instr::vale1is, 0x0005'0000'0001'0000, 700, 1), st(Instr::dsb_ish), st(Instr::isb));
-}
-
-TEST(FreeBsdBaseline, TableKernelEverythingAndStage2) {
-  // Changed table: VAE1IS per page (non-final).
-  EXPECT_STEPS(kFreeBsd, (Case{{table2(kVa, 4)}, user(), kNone}), st(Instr::dsb_ishst),
-               st(Instr::vae1is, 0x0005'0000'0001'0000, 4, 1), st(Instr::dsb_ish), st(Instr::isb));
-  // Kernel pmap: VAALE1IS, no ASID.
-  EXPECT_STEPS(kFreeBsd, (Case{{leaf3(kVa, 1)}, kernel(), kNone}), st(Instr::dsb_ishst),
-               st(Instr::vaale1is, 0x10000), st(Instr::dsb_ish), st(Instr::isb));
-  Case all{{}, user(), kNone};
-  all.coverage = Coverage::everything;
-  EXPECT_STEPS(kFreeBsd, all, st(Instr::dsb_ishst), st(Instr::aside1is, 0x0005'0000'0000'0000), st(Instr::dsb_ish),
-               st(Instr::isb));
-  EXPECT_STEPS(kFreeBsd, (Case{{leaf3(kIpa, 1)}, guest(), kNone}), st(Instr::dsb_ishst),
-               st(Instr::ipas2le1is, 0x80000), st(Instr::dsb_ish), st(Instr::vmalle1is), st(Instr::dsb_ish),
-               st(Instr::isb));
-}
 
 // ---- zircon ----------------------------------------------------------------
 
@@ -162,7 +136,7 @@ TEST(HafniumBaseline, Stage2PerPageThenVmalle1isOrVmalls12e1is) {
 TEST(Baselines, ManyRangesFallBackInsteadOfOverflowing) {
   std::vector<PendingRange> ranges;
   for (std::uint64_t i = 0; i < 32; ++i) ranges.push_back(leaf3(kVa + i * 0x100'0000, 5));
-  for (const Policy* p : std::initializer_list<const Policy*>{&kLinux, &kLinuxNoRange, &kFreeBsd, &kZircon,
+  for (const Policy* p : std::initializer_list<const Policy*>{&kLinux, &kLinuxNoRange, &kZircon,
                                                               &kHafnium}) {
     for (const arch::CpuFeatures& f : {kNone, kRangeTtl}) {
       steps_for(*p, Case{ranges, user(), f});
@@ -172,7 +146,7 @@ TEST(Baselines, ManyRangesFallBackInsteadOfOverflowing) {
   for (const Policy* p : std::initializer_list<const Policy*>{&kElfuse9fc96f7, &kElfuse00ed78b}) {
     for (const arch::CpuFeatures& f : {kNone, kRangeTtl}) steps_for(*p, Case{ranges, user(), f}, Oracle::skip);
   }
-  for (const Policy* p : std::initializer_list<const Policy*>{&kKvm, &kKvmDeferred, &kLinux, &kFreeBsd}) {
+  for (const Policy* p : std::initializer_list<const Policy*>{&kKvm, &kKvmDeferred, &kLinux}) {
     std::vector<PendingRange> ipas;
     for (std::uint64_t i = 0; i < 32; ++i) ipas.push_back(leaf3(kIpa + i * 0x100'0000, 5));
     steps_for(*p, Case{ipas, guest(), kRangeFwb});

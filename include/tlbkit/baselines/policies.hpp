@@ -34,26 +34,6 @@ using maint::AddressSpace;
 using maint::Pending;
 using maint::Policy;
 
-// FreeBSD arm64 (sys/arm64/arm64/pmap.c: pmap_s1_invalidate_range,
-// pmap_s1_invalidate_all, pmap_s2_invalidate_range; bhyve's EL2 stage-2
-// callback, review D37254).
-//
-// One TLBI per entry, no threshold, each range (a coalesced run of
-// pmap_remove) one call with its own barriers:
-//   DSB ISHST; VALE1IS (final_only) / VAE1IS per entry, user ASID; DSB ISH; ISB
-// Kernel pmap (global entries): VAALE1IS / VAAE1IS. No TTL, no range ops.
-// Coverage everything (pmap_remove_pages, whole-space teardown): DSB ISHST;
-// ASIDE1IS (VMALLE1IS for the kernel pmap); DSB ISH; ISB.
-// Stage 2: DSB ISHST; IPAS2LE1IS / IPAS2E1IS per entry; DSB ISH; VMALLE1IS;
-// DSB ISH; ISB per range; everything: VMALLS12E1IS.
-// EL2 (not a FreeBSD pmap concern): VALE2IS / VAE2IS per entry; ALLE2IS.
-// Fallback when the plan is full: the same per-entry loops under one barrier
-// pair for the whole batch; if even that does not fit, the space-wide flush.
-class FreeBsdPolicy final : public Policy {
- public:
-  Status plan(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
-              Plan& plan) const override;
-};
 
 // Zircon arm64 (zircon/kernel/arch/arm64/mmu.cc, ConsistencyManager).
 //
