@@ -30,7 +30,9 @@
 #include "tlbkit/baselines/registry.hpp"
 #include "support/coverage_oracle.hpp"
 #include "tlbkit/arch/tlbi.hpp"
+#include "tlbkit/baselines/hafnium.hpp"
 #include "tlbkit/baselines/policies.hpp"
+#include "tlbkit/baselines/zircon.hpp"
 
 namespace tlbkit::baselines {
 
@@ -375,66 +377,6 @@ TEST(FreeBsdBaseline, TableKernelEverythingAndStage2) {
   EXPECT_STEPS(kFreeBsd, (Case{{leaf3(kIpa, 1)}, guest(), kNone}), st(Instr::dsb_ishst),
                st(Instr::ipas2le1is, 0x80000), st(Instr::dsb_ish), st(Instr::vmalle1is), st(Instr::dsb_ish),
                st(Instr::isb));
-}
-
-// ---- zircon ----------------------------------------------------------------
-
-TEST(ZirconBaseline, SixteenEntriesPerVaSeventeenAsidWide) {
-  EXPECT_STEPS(kZircon, (Case{{leaf3(kVa, 1)}, user(), kTtl}), st(Instr::dsb_ishst),
-               st(Instr::vale1is, 0x0005'0000'0001'0000), st(Instr::dsb_ish));
-  EXPECT_STEPS(kZircon, (Case{{leaf3(kVa, 16)}, user(), kNone}), st(Instr::dsb_ishst),
-               st(Instr::vale1is, 0x0005'0000'0001'0000, 16, 1), st(Instr::dsb_ish));
-  EXPECT_STEPS(kZircon, (Case{{leaf3(kVa, 17)}, user(), kNone}), st(Instr::dsb_ishst),
-               st(Instr::aside1is, 0x0005'0000'0000'0000), st(Instr::dsb_ish));
-  // The batch counts every range: 10 + 7 = 17.
-  EXPECT_STEPS(kZircon, (Case{{leaf3(kVa, 10), leaf3(0x2000'0000, 7)}, user(), kNone}), st(Instr::dsb_ishst),
-               st(Instr::aside1is, 0x0005'0000'0000'0000), st(Instr::dsb_ish));
-  // Kernel aspace (global ASID): never wide; a Flush() every 16 entries,
-  // VAALE1IS (no ASID): 0x10000 x16, then 0x10010; DSB ISH; ISB each.
-  EXPECT_STEPS(kZircon, (Case{{leaf3(kVa, 17)}, kernel(), kNone}), st(Instr::dsb_ishst),
-               st(Instr::vaale1is, 0x10000, 16, 1), st(Instr::dsb_ish), st(Instr::isb), st(Instr::dsb_ishst),
-               st(Instr::vaale1is, 0x10010), st(Instr::dsb_ish), st(Instr::isb));
-  // Hypervisor aspace: always ALLE2IS.
-  AddressSpace el2;
-  el2.regime = arch::Regime::el2_stage1;
-  EXPECT_STEPS(kZircon, (Case{{leaf3(kVa, 1)}, el2, kNone}), st(Instr::dsb_ishst), st(Instr::alle2is),
-               st(Instr::dsb_ish));
-  // Guest: IPAS2LE1IS per entry, then DSB ISH; VMALLE1IS; beyond 16 VMALLS12E1IS.
-  EXPECT_STEPS(kZircon, (Case{{leaf3(kIpa, 16)}, guest(), kNone}), st(Instr::dsb_ishst),
-               st(Instr::ipas2le1is, 0x80000, 16, 1), st(Instr::dsb_ish), st(Instr::vmalle1is), st(Instr::dsb_ish));
-  EXPECT_STEPS(kZircon, (Case{{leaf3(kIpa, 17)}, guest(), kNone}), st(Instr::dsb_ishst), st(Instr::vmalls12e1is),
-               st(Instr::dsb_ish));
-}
-
-TEST(ZirconBaseline, ChangedTableIsNonTerminal) {
-  EXPECT_STEPS(kZircon, (Case{{table2(kVa, 4), leaf3(0x2000'0000, 1)}, user(), kNone}), st(Instr::dsb_ishst),
-               st(Instr::vae1is, 0x0005'0000'0001'0000, 4, 1), st(Instr::vae1is, 0x0005'0000'0002'0000),
-               st(Instr::dsb_ish));
-}
-
-// ---- hafnium ---------------------------------------------------------------
-
-TEST(HafniumBaseline, PerPageUpTo512ThenVmalle1is) {
-  EXPECT_STEPS(kHafnium, (Case{{leaf3(kVa, 1)}, user(), kTtl}), st(Instr::dsb_ishst),
-               st(Instr::vae1is, 0x0005'0000'0001'0000), st(Instr::dsb_ish), st(Instr::isb));
-  EXPECT_STEPS(kHafnium, (Case{{leaf3(kVa, 512)}, user(), kNone}), st(Instr::dsb_ishst),
-               st(Instr::vae1is, 0x0005'0000'0001'0000, 512, 1), st(Instr::dsb_ish), st(Instr::isb));
-  EXPECT_STEPS(kHafnium, (Case{{leaf3(kVa, 513)}, user(), kNone}), st(Instr::dsb_ishst), st(Instr::vmalle1is),
-               st(Instr::dsb_ish), st(Instr::isb));
-  // A 2 MiB block is 512 pages, each invalidated.
-  EXPECT_STEPS(kHafnium, (Case{{PendingRange{0x4000'0000, 0x20'0000, 2, EntryKind::leaf}}, user(), kNone}),
-               st(Instr::dsb_ishst), st(Instr::vae1is, 0x0005'0000'0004'0000, 512, 1), st(Instr::dsb_ish),
-               st(Instr::isb));
-}
-
-TEST(HafniumBaseline, Stage2PerPageThenVmalle1isOrVmalls12e1is) {
-  EXPECT_STEPS(kHafnium, (Case{{leaf3(kIpa, 1)}, guest(), kNone}), st(Instr::dsb_ishst),
-               st(Instr::ipas2e1is, 0x80000), st(Instr::dsb_ish), st(Instr::vmalle1is), st(Instr::dsb_ish),
-               st(Instr::isb));
-  EXPECT_STEPS(kHafnium, (Case{{leaf3(kIpa, 513)}, guest(), kNone}), st(Instr::dsb_ishst),
-               st(Instr::vmalls12e1is), st(Instr::dsb_ish), st(Instr::isb));
-  EXPECT_STEPS(kHafnium, (Case{{table2(kVa, 4)}, user(), kTtl}), st(Instr::dsb_ishst),
-               st(Instr::vae1is, 0x0005'0000'0001'0000, 4, 1), st(Instr::dsb_ish), st(Instr::isb));
 }
 
 // ---- hvf-runner-v1 / v2 ----------------------------------------------------

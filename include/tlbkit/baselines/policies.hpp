@@ -148,49 +148,6 @@ class FreeBsdPolicy final : public Policy {
               Plan& plan) const override;
 };
 
-// Zircon arm64 (zircon/kernel/arch/arm64/mmu.cc, ConsistencyManager).
-//
-// Each unmapped entry (page, block, or freed table: "non-terminal") is
-// queued by FlushEntry; Flush() then does
-//   DSB ISHST; per entry VALE1IS (terminal) / VAE1IS, no TTL; DSB ISH
-// while at most kMaxPendingTlbs (16) are queued (all ranges of the batch
-// counted), and FlushAsid (DSB ISHST; ASIDE1IS; DSB ISH) beyond.
-// Kernel aspace (global ASID): Zircon cannot flush "its ASID", so it never
-// goes wide: it flushes every 16 queued entries (VAALE1IS / VAAE1IS) with
-// DSB ISHST ... DSB ISH; ISB each and goes on.
-// Guest (stage 2): IPAS2LE1IS / IPAS2E1IS per entry (Zircon's EL2 call does
-// a VMALLE1IS per IPA; modelled as one DSB ISH; VMALLE1IS after the batch),
-// VMALLS12E1IS (tlbi_vmid) beyond 16. Hypervisor aspace (EL2): always
-// ALLE2IS (per-entry flush is unsupported there).
-// Zircon queues ONE entry for a freed table; here every page under it
-// counts (correctness rule), which usually makes the batch go wide.
-// Fallback when the plan is full (only the kernel aspace can fill it): the
-// kernel's entries under one barrier pair, then VMALLE1IS.
-class ZirconPolicy final : public Policy {
- public:
-  static constexpr std::uint64_t kMaxPendingTlbs = 16;
-  Status plan(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
-              Plan& plan) const override;
-};
-
-// Hafnium (src/arch/aarch64/mm.c: arch_mm_invalidate_stage1_range,
-// arch_mm_invalidate_stage2_range; MAX_TLBI_OPS = 512).
-//
-// Each range is one call: DSB ISHST; then if the range spans more than
-// MAX_TLBI_OPS pages one wide op, else one op per 4 KiB page (whatever the
-// entry size), no TTL, non-leaf; DSB ISH; ISB.
-//   EL1 stage 1: VAE1IS (the space's ASID) per page, else VMALLE1IS;
-//   EL2: VAE2IS per page, else ALLE2IS;
-//   stage 2: IPAS2E1IS per page then DSB ISH; VMALLE1IS, else VMALLS12E1IS.
-// Coverage everything: the wide op. Fallback when the plan is full: the
-// wide op once.
-class HafniumPolicy final : public Policy {
- public:
-  static constexpr std::uint64_t kMaxTlbiOps = 512;
-  Status plan(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
-              Plan& plan) const override;
-};
-
 // The HVF Linux-binary runner, first version (background doc 003: "the
 // blanket TLBI VMALLE1IS that ran after every page-table-modifying
 // syscall"). When anything needs invalidating:
