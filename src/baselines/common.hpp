@@ -13,6 +13,9 @@
 namespace tlbkit::baselines {
 
 using arch::Instr;
+using maint::AddressSpace;
+using maint::Pending;
+using maint::Policy;
 using arch::Presence;
 using arch::Regime;
 using maint::Coverage;

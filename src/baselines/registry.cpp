@@ -6,7 +6,9 @@
 #include "tlbkit/baselines/linux.hpp"
 #include "tlbkit/baselines/kvm.hpp"
 #include "tlbkit/baselines/freebsd.hpp"
+#include "tlbkit/baselines/hafnium.hpp"
 #include "tlbkit/baselines/policies.hpp"
+#include "tlbkit/baselines/zircon.hpp"
 #include "tlbkit/maint/planner.hpp"
 #include "tlbkit/maint/simple_policy.hpp"
 
@@ -21,12 +23,12 @@ const baselines::KvmPolicy kKvm65{baselines::KvmPolicy::Version::v6_5};
 const baselines::KvmPolicy kKvm612{baselines::KvmPolicy::Version::v6_12};
 const baselines::FreeBsdPolicy kFreeBsd6631b58{baselines::FreeBsdPolicy::Version::d37254_era};
 const baselines::FreeBsdPolicy kFreeBsd7dc22c8{baselines::FreeBsdPolicy::Version::current};
-const baselines::ZirconPolicy kZircon{};
-const baselines::HafniumPolicy kHafnium{};
 const ElfusePolicy kElfuse059fb2b{ElfusePolicy::Version::v059fb2b};
 const ElfusePolicy kElfuseE13ade1{ElfusePolicy::Version::ve13ade1};
 const ElfusePolicy kElfuse9fc96f7{ElfusePolicy::Version::v9fc96f7};
 const ElfusePolicy kElfuse00ed78b{ElfusePolicy::Version::v00ed78b};
+const baselines::ZirconPolicy kZircon{baselines::ZirconPolicy::El2Flush::broadcast};
+const baselines::HafniumPolicy kHafnium{baselines::HafniumPolicy::AsidLoop::every_page};
 
 // Linux's arm64 TLB maintenance: processes and the kernel (KVM is its own
 // entry).
@@ -79,9 +81,6 @@ constexpr std::array<SourceRef, 2> kFreeBsd7dc22c8Sources{
      {"sys/arm64/vmm/vmm_hyp.c (freebsd/freebsd-src@e14f3edc16bc6f72fe4b8e095b0c1806a5e834f0)",
       "s2_tlbi_range, s2_tlbi_all"}}};
 constexpr std::array<std::string_view, 1> kFreeBsdAliases{"freebsd"};
-constexpr std::array<SourceRef, 1> kZirconSources{{{"zircon/kernel/arch/arm64/mmu.cc", "ConsistencyManager"}}};
-constexpr std::array<SourceRef, 1> kHafniumSources{
-    {{"src/arch/aarch64/mm.c", "arch_mm_invalidate_stage1_range, arch_mm_invalidate_stage2_range"}}};
 constexpr std::array<SourceRef, 2> kElfuseSources{
     {{"src/core/guest.h", "tlbi_request_range, tlbi_rvae_normalize, tlbi_rvae1is_operand, tlbi_request_emit_to_vcpu"},
      {"src/core/shim.S", "handle_svc_0, tlbi_full, tlbi_selective, tlbi_range_large"}}};
@@ -94,6 +93,24 @@ constexpr std::string_view kLocalIc =
 constexpr std::string_view kLocalIcNoIshst =
     "the I-cache op after a change is the local IC IALLU (other vCPUs keep stale instructions), and no DSB ISHST "
     "precedes the TLBIs";
+// Zircon arm64 at e04da11 (docs/baselines/zircon.md). el2.S is not in that
+// mirror: it was read in a downstream fork, at the commit its entry names.
+constexpr std::array<SourceRef, 3> kZirconSources{
+    {{"zircon/kernel/arch/arm64/mmu.cc",
+      "ConsistencyManager (FlushEntry, Flush, kMaxPendingTlbs = 16), FlushTLBEntry, FlushTLBEntryForAllAsids, "
+      "FlushAsid, Destroy"},
+     {"zircon/kernel/arch/arm64/include/arch/arm64/mmu.h", "ARM64_TLBI, ARM64_TLBI_ASID (TLBI; ISB), "
+                                                           "MMU_ARM64_GLOBAL_ASID"},
+     {"zircon/kernel/arch/arm64/hypervisor/el2.S",
+      "el2_hvc_tlbi_ipa, el2_hvc_tlbi_vmid, el2_hvc_tlbi_el2 (read at "
+      "misttech/mist-os@15d53de6bc6f5badb7e9f1151313083989153683)"}}};
+// Hafnium at 07a69ab (docs/baselines/hafnium.md).
+constexpr std::array<SourceRef, 3> kHafniumSources{
+    {{"src/mm.c", "mm_replace_entry, mm_invalidate_tlb, mm_map_level, mm_populate_table_pte"},
+     {"src/arch/aarch64/mm.c", "arch_mm_invalidate_stage1_range, arch_mm_invalidate_stage2_range, MAX_TLBI_OPS"},
+     {"src/arch/aarch64/inc/hf/arch/mmu.h", "tlbi, tlbi_reg"}}};
+constexpr std::array<std::string_view, 1> kZirconAliases{"zircon"};
+constexpr std::array<std::string_view, 1> kHafniumAliases{"hafnium"};
 
 const std::array<PolicyEntry, 14> kPolicies{{
     {.name = "tlbkit",
@@ -163,19 +180,26 @@ const std::array<PolicyEntry, 14> kPolicies{{
      .repository = "JamesKane/freebsd-src@7dc22c8866a5c23bd83e3c7c53e32ddb441093a1",
      .sources = kFreeBsd7dc22c8Sources,
      .aliases = kFreeBsdAliases},
-    {.name = "zircon",
-     .description = "Zircon arm64: per-entry TLBI up to 16 pending entries, else ASIDE1IS",
+    {.name = "zircon-e04da11",
+     .description = "Zircon arm64: per-entry TLBI; ISB up to 16 queued entries, else ASIDE1IS (kernel: a flush "
+                    "every 16; guest: one EL2 IPAS2 call per entry, else VMALLS12E1IS)",
      .policy = kZircon,
+     .manages = Manages::process_stage1 | Manages::kernel_stage1 | Manages::vm_stage2,
      .system = "Zircon arm64",
-     .version = kDescribed,
-     .sources = kZirconSources},
-    {.name = "hafnium",
-     .description = "Hafnium: per-page TLBI up to 512 pages per range, else VMALLE1IS / VMALLS12E1IS",
+     .version = "e04da11",
+     .repository = "IntegralPilot/fuchsia@e04da112606796026244afa6111539bb905b0c66",
+     .sources = kZirconSources,
+     .aliases = kZirconAliases},
+    {.name = "hafnium-07a69ab",
+     .description = "Hafnium: break-before-make per entry over its span, per-page IPAS2E1IS; DSB; VMALLE1IS up to "
+                    "512 pages, else VMALLS12E1IS",
      .policy = kHafnium,
      .manages = Manages::vm_stage2,
      .system = "Hafnium",
-     .version = kDescribed,
-     .sources = kHafniumSources},
+     .version = "07a69ab",
+     .repository = "TF-Hafnium/hafnium@07a69ab823592dc73724dc869f55c77c62fa45be",
+     .sources = kHafniumSources,
+     .aliases = kHafniumAliases},
     {.name = "elfuse-059fb2b",
      .description = "elfuse before selective TLBI: any request -> VMALLE1IS; DSB ISH; IC IALLU; DSB ISH; ISB",
      .policy = kElfuse059fb2b,
