@@ -167,9 +167,9 @@ TEST(FreeBsdRegistry, TwoVersionsTheOldNameSelectsTheCurrentOne) {
   ASSERT_NE(b, nullptr);
   EXPECT_EQ(find_policy("freebsd"), b);
   EXPECT_EQ(a->system, "FreeBSD arm64 pmap");
-  EXPECT_NE(a->repository.find("freebsd/freebsd-src @ 6631b589423407c3f05bfebc62ae230ae496e061"),
+  EXPECT_NE(a->repository.find("freebsd/freebsd-src@6631b589423407c3f05bfebc62ae230ae496e061"),
             std::string_view::npos);
-  EXPECT_NE(b->repository.find("JamesKane/freebsd-src @ 7dc22c8866a5c23bd83e3c7c53e32ddb441093a1"),
+  EXPECT_NE(b->repository.find("JamesKane/freebsd-src@7dc22c8866a5c23bd83e3c7c53e32ddb441093a1"),
             std::string_view::npos);
   // No in-tree EL2 handler at A: it does not manage a VM's stage 2.
   EXPECT_FALSE(covers(a->manages, Manages::vm_stage2));

@@ -29,9 +29,9 @@ def group_output():
     cells = doc["cells"]
     check(len(cells) == 2 * 2 * 3, f"2 workloads x 2 PE counts x 3 policies: {len(cells)} cells")
     states = {(c["workload"].split(",")[0], c["policy"]): c["state"] for c in cells}
-    # "kvm" selects kvm-6.5 (its alias); cells are named by the entry.
+    # "kvm" selects kvm-6.5 and "linux" linux-6.17 (aliases); cells are named by the entry.
     check(states.get(("gen:small-munmap", "kvm-6.5")) == "n/a", "kvm does not run processes' stage 1")
-    check(states.get(("gen:vm-teardown", "linux")) == "n/a", "linux does not run a VM's stage 2")
+    check(states.get(("gen:vm-teardown", "linux-6.17")) == "n/a", "linux does not run a VM's stage 2")
     check(states.get(("gen:vm-teardown", "kvm-6.5")) == "ran", "kvm runs stage 2")
     # One cheapest per group (workload x PE count), and it is the least total.
     for workload in ("gen:small-munmap,size=32", "gen:vm-teardown,size=64"):
@@ -175,7 +175,7 @@ def group_report():
         with open(os.path.join(charts, "overhead.dat")) as f:
             rows = [line.rstrip("\n").split("\t") for line in f]
         header, body = rows[0], rows[1:]
-        check(header[1:] == ["tlbkit", "linux", "kvm-6.5"] and len(body) == groups, f"overhead.dat shape: {header}")
+        check(header[1:] == ["tlbkit", "linux-6.17", "kvm-6.5"] and len(body) == groups, f"overhead.dat shape: {header}")
         tl = [c for c in doc["cells"] if c["policy"] == "tlbkit"]
         for row, c in zip(body, tl):
             check(abs(float(row[1]) - c["cycles"]["total"] / c["bound"]) < 1e-3, f"{row[0]}: tlbkit x bound")

@@ -120,7 +120,7 @@ TEST(CompareGrid, APolicyRunsOnlyWhereItsSystemManagesTheRegimes) {
   for (const Cell& c : cells) {
     const std::string_view policy = spec.policies[c.policy]->name;
     const bool na = (c.workload == 0 && policy == baselines::find_policy("kvm")->name) ||
-                    (c.workload == 1 && policy == "linux");
+                    (c.workload == 1 && policy == baselines::find_policy("linux")->name);
     EXPECT_EQ(c.state, na ? CellState::not_applicable : CellState::ran) << policy << " on " << c.workload;
     if (!na) {
       EXPECT_TRUE(c.result.ok()) << policy;

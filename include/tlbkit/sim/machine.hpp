@@ -154,9 +154,11 @@ struct DropInjection {
 //   use checker 1 would flag, a walk entry no longer leading to its table)
 //   removes exactly those with one local TLBI and one local DSB, and no PE
 //   removes anything else (stricter stale permissions stay);
-//   the plan's cache maintenance runs as written. Plans without broadcast
-//   TLBIs (local flushes after an id rollover or a spurious fault, the same
-//   under every policy) run as written.
+//   the plan's data-cache maintenance runs as written, and its
+//   instruction-cache maintenance is free (every PE's I-cache made current:
+//   no policy pays less). Plans without broadcast TLBIs (local flushes after
+//   an id rollover or a spurious fault, the same under every policy) run as
+//   written, their I-cache ops free likewise.
 enum class Execution : std::uint8_t { as_planned, bound };
 
 struct MachineOptions {
@@ -308,6 +310,9 @@ class Machine final : public MemoryObserver, public maint::PageSink {
 
   // Whether DropInjection leaves `op` out of the plan being executed.
   bool injected_drop(const arch::Op& op);
+  // Execution::bound: an instruction-cache op is free and makes every PE's
+  // instruction cache current.
+  void make_icaches_current();
   // Execution::bound: the plan's replacement (see Execution).
   Status execute_bound(unsigned pe, const Plan& plan);
   // Whether a correct policy may leave `e` cached, in the latest context
