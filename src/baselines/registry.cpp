@@ -34,10 +34,6 @@ const baselines::HafniumPolicy kHafnium{baselines::HafniumPolicy::AsidLoop::ever
 // entry).
 constexpr Manages kStage1 = Manages::process_stage1 | Manages::kernel_stage1;
 
-// Models not yet read from their source at a named version (issue 13
-// replaces them one by one): where their facts came from.
-constexpr std::string_view kDescribed = "unversioned: written from descriptions, not yet from one version's source";
-
 constexpr std::array<SourceRef, 5> kLinuxSources{
     {{"arch/arm64/include/asm/tlbflush.h",
       "__flush_tlb_range, __flush_tlb_range_op, flush_tlb_mm, flush_tlb_kernel_range, flush_tlb_all, "
