@@ -31,6 +31,19 @@ GroupBound bound_of(std::size_t group, std::uint64_t total) {
   return b;
 }
 
+TEST(Goal, AModelOfAKnownBugIsNoRivalEvenWhereNoViolationShowed) {
+  GridSpec spec;
+  for (const char* name : {"tlbkit", "linux", "elfuse-00ed78b"}) spec.policies.push_back(baselines::find_policy(name));
+  ASSERT_EQ(spec.policies[2]->contract, baselines::Contract::known_bug);
+  // Bound 10000 (e = 100): elfuse 10100 without a violation here, linux
+  // 10900: the rival is linux, (400 + 100) / (900 + 100) = 0.5.
+  const std::vector<Cell> cells{ran(0, 10400), ran(1, 10900), ran(2, 10100)};
+  const Goal g = goal_of(spec, cells, {bound_of(0, 10000)});
+  ASSERT_EQ(g.groups.size(), 1u);
+  EXPECT_EQ(g.groups[0].best_baseline, spec.policies[1]->name);
+  EXPECT_DOUBLE_EQ(g.groups[0].ratio, 0.5);
+}
+
 TEST(Goal, RatiosAddOnePercentOfTheBoundToBothOverheads) {
   const GridSpec spec = spec_of_three();
   // Bound 10000 (e = 100). Group 0: tlbkit 10400 (400 over), linux 11900
