@@ -1,0 +1,71 @@
+#include "scenario.hpp"
+
+namespace realisa {
+
+void must(const tlbkit::Status& status, std::string_view what) {
+  if (status.ok()) return;
+  console::print("FATAL: ");
+  console::print(what);
+  console::print(": ");
+  console::print(status.error().message);
+  console::print("\n");
+  console::exit(70);
+}
+
+tlbkit::pt::Table new_table(tlbkit::arch::Regime regime, const tlbkit::arch::Geometry& geometry) {
+  auto created = tlbkit::pt::Table::create(regime, geometry, table_memory());
+  if (!created.ok()) {
+    console::print("FATAL: table create: ");
+    console::print(created.error().message);
+    console::print("\n");
+    console::exit(70);
+  }
+  must(map_harness(created.value()), "map the harness");
+  return static_cast<tlbkit::pt::Table&&>(created.value());
+}
+
+void release_now(tlbkit::pt::Table& table) {
+  struct FreeAtOnce final : tlbkit::pt::ChangeSink {
+    void record(const tlbkit::pt::Change&) override {}
+    void invalidate_now(const tlbkit::pt::Change&) override {}
+    void retire_table(PhysAddr t, unsigned pages) override { table_memory().free(t, pages); }
+  } sink;
+  table.release(sink);
+}
+
+void report(std::string_view lane, Env& env, std::string_view scenario, const Tally& t, const Teeth& teeth) {
+  console::print("result lane=");
+  console::print(lane);
+  console::print(" policy=");
+  console::print(env.policy->name);
+  console::print(" scenario=");
+  console::print(scenario);
+  console::print(" mode=");
+  console::print(mode_name(env.mode));
+  console::print(" checks=");
+  console::print_dec(t.checks);
+  console::print(" stale=");
+  console::print_dec(t.stale);
+  console::print(" wrong=");
+  console::print_dec(t.wrong);
+  const OpCounts ops = env.executor->take_counts();
+  console::print(" tlbi=");
+  console::print_dec(ops.tlbi);
+  console::print(" range_tlbi=");
+  console::print_dec(ops.range_tlbi);
+  console::print(" dsb=");
+  console::print_dec(ops.dsb);
+  console::print(" cache=");
+  console::print_dec(ops.cache);
+  console::print(" narrowed_or_dropped=");
+  console::print_dec(ops.dropped);
+  console::print(teeth.catches ? " expect=catch" : " expect=none");
+  if (!teeth.catches) {
+    console::print(" why=\"");
+    console::print(teeth.why_not);
+    console::print("\"");
+  }
+  console::print("\n");
+}
+
+}  // namespace realisa
