@@ -305,8 +305,11 @@ unsigned run_stage1_scenarios(Env& env, const ScenarioFilter& filter, const Stag
   for (const Scenario& scenario : kScenarios) {
     if (!filter.selects(scenario.name) || !tlbkit::baselines::covers(env.policy->manages, scenario.needs)) continue;
     if (lane.multi_pe && scenario.observed == Observed::by_the_switching_pe) continue;
-    Spaces s{{new_table(Regime::el1_stage1, geometry()), user_space(kAsidA)},
-             {new_table(Regime::el1_stage1, geometry()), user_space(kAsidB)}};
+    // The engine uses the CPU's FEAT_BBM level: with level 2 a split or a
+    // promotion replaces the entry without the invalid step.
+    const tlbkit::pt::TableOptions options{.bbm = env.features.bbm};
+    Spaces s{{new_table(Regime::el1_stage1, geometry(), options), user_space(kAsidA)},
+             {new_table(Regime::el1_stage1, geometry(), options), user_space(kAsidB)}};
     lane.load_space(s.a.table.root(), kAsidA);
     (void)env.executor->take_counts();
     const Tally t = scenario.run(env, s);

@@ -193,7 +193,7 @@ unsigned run_el2_lane(Env& env, const ScenarioFilter& filter) {
   unsigned failures = 0;
   for (const Scenario& scenario : kScenarios) {
     if (!filter.selects(scenario.name)) continue;
-    auto created = Table::create(Regime::stage2, geometry, table_memory(), {.fwb = fwb});
+    auto created = Table::create(Regime::stage2, geometry, table_memory(), {.bbm = env.features.bbm, .fwb = fwb});
     must(created.ok() ? tlbkit::ok_status() : tlbkit::Status(created.error()), "stage-2 table");
     must(map_harness(created.value(), fwb), "map the harness at stage 2");
     tlbkit::maint::AddressSpace space;

@@ -12,8 +12,9 @@ void must(const tlbkit::Status& status, std::string_view what) {
   console::exit(70);
 }
 
-tlbkit::pt::Table new_table(tlbkit::arch::Regime regime, const tlbkit::arch::Geometry& geometry) {
-  auto created = tlbkit::pt::Table::create(regime, geometry, table_memory());
+tlbkit::pt::Table new_table(tlbkit::arch::Regime regime, const tlbkit::arch::Geometry& geometry,
+                            tlbkit::pt::TableOptions options) {
+  auto created = tlbkit::pt::Table::create(regime, geometry, table_memory(), options);
   if (!created.ok()) {
     console::print("FATAL: table create: ");
     console::print(created.error().message);

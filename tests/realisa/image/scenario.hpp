@@ -35,7 +35,9 @@ struct Space {
 void must(const tlbkit::Status& status, std::string_view what);
 
 // A table of `regime` with `geometry`, the harness mapped identity in it.
-tlbkit::pt::Table new_table(tlbkit::arch::Regime regime, const tlbkit::arch::Geometry& geometry);
+// `options` say which FEAT_BBM level the engine may use.
+tlbkit::pt::Table new_table(tlbkit::arch::Regime regime, const tlbkit::arch::Geometry& geometry,
+                            tlbkit::pt::TableOptions options = {});
 
 // Frees every table of `table` at once: the caller has switched away from
 // it and invalidated every TLB entry it could have left.
