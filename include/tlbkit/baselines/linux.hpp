@@ -47,8 +47,8 @@
 // without KPTI), the REPEAT_TLBI erratum, LPA2, the page batch's forced
 // flush (about 9,700 queued pages), reclaim's early flush before writing
 // back a dirty page and its batching across processes, hugetlb and THP
-// split paths. Stage 2 and EL2 are KVM's (the kvm-*
-// policies); if asked, these models flush the space whole.
+// split paths. Stage 2 and EL2 are KVM's (the kvm-* policies); if asked,
+// these models flush the space whole.
 #pragma once
 
 #include <cstdint>
