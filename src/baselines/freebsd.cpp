@@ -215,9 +215,13 @@ struct Model {
   }
 
   bool block_final() const {
-    // d37254_era: a block in a batch that names no call is a demotion's
-    // break-before-make (pmap_update_entry, final_only false).
-    return !(version == FreeBsdPolicy::Version::d37254_era && pending.call.kind == CallKind::unknown);
+    // d37254_era: a block in a batch that names no unmap or protect call is
+    // a demotion's break-before-make (pmap_update_entry, final_only false).
+    // A reclaim batch keeps the treatment it had before the replay noted
+    // reclaim calls (CallKind::reclaim; the model has no reclaim path).
+    const CallKind kind = pending.call.kind;
+    const bool unmap_or_protect = kind == CallKind::unmap || kind == CallKind::protect;
+    return !(version == FreeBsdPolicy::Version::d37254_era && !unmap_or_protect);
   }
 
   // Region `reg`'s calls.

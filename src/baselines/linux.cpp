@@ -56,7 +56,13 @@ struct Gathers {
   GatherBox tables;
 };
 
-Gathers gathers_of(const Pending& p) {
+// What gathers_of does with the batch's page leaves (level 3): gathers
+// them, or leaves them to a flush of their own (page reclaim's).
+enum class PageLeaves : std::uint8_t { gathered, flushed_apart };
+
+bool is_page_leaf(const PendingRange& r) { return r.entry == EntryKind::leaf && r.level == 3; }
+
+Gathers gathers_of(const Pending& p, PageLeaves pages = PageLeaves::gathered) {
   Gathers g;
   g.tables.freed_tables = true;
   if (p.coverage == Coverage::everything) {
@@ -75,7 +81,7 @@ Gathers gathers_of(const Pending& p) {
   }
   for (const PendingRange& r : p.ranges) {
     if (r.entry == EntryKind::leaf) {
-      g.leaves.add(r.va, r.size, r.level);
+      if (!(pages == PageLeaves::flushed_apart && is_page_leaf(r))) g.leaves.add(r.va, r.size, r.level);
       continue;
     }
     const std::uint64_t span = maint::detail::level_bytes(r.level);
@@ -195,6 +201,76 @@ GatherBox protect_box_5_4(const Pending& p, const Gathers& g) {
   return box;
 }
 
+// A process's gathers: the leaves, then the freed tables (tlb_flush once
+// per gather that holds something).
+Status append_user_gathers(Version v, const Gathers& g, const AddressSpace& space, const arch::CpuFeatures& features,
+                           Plan& plan) {
+  if (!g.leaves.empty()) {
+    const Status s = append_user_flush(v, g.leaves, !g.leaves.freed_tables, space, features, plan);
+    if (!s.ok()) return s;
+  }
+  if (!g.tables.empty()) return append_user_flush(v, g.tables, false, space, features, plan);
+  return ok_status();
+}
+
+// ---- page reclaim (docs/baselines/linux.md, "Page reclaim") ----------------
+
+// A batch the model flushes as Linux's page reclaim: reclaim calls in a
+// process (reclaim never unmaps the kernel's own mappings), every range
+// listed.
+bool is_process_reclaim(const Pending& p, const AddressSpace& space) {
+  return p.call.kind == maint::CallKind::reclaim && p.coverage == Coverage::exact &&
+         space.global == GlobalEntries::absent;
+}
+
+// The TLBIs try_to_unmap_one issues for the pages of `r`, page by page
+// (both versions unmap an order-0 folio one PTE at a time):
+//   5.4: no batched unmap on arm64 (its Kconfig selects no
+//        ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH), so should_defer_flush is false
+//        and ptep_clear_flush -> flush_tlb_page: DSB ISHST; VALE1IS, no
+//        TTL; DSB ISH (5.4 tlbflush.h 157-172).
+//   6.17: should_defer_flush -> set_tlb_ubc_flush_pending ->
+//        arch_tlbbatch_add_pending (6.17 tlbflush.h 522-526):
+//        __flush_tlb_range_nosync over one page, last level, level 3:
+//        DSB ISHST; VALE1IS with TTL 3 under FEAT_TTL (a single page is a
+//        single op even with FEAT_TLBIRANGE, 390-399); no DSB ISH (436-463).
+// Precondition: is_page_leaf(r).
+Status append_reclaimed_pages(Version v, const PendingRange& r, const AddressSpace& space,
+                              const arch::CpuFeatures& features, Plan& plan) {
+  const arch::Ttl ttl = v == Version::v6_17 ? ttl_for(features, true, 3) : arch::kNoTtl;
+  const Result<arch::Op> op = by_va_op(space, Form{true, false}, r.va, ttl);
+  if (!op.ok()) return op.error();
+  const std::uint64_t pages = r.size / kPage;
+  if (pages > UINT32_MAX) return Error{Errc::out_of_range, "too many reclaimed pages for one group"};
+  const std::size_t before = plan.steps().size();
+  Status s = append_instrs(plan, {Instr::dsb_ishst});
+  if (s.ok()) s = plan.append(*op);
+  if (s.ok() && v == Version::v5_4) s = append_instrs(plan, {Instr::dsb_ish});
+  if (!s.ok()) return s;
+  return plan.repeat_last(plan.steps().size() - before, static_cast<std::uint32_t>(pages), 1);
+}
+
+// A process's reclaim batch: the reclaimed pages' TLBIs in address order;
+// 6.17 completes them all with one DSB ISH (try_to_unmap_flush ->
+// arch_tlbbatch_flush, 6.17 tlbflush.h 335-338). Then what else the batch
+// holds, as munmap's gather flushes it (`rest`: blocks, and the page
+// tables tlbkit's engine freed; see the docs).
+Status append_reclaim(Version v, const Pending& p, const Gathers& rest, const AddressSpace& space,
+                      const arch::CpuFeatures& features, Plan& plan) {
+  bool any_page = false;
+  for (const PendingRange& r : p.ranges) {
+    if (!is_page_leaf(r)) continue;
+    const Status s = append_reclaimed_pages(v, r, space, features, plan);
+    if (!s.ok()) return s;
+    any_page = true;
+  }
+  if (any_page && v == Version::v6_17) {
+    const Status s = append_instrs(plan, {Instr::dsb_ish});
+    if (!s.ok()) return s;
+  }
+  return append_user_gathers(v, rest, space, features, plan);
+}
+
 }  // namespace
 
 Status LinuxPolicy::plan(const Pending& pending, const AddressSpace& space, const arch::CpuFeatures& features,
@@ -206,6 +282,16 @@ Status LinuxPolicy::plan(const Pending& pending, const AddressSpace& space, cons
   }
   const bool teardown = pending.coverage == Coverage::everything && pending.overflowed.empty();
   const Gathers g = teardown ? Gathers{} : gathers_of(pending);
+  if (is_process_reclaim(pending, space)) {
+    // When the per-page ops do not fit tlbkit's plan, the batch is flushed
+    // as munmap's gather would be, and at last the ASID.
+    const Gathers rest = gathers_of(pending, PageLeaves::flushed_apart);
+    return plan_first_fitting(
+        pending, plan, common_tail(pending, space, features),
+        [&](Plan& out) { return append_reclaim(version_, pending, rest, space, features, out); },
+        [&](Plan& out) { return append_user_gathers(version_, g, space, features, out); },
+        [&](Plan& out) { return append_flush_space(space, out); });
+  }
   return plan_first_fitting(
       pending, plan, common_tail(pending, space, features),
       [&](Plan& out) -> Status {
@@ -215,12 +301,7 @@ Status LinuxPolicy::plan(const Pending& pending, const AddressSpace& space, cons
         if (version_ == Version::v5_4 && pending.call.kind == maint::CallKind::protect) {
           return append_user_flush(version_, protect_box_5_4(pending, g), false, space, features, out);
         }
-        if (!g.leaves.empty()) {
-          const Status s = append_user_flush(version_, g.leaves, !g.leaves.freed_tables, space, features, out);
-          if (!s.ok()) return s;
-        }
-        if (!g.tables.empty()) return append_user_flush(version_, g.tables, false, space, features, out);
-        return ok_status();
+        return append_user_gathers(version_, g, space, features, out);
       },
       [&](Plan& out) { return append_flush_space(space, out); });
 }

@@ -111,6 +111,12 @@ void Gather::start_overflow() {
   }
 }
 
+bool Gather::continues_call(const CallSpan& call) const {
+  if (call.kind != call_.kind) return false;
+  if (call.kind == CallKind::reclaim) return true;  // one reclaimer's batch: any ranges
+  return call.start <= call_.end && call_.start <= call.end;
+}
+
 void Gather::note_call(const CallSpan& call) {
   if (!call_noted_) {
     call_ = call;
@@ -118,8 +124,7 @@ void Gather::note_call(const CallSpan& call) {
     return;
   }
   if (call_.kind == CallKind::unknown) return;
-  const bool same_call = call.kind == call_.kind && call.start <= call_.end && call_.start <= call.end;
-  if (!same_call) {
+  if (!continues_call(call)) {
     call_ = CallSpan{};  // changes of several calls
     return;
   }

@@ -283,7 +283,10 @@ std::string TraceReplayer::Kernel::on(const trace::Reclaim& e) {
   if (s == nullptr) return fmt::format("no space {}", e.space);
   ++run_.kernel.memory_calls;
   const bool opened = enter(*t, fmt::format("reclaim by thread {} in space {}", t->id, e.space));
-  drop_present(*s, e.addr, e.addr + e.length);
+  // One piece: reclaim walks pages, not VMAs (no tlb_end_vma), so even a
+  // per-VMA policy flushes it once, at the end of the reclaimer's batch.
+  const VirtAddr end = e.addr + e.length;
+  over_pieces(*s, {{e.addr, end}}, maint::CallKind::reclaim, [&](VirtAddr lo, VirtAddr hi) { drop_present(*s, lo, hi); });
   leave(opened);
   return {};
 }

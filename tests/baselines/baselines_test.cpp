@@ -98,5 +98,38 @@ TEST(Baselines, ManyRangesFallBackInsteadOfOverflowing) {
   }
 }
 
+// ---- every baseline but Linux's: a reclaim batch is planned as before -------
+
+// Plans `c` with `policy` as a batch of `kind` (its span the case's first
+// range).
+Plan plan_as(const Policy& policy, Case c, maint::CallKind kind) {
+  c.call = maint::CallSpan{kind, c.ranges.front().va, c.ranges.front().va + c.ranges.front().size};
+  const Pending pending = pending_of(c);
+  Plan plan;
+  EXPECT_TRUE(policy.plan(pending, c.space, c.features, plan).ok());
+  return plan;
+}
+
+TEST(Baselines, OnlyLinuxPlansAReclaimBatchOtherwiseThanAnUnnotedOne) {
+  // Before CallKind::reclaim the replay noted no call for reclaim (unknown):
+  // every policy but the two Linux models must keep that plan. A block
+  // (FreeBSD d37254-era reads an unnoted block as a demotion) and a freed
+  // table are among the cases.
+  const PendingRange block{kVa, 0x20'0000, 2, EntryKind::leaf};
+  const PendingRange table{kVa, 0x20'0000, 2, EntryKind::table, maint::Beneath::reported};
+  const std::vector<std::vector<PendingRange>> batches{
+      {leaf3(kVa, 3)}, {leaf3(kVa, 1), leaf3(kVa + 10 * kPage, 2)}, {block}, {leaf3(kVa, 1), table}};
+  for (const PolicyEntry& entry : all_policies()) {
+    if (entry.system == "Linux arm64") continue;
+    for (const std::vector<PendingRange>& ranges : batches) {
+      for (const arch::CpuFeatures& f : {kNone, kRangeTtl}) {
+        const Case c{ranges, user(), f};
+        EXPECT_EQ(plan_as(entry.policy, c, maint::CallKind::reclaim), plan_as(entry.policy, c, maint::CallKind::unknown))
+            << entry.name << ", " << ranges.size() << " ranges";
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tlbkit::baselines

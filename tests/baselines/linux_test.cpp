@@ -6,8 +6,14 @@
 // plan_steps.hpp's encoding (ASID 5, VA = B = 0x1000'0000, 2 MiB aligned),
 // worked out in each comment. Each Pending is one flush point's batch (one
 // VMA's part of a call); the flush points themselves are shown through the
-// replay in tests/replay/trace_replay_test.cpp (LinuxFlushPoints).
+// replay in tests/replay/flush_points_test.cpp (LinuxFlushPoints). Page
+// reclaim (docs/baselines/linux.md, "Page reclaim") also cites mm/rmap.c:
+// "5.4 rmap.c" = jpb-kernels/kernel-extended-lts@61a0d97a, "6.17 rmap.c" =
+// Kingxukai/linux@9b44fff6 (functions named; their lines not counted).
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <vector>
 
 #include "plan_steps.hpp"
 #include "tlbkit/baselines/linux.hpp"
@@ -43,6 +49,26 @@ PendingRange freed_pte_table(VirtAddr va) {
 
 const std::vector<Step> kFlushTlbMm{st(Instr::dsb_ishst), st(Instr::aside1is, kAsid5), st(Instr::dsb_ish)};
 const std::vector<Step> kFlushTlbAll{st(Instr::dsb_ishst), st(Instr::vmalle1is), st(Instr::dsb_ish), st(Instr::isb)};
+
+// A reclaim batch as the replay kernel notes it (CallKind::reclaim): the
+// page runs a reclaimer unmapped in the process, the span their hull.
+Case reclaim(std::vector<PendingRange> unmapped, const arch::CpuFeatures& features) {
+  Case c{std::move(unmapped), user(), features};
+  VirtAddr lo = ~VirtAddr{0};
+  VirtAddr hi = 0;
+  for (const PendingRange& r : c.ranges) {
+    lo = std::min(lo, r.va);
+    hi = std::max(hi, r.va + r.size);
+  }
+  c.call = maint::CallSpan{maint::CallKind::reclaim, lo, hi};
+  return c;
+}
+
+// flush_tlb_page at 5.4 (tlbflush.h 157-172): DSB ISHST (162), VALE1IS
+// without TTL (163), DSB ISH (171); VA = B + `page` pages.
+std::vector<Op> flush_tlb_page_5_4(std::uint64_t page) {
+  return {op(Instr::dsb_ishst), op(Instr::vale1is, kAsid5 | (kB + page)), op(Instr::dsb_ish)};
+}
 
 // ---- 5.4 ----------------------------------------------------------------------
 
@@ -124,6 +150,46 @@ TEST(Linux54, AFreedKernelTableIsFlushTlbKernelPgtable) {
   // Vector 5-20: DSB ISHST; VAAE1IS; DSB ISH; ISB (5.4 tlbflush.h 247-255).
   EXPECT_STEPS(k54, (Case{{freed_pte_table(kVa)}, kernel(), kNone}), st(Instr::dsb_ishst),
                st(Instr::vaae1is, kB), st(Instr::dsb_ish), st(Instr::isb));
+}
+
+// Reclaim at 5.4: arm64's `config ARM64` selects no
+// ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH (5.4 Kconfig, @0f189678), so
+// try_to_unmap_one's should_defer_flush is false and each PTE is cleared
+// by ptep_clear_flush, whose flush_tlb_page completes it at once (5.4
+// rmap.c try_to_unmap_one).
+TEST(Linux54, ReclaimOfAPageIsOneFlushTlbPage) {
+  EXPECT_OPS(k54, reclaim({leaf3(kVa, 1)}, kRangeTtl), op(Instr::dsb_ishst), op(Instr::vale1is, kAsid5 | kB),
+             op(Instr::dsb_ish));
+}
+
+TEST(Linux54, ReclaimOfThreePagesIsAFlushTlbPageForEachPage) {
+  // Three PTEs, three ptep_clear_flush: 9 ops, not munmap's one range
+  // (DSB ISHST; 3 VALE1IS; DSB ISH).
+  std::vector<Op> want;
+  for (std::uint64_t page = 0; page < 3; ++page) {
+    for (const Op& o : flush_tlb_page_5_4(page)) want.push_back(o);
+  }
+  EXPECT_EQ(ops_for(k54, reclaim({leaf3(kVa, 3)}, kRangeTtl)), want);
+}
+
+TEST(Linux54, ReclaimHasNoAsidThresholdSo512PagesAre512FlushTlbPage) {
+  // flush_tlb_page has no MAX_TLBI_OPS test (5.4 tlbflush.h 157-172):
+  // 512 pages are 3 * 512 = 1536 ops where munmap flushes the ASID.
+  const std::vector<Op> ops = ops_for(k54, reclaim({leaf3(kVa, 512)}, kNone));
+  ASSERT_EQ(ops.size(), 1536u);
+  const std::vector<Op> last(ops.end() - 3, ops.end());
+  EXPECT_EQ(last, flush_tlb_page_5_4(511)) << "the last page, B + 511P = 0x101FF";
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), op(Instr::dsb_ish)), 512);
+}
+
+TEST(Linux54, AReclaimBatchTooLongForThePlanIsFlushedAsMunmapsGather) {
+  // 22 pages apart (B, B + 2P, ..., B + 42P) need 66 steps, more than a
+  // plan holds (64): the model's fallback is munmap's gather, the box of
+  // 43 pages (vector 5-5's rule).
+  std::vector<PendingRange> apart;
+  for (std::uint64_t i = 0; i < 22; ++i) apart.push_back(leaf3(kVa + 2 * i * kPage, 1));
+  EXPECT_STEPS(k54, reclaim(apart, kNone), st(Instr::dsb_ishst), st(Instr::vale1is, kAsid5 | kB, 43, 1),
+               st(Instr::dsb_ish));
 }
 
 // ---- 6.17 ---------------------------------------------------------------------
@@ -228,6 +294,50 @@ TEST(Linux617, AnOverflowedBatchIsFlushedByItsExtent) {
   c.overflowed = maint::Extent{kVa, kVa + 11 * kPage, 0b1000, 0};
   EXPECT_STEPS(k617, c, st(Instr::dsb_ishst), st(Instr::rvale1is, kAsid5 | kTg | num(4) | kRttl3 | kB),
                st(Instr::vale1is, kAsid5 | kTtl3 | (kB + 10)), st(Instr::dsb_ish));
+}
+
+// Reclaim at 6.17: try_to_unmap_one clears one PTE at a time
+// (folio_unmap_pte_batch is 1 but for a lazy-free large folio) and, with
+// TTU_BATCH_FLUSH and arch_tlbbatch_should_defer true (no REPEAT_TLBI
+// erratum, 6.17 tlbflush.h 311-323), defers: set_tlb_ubc_flush_pending ->
+// arch_tlbbatch_add_pending (522-526) = __flush_tlb_range_nosync(mm, VA,
+// VA + 4K, PAGE_SIZE, last level, level 3): DSB ISHST (452), one single
+// VALE1IS with TTL 3 under FEAT_TTL (a one-page range is a single op even
+// with FEAT_TLBIRANGE, 390-399), no DSB ISH. try_to_unmap_flush ends the
+// batch with arch_tlbbatch_flush: DSB ISH (335-338). (6.17 rmap.c
+// try_to_unmap_one, set_tlb_ubc_flush_pending, try_to_unmap_flush.)
+TEST(Linux617, ReclaimOfAPageIsANosyncVale1isWithTheLevel3HintThenTheBatchsDsbIsh) {
+  EXPECT_OPS(k617, reclaim({leaf3(kVa, 1)}, kRangeTtl), op(Instr::dsb_ishst),
+             op(Instr::vale1is, kAsid5 | kTtl3 | kB), op(Instr::dsb_ish));
+  EXPECT_OPS(k617, reclaim({leaf3(kVa, 1)}, kNone), op(Instr::dsb_ishst), op(Instr::vale1is, kAsid5 | kB),
+             op(Instr::dsb_ish));
+}
+
+TEST(Linux617, ReclaimOfThreePagesIssuesEveryTlbiBeforeOneDsbIsh) {
+  // Three add_pending calls, each DSB ISHST; VALE1IS TTL 3, even with
+  // FEAT_TLBIRANGE (munmap would issue RVALE1IS (0, 0, 3) and one
+  // VALE1IS); then one DSB ISH.
+  EXPECT_OPS(k617, reclaim({leaf3(kVa, 3)}, kRangeTtl), op(Instr::dsb_ishst),
+             op(Instr::vale1is, kAsid5 | kTtl3 | kB), op(Instr::dsb_ishst),
+             op(Instr::vale1is, kAsid5 | kTtl3 | (kB + 1)), op(Instr::dsb_ishst),
+             op(Instr::vale1is, kAsid5 | kTtl3 | (kB + 2)), op(Instr::dsb_ish));
+}
+
+TEST(Linux617, ReclaimedPagesApartAreFlushedPageByPageNotAsABox) {
+  // Pages B and B + 10P..B + 11P: three add_pending, not munmap's box of 12.
+  EXPECT_OPS(k617, reclaim({leaf3(kVa, 1), leaf3(kVa + 10 * kPage, 2)}, kTtl), op(Instr::dsb_ishst),
+             op(Instr::vale1is, kAsid5 | kTtl3 | kB), op(Instr::dsb_ishst),
+             op(Instr::vale1is, kAsid5 | kTtl3 | (kB + 10)), op(Instr::dsb_ishst),
+             op(Instr::vale1is, kAsid5 | kTtl3 | (kB + 11)), op(Instr::dsb_ish));
+}
+
+TEST(Linux, AReclaimedBlockIsFlushedAsMunmapsGather) {
+  // THP split on reclaim is not modelled: a 2 MiB block is flushed as
+  // vectors 5-9 and 6-13 flush it.
+  EXPECT_STEPS(k54, reclaim({block2(kVa, 1)}, kNone), st(Instr::dsb_ishst), st(Instr::vale1is, kAsid5 | kB),
+               st(Instr::dsb_ish));
+  EXPECT_STEPS(k617, reclaim({block2(kVa, 1)}, kRangeTtl), st(Instr::dsb_ishst),
+               st(Instr::rvale1is, kAsid5 | kTg | scale(1) | num(7) | kRttl2 | kB), st(Instr::dsb_ish));
 }
 
 TEST(Linux, BothVersionsFlushAtTheEndOfEveryVma) {

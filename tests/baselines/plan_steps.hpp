@@ -114,6 +114,34 @@ inline std::vector<Step> steps_for(const Policy& policy, const Case& c, Oracle o
   return steps;
 }
 
+// The Pending that `c` describes (its spans point into `c`).
+inline Pending pending_of(const Case& c) {
+  return Pending{.ranges = c.ranges, .coverage = c.coverage, .exec = c.exec, .clean = c.clean,
+                 .overflowed = c.overflowed, .call = c.call};
+}
+
+// One expected op: `instr` with `operand` (0 for barriers).
+inline Op op(Instr i, std::uint64_t operand = 0) { return Op{i, operand}; }
+
+inline std::string show(const std::vector<Op>& ops) {
+  std::vector<Step> steps;
+  for (const Op& o : ops) steps.push_back(Step{o, 1, 0});
+  return show(steps);
+}
+
+// Plans `c` with `policy`, checks the plan with the independent coverage
+// oracle and returns its ops one by one, repeated groups written out: for
+// plans whose repetitions a list of steps does not show.
+inline std::vector<Op> ops_for(const Policy& policy, const Case& c) {
+  const Pending pending = pending_of(c);
+  Plan plan;
+  EXPECT_TRUE(policy.plan(pending, c.space, c.features, plan).ok());
+  std::vector<Op> ops = test::expand(plan);
+  const std::vector<std::string> problems = test::plan_problems(ops, pending, c.space, c.features);
+  EXPECT_TRUE(problems.empty()) << problems.front();
+  return ops;
+}
+
 inline AddressSpace user() {
   AddressSpace s;
   s.regime = arch::Regime::el1_stage1;
@@ -163,6 +191,16 @@ inline PendingRange table2(VirtAddr va, std::uint64_t pages) { return PendingRan
     EXPECT_EQ(got_, want_) << "got:\n"                                                                \
                            << ::tlbkit::baselines::test_support::show(got_) << "want:\n"              \
                            << ::tlbkit::baselines::test_support::show(want_);                          \
+  } while (0)
+// EXPECT_OPS(policy, case, ops...): the plan, written out op by op, is
+// exactly these (checked by the coverage oracle).
+#define EXPECT_OPS(policy, c, ...)                                                                   \
+  do {                                                                                               \
+    const std::vector<::tlbkit::arch::Op> got_ = ::tlbkit::baselines::test_support::ops_for(policy, c); \
+    const std::vector<::tlbkit::arch::Op> want_{__VA_ARGS__};                                        \
+    EXPECT_EQ(got_, want_) << "got:\n"                                                              \
+                           << ::tlbkit::baselines::test_support::show(got_) << "want:\n"            \
+                           << ::tlbkit::baselines::test_support::show(want_);                        \
   } while (0)
 #define EXPECT_STEPS_UNCHECKED(policy, c, ...)                                                          \
   do {                                                                                                  \

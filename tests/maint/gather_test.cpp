@@ -596,5 +596,18 @@ TEST_F(GatherFixture, TheNotedCallWidensForItsOwnPiecesAndIsUnknownOnceAnotherCa
   EXPECT_EQ(gather.pending().call, (CallSpan{CallKind::unmap, 0x5000, 0x6000})) << "a fresh batch";
 }
 
+TEST_F(GatherFixture, ReclaimCallsOfOneBatchStayOneReclaimCallWhateverTheirRanges) {
+  Gather gather(asid5(), {}, policy, executor, memory);
+  gather.note_call(CallSpan{CallKind::reclaim, 0x9000, 0xa000});
+  gather.note_call(CallSpan{CallKind::reclaim, 0x1000, 0x2000});  // apart, and below
+  EXPECT_EQ(gather.pending().call, (CallSpan{CallKind::reclaim, 0x1000, 0xa000})) << "one reclaimer's batch";
+  gather.note_call(CallSpan{CallKind::unmap, 0x1000, 0x2000});
+  EXPECT_EQ(gather.pending().call, CallSpan{}) << "an unmap joined the reclaim";
+  Gather apart(asid5(), {}, policy, executor, memory);
+  apart.note_call(CallSpan{CallKind::unmap, 0x1000, 0x2000});
+  apart.note_call(CallSpan{CallKind::unmap, 0x9000, 0xa000});
+  EXPECT_EQ(apart.pending().call, CallSpan{}) << "two munmaps apart stay two calls";
+}
+
 }  // namespace
 }  // namespace tlbkit::maint

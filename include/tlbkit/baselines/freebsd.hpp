@@ -55,9 +55,10 @@
 //   false: one VAE1IS at the block's base. The Policy interface does not
 //   say a break-before-make from a removal, so the model takes a block in
 //   a batch that names no call (CallKind::unknown: Gather::invalidate_now
-//   names none) to be a demotion; a block in an unmap or protect call is
-//   removed (VALE1IS). At Version::current the note did not re-read the
-//   demotion; its BBM comment says it passes final_only: modelled VALE1IS.
+//   names none), or a reclaim call, to be a demotion; a block in an unmap
+//   or protect call is removed (VALE1IS). At Version::current the note did
+//   not re-read the demotion; its BBM comment says it passes final_only:
+//   modelled VALE1IS.
 //
 // Left out (the interface cannot say it, or the source was not read):
 // - The multiple-TLBI errata workaround of Version::current (an extra

@@ -26,6 +26,13 @@
 // flush_tlb_range (non-leaf VAE1IS per page, no TTL) when anything changed;
 // 6.17 gathers the changed entries as munmap does.
 // A whole-space teardown (exit): one flush_tlb_mm at the end.
+// Page reclaim (a batch of CallKind::reclaim in a process), per reclaimed
+// page: 5.4 has no batched unmap on arm64, so try_to_unmap_one's
+// ptep_clear_flush issues flush_tlb_page (DSB ISHST; VALE1IS, no TTL; DSB
+// ISH); 6.17 defers (arch_tlbbatch_add_pending: DSB ISHST; VALE1IS, TTL 3
+// with FEAT_TTL, no DSB ISH) and completes the batch with one DSB ISH
+// (arch_tlbbatch_flush). Blocks and freed tables in such a batch are
+// flushed as munmap's gather would flush them.
 // Kernel mappings (global entries): flush_tlb_kernel_range over the box
 // (VAALE1IS per page, no TTL; then DSB ISH; ISB), flush_tlb_all (DSB ISHST;
 // VMALLE1IS; DSB ISH; ISB) above 512 pages in 5.4 (`>`, bytes not rounded)
@@ -38,9 +45,10 @@
 // rollover on another CPU, fixed in 5.15). 6.17 has no known stage-1 bug.
 // Not modelled: KPTI's second TLBI per user op (the models assume a CPU
 // without KPTI), the REPEAT_TLBI erratum, LPA2, the page batch's forced
-// flush (about 9,700 queued pages), the batched unmap of reclaim (6.5+),
-// hugetlb and THP split paths. Stage 2 and EL2 are KVM's (the kvm-*
-// policies); if asked, these models flush the space whole.
+// flush (about 9,700 queued pages), reclaim's early flush before writing
+// back a dirty page and its batching across processes, hugetlb and THP
+// split paths. Stage 2 and EL2 are KVM's (the kvm-* policies); if asked,
+// these models flush the space whole.
 #pragma once
 
 #include <cstdint>

@@ -129,7 +129,9 @@ class Gather final : public ChangeSink {
   // The kernel call the changes recorded from now on belong to (one VMA's
   // part of it for a per-VMA policy). When the batch already holds another
   // call's changes, the batch's call becomes unknown; the same call again
-  // (a further piece) widens the span. Forgotten at each flush.
+  // (a further piece) widens the span, and so does any further reclaim
+  // call in a reclaim batch (CallKind::reclaim: its ranges need not
+  // touch). Forgotten at each flush.
   void note_call(const CallSpan& call);
   // Where the space's translations may be cached from now on: every plan
   // the Gather runs after this call (early ones included) is made for this
@@ -227,6 +229,8 @@ class Gather final : public ChangeSink {
 
   // The ranges overflowed: overflow_ starts as their extent.
   void start_overflow();
+  // Whether `call` is a further piece of the batch's noted call (note_call).
+  bool continues_call(const CallSpan& call) const;
   // A change covered by an overflow (or a whole-space teardown) widens the
   // extent: a branch per change only once the list is full.
   void extend_overflow(const Change& change) {

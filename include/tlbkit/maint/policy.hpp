@@ -100,11 +100,18 @@ struct Extent {
 
 // The kernel call whose changes a batch holds, as the kernel noted it
 // (Gather::note_call): Linux up to 5.x flushes an mprotect's whole
-// requested range, not only what changed.
+// requested range, not only what changed; Linux's page reclaim flushes per
+// page (5.4) or defers its TLBIs to one DSB for the batch (6.5+).
 enum class CallKind : std::uint8_t {
   unknown,  // not noted, or the batch holds changes of several calls
   unmap,    // munmap, madvise(DONTNEED), a replacing mmap: entries cleared
   protect,  // mprotect: entries' permissions changed
+  // Page reclaim (try_to_unmap of the pages present in a range, frames
+  // freed after the flush): entries cleared. Reclaim calls gathered in one
+  // batch stay one reclaim call, whatever their ranges: a reclaimer defers
+  // all its pages to one flush. A policy that does not model reclaim treats
+  // it as it treated unnoted batches (unknown).
+  reclaim,
 };
 struct CallSpan {
   CallKind kind = CallKind::unknown;
