@@ -26,13 +26,6 @@ const ElfusePolicy k00ed78b{Version::v00ed78b};
 
 constexpr std::uint64_t kVaeB = 0x0005'0000'0001'0000;  // VAE1IS of B: ASID 5 | B >> 12, no TTL
 
-Pending pending_of(const std::vector<PendingRange>& ranges, ExecGain exec = ExecGain::no) {
-  Pending p;
-  p.ranges = ranges;
-  p.exec = exec;
-  return p;
-}
-
 // The 00ed78b shim's three tails without the I-cache op (X11 = 0):
 // tlbi_selective H 1798-1808, tlbi_range_large H 1818-1825, tlbi_full H 1763-1770.
 std::vector<Step> head_selective(std::uint32_t pages) {

@@ -20,131 +20,32 @@
 // S = DSB ISHST, E = DSB ISH; ISB; stage 2 closes DSB ISH; VMALLE1IS; DSB ISH; ISB.
 #include <gtest/gtest.h>
 
-#include <cstdio>
-#include <string>
 #include <utility>
 #include <vector>
 
-#include "support/coverage_oracle.hpp"
-#include "tlbkit/arch/tlbi.hpp"
+#include "plan_steps.hpp"
 #include "tlbkit/baselines/freebsd.hpp"
 #include "tlbkit/baselines/registry.hpp"
 
 namespace tlbkit::baselines {
 namespace {
 
-using arch::Instr;
-using arch::Presence;
-using maint::AddressSpace;
-using maint::Beneath;
-using maint::CallKind;
-using maint::Coverage;
-using maint::EntryKind;
-using maint::ExecGain;
-using maint::GlobalEntries;
-using maint::Pending;
-using maint::PendingRange;
-using maint::PhysRange;
-using maint::VirtAddr;
+using namespace test_support;
 
-constexpr std::uint64_t kPage = 0x1000;
-constexpr std::uint64_t kBlock = 0x20'0000;
 constexpr VirtAddr kV = 0x40'0000;
-constexpr VirtAddr kIpa = 0x8000'0000;  // I >> 12 = 0x80000
-constexpr VirtAddr kK = 0x4000'0000;    // kernel VA, K >> 12 = 0x40000
+constexpr VirtAddr kK = 0x4000'0000;  // kernel VA, K >> 12 = 0x40000
 constexpr std::uint64_t kAsid5 = 0x0005'0000'0000'0000;
 constexpr std::uint64_t kTg4K = 0x4000'0000'0000;
 
 const FreeBsdPolicy kA{FreeBsdPolicy::Version::d37254_era};
 const FreeBsdPolicy kB{FreeBsdPolicy::Version::current};
 
-Step st(Instr i, std::uint64_t operand = 0, std::uint32_t count = 1, std::uint64_t stride = 0) {
-  return Step{arch::Op{i, operand}, count, stride};
+// FreeBSD's cases: an unmap call (pmap_remove) unless said. FreeBSD never
+// uses TTL: the feature sets have it (kTtl: no FEAT_TLBIRANGE, kRangeTtl:
+// with it), to show it is not used.
+Case unmap(std::vector<PendingRange> r, const AddressSpace& s = user(), const arch::CpuFeatures& f = kTtl) {
+  return Case{std::move(r), s, f, CallSpan{CallKind::unmap}};
 }
-
-std::string show(const std::vector<Step>& steps) {
-  std::string out;
-  for (const Step& s : steps) {
-    char b[128];
-    std::snprintf(b, sizeof b, "  %s %#llx count %u stride %llu\n", std::string(arch::mnemonic(s.first.instr)).c_str(),
-                  static_cast<unsigned long long>(s.first.operand), s.count,
-                  static_cast<unsigned long long>(s.stride));
-    out += b;
-  }
-  return out;
-}
-
-arch::CpuFeatures feats(Presence range) {
-  arch::CpuFeatures f;
-  f.tlbi_range = range;
-  f.ttl = Presence::present;  // FreeBSD never uses TTL: present, to show it is not used
-  return f;
-}
-const arch::CpuFeatures kNoRange = feats(Presence::absent);
-const arch::CpuFeatures kRange = feats(Presence::present);
-
-AddressSpace user() {
-  AddressSpace s;
-  s.asid = 5;
-  return s;
-}
-AddressSpace kernel() {
-  AddressSpace s = user();
-  s.global = GlobalEntries::present;
-  return s;
-}
-AddressSpace guest() {
-  AddressSpace s;
-  s.regime = arch::Regime::stage2;
-  s.vmid = 1;
-  return s;
-}
-
-PendingRange leaf3(VirtAddr va, std::uint64_t pages) { return PendingRange{va, pages * kPage, 3, EntryKind::leaf}; }
-PendingRange block2(VirtAddr va) { return PendingRange{va, kBlock, 2, EntryKind::leaf}; }
-
-struct Case {
-  Case() = default;
-  explicit Case(std::vector<PendingRange> r, const AddressSpace& s = user(), const arch::CpuFeatures& f = kNoRange,
-                CallKind k = CallKind::unmap)
-      : ranges(std::move(r)), space(s), features(f), call(k) {}
-  std::vector<PendingRange> ranges;
-  AddressSpace space = user();
-  arch::CpuFeatures features = kNoRange;
-  CallKind call = CallKind::unmap;
-  Coverage coverage = Coverage::exact;
-  ExecGain exec = ExecGain::no;
-  std::vector<PhysRange> clean;
-};
-
-Plan plan_for(const FreeBsdPolicy& policy, const Case& c) {
-  Pending pending;
-  pending.ranges = c.ranges;
-  pending.coverage = c.coverage;
-  pending.exec = c.exec;
-  pending.clean = c.clean;
-  pending.call.kind = c.call;
-  Plan plan;
-  EXPECT_TRUE(policy.plan(pending, c.space, c.features, plan).ok());
-  const std::vector<std::string> problems = test::plan_problems(test::expand(plan), pending, c.space, c.features);
-  EXPECT_TRUE(problems.empty()) << problems.front();
-  return plan;
-}
-
-std::vector<Step> steps_of(const Plan& plan) {
-  std::vector<Step> steps(plan.steps().begin(), plan.steps().end());
-  for (Step& s : steps) {
-    if (s.count == 1) s.stride = 0;  // a single op's stride means nothing
-  }
-  return steps;
-}
-
-#define EXPECT_STEPS(policy, c, ...)                                                     \
-  do {                                                                                   \
-    const std::vector<Step> got_ = steps_of(plan_for(policy, c));                        \
-    const std::vector<Step> want_{__VA_ARGS__};                                          \
-    EXPECT_EQ(got_, want_) << "got:\n" << show(got_) << "want:\n" << show(want_);        \
-  } while (0)
 
 // The TLBIs append_invalidate_range writes (no barriers).
 std::vector<Step> loop_steps(const FreeBsdPolicy& policy, VirtAddr va, std::uint64_t pages,
@@ -187,11 +88,11 @@ TEST(FreeBsdRegistry, TwoVersionsTheOldNameSelectsTheCurrentOne) {
 // range op (pages 1 < TLBI_RANGE_UNIT 2, B:L2195-2197).
 TEST(FreeBsdVector1, OnePageIsOneFinalTlbi) {
   // VALE1IS 0x0005'0000'0000'0000 | 0x400.
-  const Case c{{leaf3(kV, 1)}};
+  const Case c = unmap({leaf3(kV, 1)});
   for (const FreeBsdPolicy* p : {&kA, &kB}) {
     EXPECT_STEPS(*p, c, kS, st(Instr::vale1is, kAsid5 | 0x400), kDsb, kIsb);
     Case r = c;
-    r.features = kRange;
+    r.features = kRangeTtl;
     EXPECT_STEPS(*p, r, kS, st(Instr::vale1is, kAsid5 | 0x400), kDsb, kIsb);
   }
 }
@@ -202,12 +103,12 @@ TEST(FreeBsdVector1, OnePageIsOneFinalTlbi) {
 // scale = min((fls(3) - 2) / 5, 3) = 0, units = min(3 >> 1, 32) = 1
 // (B:L508-509, B:L2194-2221), then one page by VA.
 TEST(FreeBsdVector2, ThreeContiguousPages) {
-  const Case c{{leaf3(kV, 3)}};
+  const Case c = unmap({leaf3(kV, 3)});
   // A and B without FEAT_TLBIRANGE: VALE1IS 0x400, 0x401, 0x402.
   EXPECT_STEPS(kA, c, kS, st(Instr::vale1is, kAsid5 | 0x400, 3, 1), kDsb, kIsb);
   EXPECT_STEPS(kB, c, kS, st(Instr::vale1is, kAsid5 | 0x400, 3, 1), kDsb, kIsb);
   Case r = c;
-  r.features = kRange;
+  r.features = kRangeTtl;
   // A ignores FEAT_TLBIRANGE (it has no range code).
   EXPECT_STEPS(kA, r, kS, st(Instr::vale1is, kAsid5 | 0x400, 3, 1), kDsb, kIsb);
   // B: RVALE1IS R{0,0,V} = ASID 5 | TG 0x4000'0000'0000 | 0x400 = 0x0005'4000'0000'0400,
@@ -221,12 +122,12 @@ TEST(FreeBsdVector2, ThreeContiguousPages) {
 // pmap_remove_l3_range (A @c98542; B window @c[118000,134000)): an invalid
 // entry ends the run; the run is flushed there, the next at the loop's end.
 TEST(FreeBsdVector3, AGapSplitsTheRunIntoTwoCalls) {
-  const Case c{{leaf3(kV, 2), leaf3(kV + 3 * kPage, 1)}};
+  const Case c = unmap({leaf3(kV, 2), leaf3(kV + 3 * kPage, 1)});
   // A: S; VALE1IS 0x400, 0x401; E; S; VALE1IS 0x403; E.
   EXPECT_STEPS(kA, c, kS, st(Instr::vale1is, kAsid5 | 0x400, 2, 1), kDsb, kIsb, kS,
                st(Instr::vale1is, kAsid5 | 0x403), kDsb, kIsb);
   Case r = c;
-  r.features = kRange;
+  r.features = kRangeTtl;
   // B: the two pages are R{0,0,V} (0x0005'4000'0000'0400); the lone page by VA.
   EXPECT_STEPS(kB, r, kS, st(Instr::rvale1is, kAsid5 | kTg4K | 0x400), kDsb, kIsb, kS,
                st(Instr::vale1is, kAsid5 | 0x403), kDsb, kIsb);
@@ -239,11 +140,11 @@ TEST(FreeBsdVector3, AGapSplitsTheRunIntoTwoCalls) {
 // @c[118000,134000)).
 TEST(FreeBsdVector4, ARunAcross2MiBIsTwoCalls) {
   // Pages V+510P .. V+513P: (V >> 12) + 510 = 0x5FE; V + 512P = 0x600.
-  const Case c{{leaf3(kV + 510 * kPage, 4)}};
+  const Case c = unmap({leaf3(kV + 510 * kPage, 4)});
   EXPECT_STEPS(kA, c, kS, st(Instr::vale1is, kAsid5 | 0x5FE, 2, 1), kDsb, kIsb, kS,
                st(Instr::vale1is, kAsid5 | 0x600, 2, 1), kDsb, kIsb);
   Case r = c;
-  r.features = kRange;
+  r.features = kRangeTtl;
   // B: two pages each side: R{0,0,V+510P} = 0x0005'4000'0000'05FE, R{0,0,V+512P} = 0x0005'4000'0000'0600.
   EXPECT_STEPS(kB, r, kS, st(Instr::rvale1is, kAsid5 | kTg4K | 0x5FE), kDsb, kIsb, kS,
                st(Instr::rvale1is, kAsid5 | kTg4K | 0x600), kDsb, kIsb);
@@ -256,14 +157,14 @@ TEST(FreeBsdVector4, ARunAcross2MiBIsTwoCalls) {
 // the block's base; then pmap_unuse_pt: a freed L2 table page gets
 // pmap_invalidate_page(va, false) (_pmap_unwire_l3).
 TEST(FreeBsdVector5, A2MiBBlockIsOneOpAtItsBaseThenItsFreedTable) {
-  const Case c{{block2(kV)}, user(), kRange};
+  const Case c = unmap({block2(kV)}, user(), kRangeTtl);
   for (const FreeBsdPolicy* p : {&kA, &kB}) {
     EXPECT_STEPS(*p, c, kS, st(Instr::vale1is, kAsid5 | 0x400), kDsb, kIsb);
   }
   // The L2 table page (a level-1 table entry, 1 GiB from 0) emptied by it:
   // VAE1IS at the address removed, V: 0x0005'0000'0000'0400, after the block's op.
-  const Case freed{{PendingRange{0, 0x4000'0000, 1, EntryKind::table, Beneath::reported}, block2(kV)}, user(),
-                   kRange};
+  const Case freed =
+      unmap({PendingRange{0, 0x4000'0000, 1, EntryKind::table, Beneath::reported}, block2(kV)}, user(), kRangeTtl);
   for (const FreeBsdPolicy* p : {&kA, &kB}) {
     EXPECT_STEPS(*p, freed, kS, st(Instr::vale1is, kAsid5 | 0x400), kDsb, kIsb, kS, st(Instr::vae1is, kAsid5 | 0x400),
                  kDsb, kIsb);
@@ -277,8 +178,7 @@ TEST(FreeBsdVector5, A2MiBBlockIsOneOpAtItsBaseThenItsFreedTable) {
 TEST(FreeBsdVector5, AFreedL3TableIsInvalidatedBeforeTheRunThatEmptiedIt) {
   // Pages V, V+P (run 1), gap, V+3P .. V+4P (run 2, emptying the table).
   // Table op: VAE1IS at V+4P = 0x0005'0000'0000'0404.
-  const Case c{{PendingRange{kV, kBlock, 2, EntryKind::table, Beneath::reported}, leaf3(kV, 2),
-                leaf3(kV + 3 * kPage, 2)}};
+  const Case c = unmap({table2(kV, Beneath::reported), leaf3(kV, 2), leaf3(kV + 3 * kPage, 2)});
   EXPECT_STEPS(kA, c, kS, st(Instr::vale1is, kAsid5 | 0x400, 2, 1), kDsb, kIsb, kS, st(Instr::vae1is, kAsid5 | 0x404),
                kDsb, kIsb, kS, st(Instr::vale1is, kAsid5 | 0x403, 2, 1), kDsb, kIsb);
 }
@@ -289,14 +189,14 @@ TEST(FreeBsdVector5, AFreedL3TableIsInvalidatedBeforeTheRunThatEmptiedIt) {
 // @c[134000,150000)): per run of changed entries one
 // pmap_s1_invalidate_range(va, sva, true).
 TEST(FreeBsdVector6, ProtectOfThreePagesIsVector2) {
-  Case c{{leaf3(kV, 3)}};
-  c.call = CallKind::protect;
+  Case c = unmap({leaf3(kV, 3)});
+  c.call.kind = CallKind::protect;
   EXPECT_STEPS(kA, c, kS, st(Instr::vale1is, kAsid5 | 0x400, 3, 1), kDsb, kIsb);
-  c.features = kRange;
+  c.features = kRangeTtl;
   EXPECT_STEPS(kB, c, kS, st(Instr::rvale1is, kAsid5 | kTg4K | 0x400), st(Instr::vale1is, kAsid5 | 0x402), kDsb,
                kIsb);
   // pmap_protect_l2 of a whole block: one VALE1IS at its base.
-  Case block{{block2(kV)}, user(), kRange, CallKind::protect};
+  Case block{{block2(kV)}, user(), kRangeTtl, CallSpan{CallKind::protect}};
   EXPECT_STEPS(kA, block, kS, st(Instr::vale1is, kAsid5 | 0x400), kDsb, kIsb);
   EXPECT_STEPS(kB, block, kS, st(Instr::vale1is, kAsid5 | 0x400), kDsb, kIsb);
 }
@@ -309,7 +209,7 @@ TEST(FreeBsdVector6, ProtectOfThreePagesIsVector2) {
 // demotion passes final_only: modelled VALE1IS [unverified].
 TEST(FreeBsdVector7, DemoteIsOneOpOnTheBlock) {
   // Gather::invalidate_now names no call: the model takes the block as a demotion.
-  const Case c{{block2(kV)}, user(), kRange, CallKind::unknown};
+  const Case c{{block2(kV)}, user(), kRangeTtl, CallSpan{CallKind::unknown}};
   EXPECT_STEPS(kA, c, kS, st(Instr::vae1is, kAsid5 | 0x400), kDsb, kIsb);
   EXPECT_STEPS(kB, c, kS, st(Instr::vale1is, kAsid5 | 0x400), kDsb, kIsb);
 }
@@ -322,12 +222,11 @@ TEST(FreeBsdVector7, DemoteIsOneOpOnTheBlock) {
 // units min(512 >> 6, 32) = 8: one RVAE1IS R{1,7,V}.
 TEST(FreeBsdVector8, PromoteInvalidatesThe2MiBNonFinal) {
   // The L3 table replaced by the block: a table entry that went whole.
-  const Case c{{PendingRange{kV, kBlock, 2, EntryKind::table, Beneath::unseen}}, user(), kNoRange,
-               CallKind::unknown};
+  const Case c{{table2(kV, Beneath::unseen)}, user(), kTtl, CallSpan{CallKind::unknown}};
   EXPECT_STEPS(kA, c, kS, st(Instr::vae1is, kAsid5 | 0x400, 512, 1), kDsb, kIsb);
   EXPECT_STEPS(kB, c, kS, st(Instr::vae1is, kAsid5 | 0x400, 512, 1), kDsb, kIsb);
   Case r = c;
-  r.features = kRange;
+  r.features = kRangeTtl;
   EXPECT_STEPS(kA, r, kS, st(Instr::vae1is, kAsid5 | 0x400, 512, 1), kDsb, kIsb);
   // RVAE1IS: 0x0005'0000'0000'0000 | TG 0x4000'0000'0000 | SCALE1 0x1000'0000'0000 | NUM7 0x380'0000'0000 | 0x400
   //   = 0x0005'5380'0000'0400.
@@ -341,7 +240,7 @@ TEST(FreeBsdVector8, PromoteInvalidatesThe2MiBNonFinal) {
 // The per-freed-table VAE1IS before it is left out (the teardown batch lists
 // no tables). B: assumed the same [the note did not re-read it].
 TEST(FreeBsdVector9, TeardownIsOneAside1is) {
-  Case c{{}, user(), kRange};
+  Case c = unmap({}, user(), kRangeTtl);
   c.coverage = Coverage::everything;
   for (const FreeBsdPolicy* p : {&kA, &kB}) {
     EXPECT_STEPS(*p, c, kS, st(Instr::aside1is, kAsid5), kDsb, kIsb);
@@ -356,7 +255,7 @@ TEST(FreeBsdVector9, TeardownIsOneAside1is) {
 // pmap_kremove (B:L2604-2720; A window @c[44000,60000)): kernel pmap, one
 // VAALE1IS (no ASID) via pmap_s1_invalidate_page.
 TEST(FreeBsdVector10, KremoveIsOneVaale1is) {
-  const Case c{{leaf3(kK, 1)}, kernel(), kRange};
+  const Case c = unmap({leaf3(kK, 1)}, kernel(), kRangeTtl);
   for (const FreeBsdPolicy* p : {&kA, &kB}) EXPECT_STEPS(*p, c, kS, st(Instr::vaale1is, 0x40000), kDsb, kIsb);
 }
 
@@ -366,7 +265,7 @@ TEST(FreeBsdVector10, KremoveIsOneVaale1is) {
 // true) when an old entry was valid. A: VAALE1IS per page. B-range: fls(4) = 3,
 // scale 0, units min(4 >> 1, 32) = 2: R{0,1,K}, no ASID.
 TEST(FreeBsdVector11, QenterOfFourPages) {
-  const Case c{{leaf3(kK, 4)}, kernel(), kRange};
+  const Case c = unmap({leaf3(kK, 4)}, kernel(), kRangeTtl);
   EXPECT_STEPS(kA, c, kS, st(Instr::vaale1is, 0x40000, 4, 1), kDsb, kIsb);
   // RVAALE1IS: TG 0x4000'0000'0000 | NUM1 0x80'0000'0000 | 0x40000 = 0x0000'4080'0004'0000.
   EXPECT_STEPS(kB, c, kS, st(Instr::rvaale1is, 0x0000'4080'0004'0000), kDsb, kIsb);
@@ -381,7 +280,7 @@ TEST(FreeBsdVector11, QenterOfFourPages) {
 // the model's (VHE only in the source; the HVC path was not read).
 TEST(FreeBsdVector12, Stage2RemoveOfThreePages) {
   // IPAS2LE1IS I >> 12 = 0x80000, 0x80001, 0x80002.
-  const Case c{{leaf3(kIpa, 3)}, guest(), kRange};
+  const Case c = unmap({leaf3(kIpa, 3)}, guest(), kRangeTtl);
   for (const FreeBsdPolicy* p : {&kA, &kB}) {
     EXPECT_STEPS(*p, c, kS, st(Instr::ipas2le1is, 0x80000, 3, 1), kDsb, st(Instr::vmalle1is), kDsb, kIsb);
   }
@@ -391,7 +290,7 @@ TEST(FreeBsdVector12, Stage2RemoveOfThreePages) {
 
 // pmap_s2_invalidate_all (B:L2331) -> s2_tlbi_all (B-hyp): VMALLS12E1IS; DSB ISH; ISB.
 TEST(FreeBsdVector13, Stage2TeardownIsVmalls12e1is) {
-  Case c{{}, guest(), kRange};
+  Case c = unmap({}, guest(), kRangeTtl);
   c.coverage = Coverage::everything;
   for (const FreeBsdPolicy* p : {&kA, &kB}) EXPECT_STEPS(*p, c, kS, st(Instr::vmalls12e1is), kDsb, kIsb);
 }
@@ -404,7 +303,7 @@ TEST(FreeBsdVector13, Stage2TeardownIsVmalls12e1is) {
 // before the store: not expressible; the model's tail cleans pending.clean
 // (the old page, DC CIVAC per 64-byte line from PA + offset) after the TLBIs.
 TEST(FreeBsdVector14, Stage2ReplaceIsOnePageThenTheCleanTail) {
-  Case c{{leaf3(kIpa, 1)}, guest(), kRange, CallKind::unknown};
+  Case c{{leaf3(kIpa, 1)}, guest(), kRangeTtl, CallSpan{CallKind::unknown}};
   c.space.linear_map_offset = 0xFFFF'0000'0000'0000;
   c.clean = {PhysRange{0x9'0000'0000, kPage}};
   EXPECT_STEPS(kB, c, kS, st(Instr::ipas2le1is, 0x80000), kDsb, st(Instr::vmalle1is), kDsb, kIsb,
@@ -417,15 +316,15 @@ TEST(FreeBsdVector14, Stage2ReplaceIsOnePageThenTheCleanTail) {
 // N pages are N TLBIs, no switch to ASIDE1IS at any N.
 TEST(FreeBsdThresholds, NoneAtD37254Era) {
   for (const FreeBsdPolicy* p : {&kA, &kB}) {
-    EXPECT_STEPS(*p, (Case{{leaf3(kV, 511)}}), kS, st(Instr::vale1is, kAsid5 | 0x400, 511, 1), kDsb, kIsb);
-    EXPECT_STEPS(*p, (Case{{leaf3(kV, 512)}}), kS, st(Instr::vale1is, kAsid5 | 0x400, 512, 1), kDsb, kIsb);
+    EXPECT_STEPS(*p, unmap({leaf3(kV, 511)}), kS, st(Instr::vale1is, kAsid5 | 0x400, 511, 1), kDsb, kIsb);
+    EXPECT_STEPS(*p, unmap({leaf3(kV, 512)}), kS, st(Instr::vale1is, kAsid5 | 0x400, 512, 1), kDsb, kIsb);
     // 513 pages span two L2 regions: two calls (0x400.. x512, then 0x600).
-    EXPECT_STEPS(*p, (Case{{leaf3(kV, 513)}}), kS, st(Instr::vale1is, kAsid5 | 0x400, 512, 1), kDsb, kIsb, kS,
+    EXPECT_STEPS(*p, unmap({leaf3(kV, 513)}), kS, st(Instr::vale1is, kAsid5 | 0x400, 512, 1), kDsb, kIsb, kS,
                  st(Instr::vale1is, kAsid5 | 0x600), kDsb, kIsb);
   }
   // A ignores FEAT_TLBIRANGE at every break point of B.
   for (const std::uint64_t n : {1u, 2u, 3u, 63u, 64u, 65u, 2047u, 2048u, 2049u, 65535u, 65536u, 65537u}) {
-    EXPECT_EQ(loop_steps(kA, kV, n, kRange), (std::vector<Step>{st(Instr::vale1is, kAsid5 | 0x400, 
+    EXPECT_EQ(loop_steps(kA, kV, n, kRangeTtl), (std::vector<Step>{st(Instr::vale1is, kAsid5 | 0x400, 
                                                                    static_cast<std::uint32_t>(n), n > 1 ? 1 : 0)}))
         << n;
   }
@@ -442,37 +341,37 @@ TEST(FreeBsdThresholds, RangeBreakPointsAtCurrent) {
   const std::uint64_t num30 = 0xF00'0000'0000;
   const auto va = [](std::uint64_t pages) { return kAsid5 | (0x400 + pages); };
   // 1: by VA. 2: R{0,0}. 3: R{0,0} + VALE1IS at V+2P (0x402).
-  EXPECT_EQ(loop_steps(kB, kV, 1, kRange), (std::vector<Step>{st(Instr::vale1is, va(0))}));
-  EXPECT_EQ(loop_steps(kB, kV, 2, kRange), (std::vector<Step>{st(Instr::rvale1is, r0 | 0x400)}));
-  EXPECT_EQ(loop_steps(kB, kV, 3, kRange),
+  EXPECT_EQ(loop_steps(kB, kV, 1, kRangeTtl), (std::vector<Step>{st(Instr::vale1is, va(0))}));
+  EXPECT_EQ(loop_steps(kB, kV, 2, kRangeTtl), (std::vector<Step>{st(Instr::rvale1is, r0 | 0x400)}));
+  EXPECT_EQ(loop_steps(kB, kV, 3, kRangeTtl),
             (std::vector<Step>{st(Instr::rvale1is, r0 | 0x400), st(Instr::vale1is, va(2))}));
   // 63: fls 6, scale 0, units 31 (NUM 30, 62 pages) + VALE1IS at 0x43E. 64: fls 7, scale 1,
   // units 1: R{1,0}. 65: R{1,0} + VALE1IS at 0x440.
-  EXPECT_EQ(loop_steps(kB, kV, 63, kRange),
+  EXPECT_EQ(loop_steps(kB, kV, 63, kRangeTtl),
             (std::vector<Step>{st(Instr::rvale1is, r0 | num30 | 0x400), st(Instr::vale1is, va(62))}));
-  EXPECT_EQ(loop_steps(kB, kV, 64, kRange), (std::vector<Step>{st(Instr::rvale1is, r1 | 0x400)}));
-  EXPECT_EQ(loop_steps(kB, kV, 65, kRange),
+  EXPECT_EQ(loop_steps(kB, kV, 64, kRangeTtl), (std::vector<Step>{st(Instr::rvale1is, r1 | 0x400)}));
+  EXPECT_EQ(loop_steps(kB, kV, 65, kRangeTtl),
             (std::vector<Step>{st(Instr::rvale1is, r1 | 0x400), st(Instr::vale1is, va(64))}));
   // 2047: fls 11, scale 1, units 31: R{1,30} (1984 pages, to 0x400 + 0x7C0 = 0xBC0), then 63:
   // R{0,30} at 0xBC0 (62 pages), then VALE1IS at 0xBFE. 2048: fls 12, scale 2, units 1: R{2,0}.
   // 2049: R{2,0} + VALE1IS at 0x400 + 0x800 = 0xC00.
-  EXPECT_EQ(loop_steps(kB, kV, 2047, kRange),
+  EXPECT_EQ(loop_steps(kB, kV, 2047, kRangeTtl),
             (std::vector<Step>{st(Instr::rvale1is, r1 | num30 | 0x400), st(Instr::rvale1is, r0 | num30 | 0xBC0),
                                st(Instr::vale1is, va(2046))}));
-  EXPECT_EQ(loop_steps(kB, kV, 2048, kRange), (std::vector<Step>{st(Instr::rvale1is, r2 | 0x400)}));
-  EXPECT_EQ(loop_steps(kB, kV, 2049, kRange),
+  EXPECT_EQ(loop_steps(kB, kV, 2048, kRangeTtl), (std::vector<Step>{st(Instr::rvale1is, r2 | 0x400)}));
+  EXPECT_EQ(loop_steps(kB, kV, 2049, kRangeTtl),
             (std::vector<Step>{st(Instr::rvale1is, r2 | 0x400), st(Instr::vale1is, va(2048))}));
   // 65535: fls 16, scale 2, units 31 (63488 pages, 0x400 + 0xF800 = 0xFC00), 2047 left as above
   // from 0xFC00: R{1,30}, R{0,30} at 0xFC00 + 0x7C0 = 0x103C0, VALE1IS at 0x103FE.
   // 65536: fls 17, scale 3, units 1: R{3,0}. 65537: R{3,0} + VALE1IS at 0x10400.
-  EXPECT_EQ(loop_steps(kB, kV, 65535, kRange),
+  EXPECT_EQ(loop_steps(kB, kV, 65535, kRangeTtl),
             (std::vector<Step>{st(Instr::rvale1is, r2 | num30 | 0x400), st(Instr::rvale1is, r1 | num30 | 0xFC00),
                                st(Instr::rvale1is, r0 | num30 | 0x103C0), st(Instr::vale1is, kAsid5 | 0x103FE)}));
-  EXPECT_EQ(loop_steps(kB, kV, 65536, kRange), (std::vector<Step>{st(Instr::rvale1is, r3 | 0x400)}));
-  EXPECT_EQ(loop_steps(kB, kV, 65537, kRange),
+  EXPECT_EQ(loop_steps(kB, kV, 65536, kRangeTtl), (std::vector<Step>{st(Instr::rvale1is, r3 | 0x400)}));
+  EXPECT_EQ(loop_steps(kB, kV, 65537, kRangeTtl),
             (std::vector<Step>{st(Instr::rvale1is, r3 | 0x400), st(Instr::vale1is, kAsid5 | 0x10400)}));
   // Without FEAT_TLBIRANGE: a loop.
-  EXPECT_EQ(loop_steps(kB, kV, 2048, kNoRange), (std::vector<Step>{st(Instr::vale1is, va(0), 2048, 1)}));
+  EXPECT_EQ(loop_steps(kB, kV, 2048, kTtl), (std::vector<Step>{st(Instr::vale1is, va(0), 2048, 1)}));
 }
 
 // Through pmap_remove a run never passes 512 pages: N-1 / N / N+1 around 2
@@ -483,7 +382,7 @@ TEST(FreeBsdThresholds, RunsThroughPmapRemoveAtCurrent) {
     want.insert(want.end(), tlbis.begin(), tlbis.end());
     want.push_back(kDsb);
     want.push_back(kIsb);
-    EXPECT_EQ(steps_of(plan_for(kB, Case{{leaf3(kV, pages)}, user(), kRange})), want) << pages;
+    EXPECT_EQ(steps_of(plan_for(kB, unmap({leaf3(kV, pages)}, user(), kRangeTtl))), want) << pages;
   };
   const std::uint64_t r0 = kAsid5 | kTg4K;
   const std::uint64_t r1 = kAsid5 | kTg4K | 0x1000'0000'0000;
@@ -502,7 +401,7 @@ TEST(FreeBsdThresholds, RunsThroughPmapRemoveAtCurrent) {
 // S; VALE1IS x512; E: held as one group of 4 steps run 512 times, operands
 // 0x200 (2 MiB >> 12) further each time. The ops are exactly FreeBSD's.
 TEST(FreeBsdPlan, EqualRegionsFoldIntoOneGroup) {
-  const Plan plan = plan_for(kA, Case{{leaf3(0x4000'0000, 512 * 512)}});
+  const Plan plan = plan_for(kA, unmap({leaf3(0x4000'0000, 512 * 512)}));
   EXPECT_EQ(steps_of(plan), (std::vector<Step>{kS, st(Instr::vale1is, kAsid5 | 0x40000, 512, 1), kDsb, kIsb}));
   ASSERT_EQ(plan.groups().size(), 1u);
   EXPECT_EQ(plan.groups()[0], (StepGroup{0, 4, 512, 0x200}));
@@ -512,7 +411,7 @@ TEST(FreeBsdPlan, EqualRegionsFoldIntoOneGroup) {
 // More separate runs than 64 steps hold: every run's TLBIs under one
 // barrier pair (the first fallback), exact per-page ops kept.
 TEST(FreeBsdPlan, TooManyCallsShareOneBarrierPair) {
-  Case c;
+  Case c = unmap({});
   for (std::uint64_t i = 0; i < 20; ++i) c.ranges.push_back(leaf3(kV + i * 2 * kPage, 1));
   const std::vector<Step> got = steps_of(plan_for(kA, c));
   ASSERT_EQ(got.size(), 23u);
@@ -533,10 +432,10 @@ TEST(FreeBsdPlan, ManyRangesFallBackInsteadOfOverflowing) {
     ipas.push_back(leaf3(kIpa + i * 0x100'0000, 5));
   }
   for (const FreeBsdPolicy* p : {&kA, &kB}) {
-    for (const arch::CpuFeatures& f : {kNoRange, kRange}) {
-      plan_for(*p, Case{ranges, user(), f});
-      plan_for(*p, Case{ranges, kernel(), f});
-      plan_for(*p, Case{ipas, guest(), f});
+    for (const arch::CpuFeatures& f : {kTtl, kRangeTtl}) {
+      plan_for(*p, unmap(ranges, user(), f));
+      plan_for(*p, unmap(ranges, kernel(), f));
+      plan_for(*p, unmap(ipas, guest(), f));
     }
   }
 }
@@ -544,7 +443,7 @@ TEST(FreeBsdPlan, ManyRangesFallBackInsteadOfOverflowing) {
 // Exec gained: tlbkit's common tail (FreeBSD syncs by VA before the store,
 // which a plan cannot do): IC IALLUIS; DSB ISH; ISB after the TLBIs.
 TEST(FreeBsdPlan, ExecGainedEndsWithTheCommonICacheTail) {
-  Case c{{leaf3(kV, 1)}};
+  Case c = unmap({leaf3(kV, 1)});
   c.exec = ExecGain::yes;
   EXPECT_STEPS(kA, c, kS, st(Instr::vale1is, kAsid5 | 0x400), kDsb, kIsb, st(Instr::ic_ialluis), kDsb, kIsb);
 }

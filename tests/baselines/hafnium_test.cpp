@@ -19,7 +19,7 @@
 
 #include <vector>
 
-#include "baselines/model_test_support.hpp"
+#include "plan_steps.hpp"
 #include "support/stage1_machine.hpp"
 #include "tlbkit/baselines/hafnium.hpp"
 #include "tlbkit/baselines/registry.hpp"
@@ -28,36 +28,13 @@
 namespace tlbkit::baselines {
 namespace {
 
-using arch::Instr;
-using maint::AddressSpace;
-using maint::Beneath;
-using maint::Coverage;
-using maint::EntryKind;
-using maint::PendingRange;
-using maint::VirtAddr;
-using test::model::grp;
-using test::model::kPage;
-using test::model::pending_of;
-using test::model::plan_of;
-using test::model::st;
+using namespace test_support;
 
-constexpr VirtAddr kVa = 0x1000'0000;
-constexpr VirtAddr kBlockVa = 0x4000'0000;
-constexpr VirtAddr kIpa = 0x8000'0000;
-constexpr std::uint64_t kBlock = 0x20'0000;
 constexpr std::uint64_t kGiB = 0x4000'0000;
 
 const HafniumPolicy kHafnium;
 
-PendingRange pages(VirtAddr va, std::uint64_t n) { return PendingRange{va, n * kPage, 3, EntryKind::leaf}; }
-PendingRange block(VirtAddr va) { return PendingRange{va, kBlock, 2, EntryKind::leaf}; }
-
-// Hafnium's own stage-1 tables (EL2, ASID 0: mm.c:1136-1137).
-AddressSpace el2() {
-  AddressSpace s;
-  s.regime = arch::Regime::el2_stage1;
-  return s;
-}
+// Hafnium's own stage-1 tables are el2() (EL2, ASID 0: mm.c:1136-1137).
 AddressSpace vm() {
   AddressSpace s;
   s.regime = arch::Regime::stage2;
@@ -75,11 +52,7 @@ std::vector<Step> call_steps(const AddressSpace& space, VirtAddr begin, VirtAddr
   Plan plan;
   EXPECT_TRUE(HafniumPolicy::invalidate_range(space, begin, end, plan).ok());
   EXPECT_TRUE(plan.groups().empty());
-  std::vector<Step> out(plan.steps().begin(), plan.steps().end());
-  for (Step& s : out) {
-    if (s.count == 1) s.stride = 0;
-  }
-  return out;
+  return steps_of(plan);
 }
 
 // ---- registry ----------------------------------------------------------------
@@ -140,11 +113,11 @@ TEST(HafniumModel, H4Stage2CallLoopsUpTo512PagesThenVmalls12e1is) {
 // ISH of prepare and commit (mm.c:493,556,561) are not in the plan.
 TEST(HafniumModel, H5EveryPageIsACallOfItsOwnWhateverTheCount) {
   for (const std::uint32_t n : {16u, 511u, 512u, 513u}) {
-    const test::model::Planned got = plan_of(kHafnium, pending_of({pages(kVa, n)}), el2());
-    EXPECT_MODEL_PLAN(got,
-                      (std::vector<Step>{st(Instr::dsb_ish), st(Instr::vae2is, 0x10000), st(Instr::dsb_ish),
-                                         st(Instr::isb)}),
-                      (std::vector<StepGroup>{grp(0, 4, n, 1)}));
+    const Planned got = plan_of(kHafnium, pending_of({leaf3(kVa, n)}), el2());
+    EXPECT_PLAN(got,
+                (std::vector<Step>{st(Instr::dsb_ish), st(Instr::vae2is, 0x10000), st(Instr::dsb_ish),
+                                   st(Instr::isb)}),
+                (std::vector<StepGroup>{grp(0, 4, n, 1)}));
     EXPECT_EQ(got.ops, 4u * n);
   }
 }
@@ -152,10 +125,10 @@ TEST(HafniumModel, H5EveryPageIsACallOfItsOwnWhateverTheCount) {
 // H6: mm_vm_unmap of one page (stage 2): one call (mm.c:977,277-285;
 // arch mm.c:358-420).
 TEST(HafniumModel, H6Stage2PageIsOneIpaCall) {
-  EXPECT_MODEL_PLAN(plan_of(kHafnium, pending_of({pages(kIpa, 1)}), vm()),
-                    (std::vector<Step>{st(Instr::dsb_ish), st(Instr::ipas2e1is, 0x80000), st(Instr::dsb_ish),
-                                       st(Instr::vmalle1is), st(Instr::dsb_ish), st(Instr::isb)}),
-                    {});
+  EXPECT_PLAN(plan_of(kHafnium, pending_of({leaf3(kIpa, 1)}), vm()),
+              (std::vector<Step>{st(Instr::dsb_ish), st(Instr::ipas2e1is, 0x80000), st(Instr::dsb_ish),
+                                 st(Instr::vmalle1is), st(Instr::dsb_ish), st(Instr::isb)}),
+              {});
 }
 
 // H7: before mm_vm_enable_invalidation() stage-2 replacements skip the
@@ -168,13 +141,13 @@ TEST(HafniumModel, H6Stage2PageIsOneIpaCall) {
 // before any replacement (no record, no plan).
 TEST(HafniumModel, H11Stage2PermissionChangeIsTheSameCall) {
   maint::Pending p;
-  std::vector<PendingRange> r{pages(kIpa, 1)};
+  std::vector<PendingRange> r{leaf3(kIpa, 1)};
   p.ranges = r;
   p.call = maint::CallSpan{maint::CallKind::protect, kIpa, kIpa + kPage};
-  EXPECT_MODEL_PLAN(plan_of(kHafnium, p, vm()),
-                    (std::vector<Step>{st(Instr::dsb_ish), st(Instr::ipas2e1is, 0x80000), st(Instr::dsb_ish),
-                                       st(Instr::vmalle1is), st(Instr::dsb_ish), st(Instr::isb)}),
-                    {});
+  EXPECT_PLAN(plan_of(kHafnium, p, vm()),
+              (std::vector<Step>{st(Instr::dsb_ish), st(Instr::ipas2e1is, 0x80000), st(Instr::dsb_ish),
+                                 st(Instr::vmalle1is), st(Instr::dsb_ish), st(Instr::isb)}),
+              {});
 }
 
 // ---- H8, H9, H10, H12: blocks, splits, defrag -----------------------------------
@@ -183,23 +156,23 @@ TEST(HafniumModel, H11Stage2PermissionChangeIsTheSameCall) {
 // (mm.c:280,388-401): not > 512 (arch mm.c:306), 512 VAE2IS. Two adjacent
 // blocks: the call twice, the second 512 pages on (advance 512).
 TEST(HafniumModel, H8ABlockIs512PerPageOps) {
-  EXPECT_MODEL_PLAN(plan_of(kHafnium, pending_of({block(kBlockVa)}), el2()),
-                    (std::vector<Step>{st(Instr::dsb_ish), st(Instr::vae2is, 0x40000, 512, 1), st(Instr::dsb_ish),
-                                       st(Instr::isb)}),
-                    {});
-  EXPECT_MODEL_PLAN(plan_of(kHafnium, pending_of({PendingRange{kBlockVa, 2 * kBlock, 2, EntryKind::leaf}}), el2()),
-                    (std::vector<Step>{st(Instr::dsb_ish), st(Instr::vae2is, 0x40000, 512, 1), st(Instr::dsb_ish),
-                                       st(Instr::isb)}),
-                    (std::vector<StepGroup>{grp(0, 4, 2, 512)}));
+  EXPECT_PLAN(plan_of(kHafnium, pending_of({block2(kBlockVa)}), el2()),
+              (std::vector<Step>{st(Instr::dsb_ish), st(Instr::vae2is, 0x40000, 512, 1), st(Instr::dsb_ish),
+                                 st(Instr::isb)}),
+              {});
+  EXPECT_PLAN(plan_of(kHafnium, pending_of({PendingRange{kBlockVa, 2 * kBlock, 2, EntryKind::leaf}}), el2()),
+              (std::vector<Step>{st(Instr::dsb_ish), st(Instr::vae2is, 0x40000, 512, 1), st(Instr::dsb_ish),
+                                 st(Instr::isb)}),
+              (std::vector<StepGroup>{grp(0, 4, 2, 512)}));
 }
 
 // H9: a 1 GiB stage-2 block (262144 pages > 512): VMALLS12E1IS
 // (mm.c:280; arch mm.c:375-380).
 TEST(HafniumModel, H9AGibBlockIsVmalls12e1is) {
-  EXPECT_MODEL_PLAN(plan_of(kHafnium, pending_of({PendingRange{kGiB, kGiB, 1, EntryKind::leaf}}), vm()),
-                    (std::vector<Step>{st(Instr::dsb_ish), st(Instr::vmalls12e1is), st(Instr::dsb_ish),
-                                       st(Instr::isb)}),
-                    {});
+  EXPECT_PLAN(plan_of(kHafnium, pending_of({PendingRange{kGiB, kGiB, 1, EntryKind::leaf}}), vm()),
+              (std::vector<Step>{st(Instr::dsb_ish), st(Instr::vmalls12e1is), st(Instr::dsb_ish),
+                                 st(Instr::isb)}),
+              {});
 }
 
 // H10: unmapping one page inside a valid 2 MiB block splits it in the
@@ -208,14 +181,14 @@ TEST(HafniumModel, H9AGibBlockIsVmalls12e1is) {
 // the page's own call. Note: Hafnium passes the cursor, not the block base,
 // as begin (mm.c:343, 409); tlbkit's engine reports the block at its base.
 TEST(HafniumModel, H10ASplitInvalidatesTheWholeBlockThenThePage) {
-  EXPECT_MODEL_PLAN(plan_of(kHafnium, pending_of({block(kBlockVa)}), el2()),
-                    (std::vector<Step>{st(Instr::dsb_ish), st(Instr::vae2is, 0x40000, 512, 1), st(Instr::dsb_ish),
-                                       st(Instr::isb)}),
-                    {});
-  EXPECT_MODEL_PLAN(plan_of(kHafnium, pending_of({pages(kBlockVa + 5 * kPage, 1)}), el2()),
-                    (std::vector<Step>{st(Instr::dsb_ish), st(Instr::vae2is, 0x40005), st(Instr::dsb_ish),
-                                       st(Instr::isb)}),
-                    {});
+  EXPECT_PLAN(plan_of(kHafnium, pending_of({block2(kBlockVa)}), el2()),
+              (std::vector<Step>{st(Instr::dsb_ish), st(Instr::vae2is, 0x40000, 512, 1), st(Instr::dsb_ish),
+                                 st(Instr::isb)}),
+              {});
+  EXPECT_PLAN(plan_of(kHafnium, pending_of({leaf3(kBlockVa + 5 * kPage, 1)}), el2()),
+              (std::vector<Step>{st(Instr::dsb_ish), st(Instr::vae2is, 0x40005), st(Instr::dsb_ish),
+                                 st(Instr::isb)}),
+              {});
 }
 
 // H12: defrag merges a table of 512 pages into a block through
@@ -224,10 +197,10 @@ TEST(HafniumModel, H10ASplitInvalidatesTheWholeBlockThenThePage) {
 // table whose entries were reported is still invalidated over its span.
 TEST(HafniumModel, H12ATableEntryIsInvalidatedOverItsWholeSpan) {
   for (const Beneath b : {Beneath::unseen, Beneath::reported}) {
-    EXPECT_MODEL_PLAN(plan_of(kHafnium, pending_of({PendingRange{kBlockVa, kBlock, 2, EntryKind::table, b}}), el2()),
-                      (std::vector<Step>{st(Instr::dsb_ish), st(Instr::vae2is, 0x40000, 512, 1),
-                                         st(Instr::dsb_ish), st(Instr::isb)}),
-                      {});
+    EXPECT_PLAN(plan_of(kHafnium, pending_of({PendingRange{kBlockVa, kBlock, 2, EntryKind::table, b}}), el2()),
+                (std::vector<Step>{st(Instr::dsb_ish), st(Instr::vae2is, 0x40000, 512, 1),
+                                   st(Instr::dsb_ish), st(Instr::isb)}),
+                {});
   }
 }
 
@@ -243,16 +216,16 @@ TEST(HafniumModel, H12ATableEntryIsInvalidatedOverItsWholeSpan) {
 TEST(HafniumModel, H13NonZeroAsidLoopStopsAfterItsFirstPage) {
   const std::vector<Step> one{st(Instr::dsb_ish), st(Instr::vae1is, 0x0003'0000'0004'0000), st(Instr::dsb_ish),
                               st(Instr::isb)};
-  EXPECT_MODEL_PLAN(plan_of(kHafnium, pending_of({block(kBlockVa)}), el1(3)), one, {});
-  const test::model::Planned got =
+  EXPECT_PLAN(plan_of(kHafnium, pending_of({block2(kBlockVa)}), el1(3)), one, {});
+  const Planned got =
       plan_of(kHafnium, pending_of({PendingRange{kBlockVa, kBlock, 2, EntryKind::table}}), el1(3));
-  EXPECT_TRUE(test::model::same(got, one, {}));
+  EXPECT_TRUE(same(got, one, {}));
   EXPECT_FALSE(got.problems.empty());
   // A 4 KiB entry is one page anyway: correct.
-  EXPECT_MODEL_PLAN(plan_of(kHafnium, pending_of({pages(kVa, 1)}), el1(3)),
-                    (std::vector<Step>{st(Instr::dsb_ish), st(Instr::vae1is, 0x0003'0000'0001'0000),
-                                       st(Instr::dsb_ish), st(Instr::isb)}),
-                    {});
+  EXPECT_PLAN(plan_of(kHafnium, pending_of({leaf3(kVa, 1)}), el1(3)),
+              (std::vector<Step>{st(Instr::dsb_ish), st(Instr::vae1is, 0x0003'0000'0001'0000),
+                                 st(Instr::dsb_ish), st(Instr::isb)}),
+              {});
 }
 
 // The registered model (AsidLoop::every_page, the policy behind
@@ -262,13 +235,13 @@ TEST(HafniumModel, H13NonZeroAsidLoopStopsAfterItsFirstPage) {
 TEST(HafniumModel, H13TheRegisteredModelLoopsOverEveryPage) {
   const PolicyEntry* e = find_policy("hafnium-07a69ab");
   ASSERT_NE(e, nullptr);
-  EXPECT_MODEL_PLAN(plan_of(e->policy, pending_of({PendingRange{kBlockVa, kBlock, 2, EntryKind::table}}), el1(3)),
-                    (std::vector<Step>{st(Instr::dsb_ish), st(Instr::vae1is, 0x0003'0000'0004'0000, 512, 1),
-                                       st(Instr::dsb_ish), st(Instr::isb)}),
-                    {});
+  EXPECT_PLAN(plan_of(e->policy, pending_of({PendingRange{kBlockVa, kBlock, 2, EntryKind::table}}), el1(3)),
+              (std::vector<Step>{st(Instr::dsb_ish), st(Instr::vae1is, 0x0003'0000'0004'0000, 512, 1),
+                                 st(Instr::dsb_ish), st(Instr::isb)}),
+              {});
   // Stage 2 is the as-read model.
-  EXPECT_EQ(plan_of(e->policy, pending_of({block(kIpa)}), vm()).steps,
-            plan_of(kHafnium, pending_of({block(kIpa)}), vm()).steps);
+  EXPECT_EQ(plan_of(e->policy, pending_of({block2(kIpa)}), vm()).steps,
+            plan_of(kHafnium, pending_of({block2(kIpa)}), vm()).steps);
 }
 
 // H13 on the simulated two-PE machine (ASID 5): PE 1 caches the second of
@@ -319,10 +292,10 @@ TEST(HafniumModel, EverythingAndOverfullBatchesAreOneWideCall) {
   const std::vector<Step> wide{st(Instr::dsb_ish), st(Instr::vmalls12e1is), st(Instr::dsb_ish), st(Instr::isb)};
   maint::Pending teardown;
   teardown.coverage = Coverage::everything;
-  EXPECT_MODEL_PLAN(plan_of(kHafnium, teardown, vm()), wide, {});
+  EXPECT_PLAN(plan_of(kHafnium, teardown, vm()), wide, {});
   std::vector<PendingRange> apart;
-  for (std::uint64_t i = 0; i < 11; ++i) apart.push_back(pages(kIpa + i * 0x10'0000, 1));
-  EXPECT_MODEL_PLAN(plan_of(kHafnium, pending_of(apart), vm()), wide, {});
+  for (std::uint64_t i = 0; i < 11; ++i) apart.push_back(leaf3(kIpa + i * 0x10'0000, 1));
+  EXPECT_PLAN(plan_of(kHafnium, pending_of(apart), vm()), wide, {});
   // Ten fit: 60 steps.
   apart.pop_back();
   EXPECT_EQ(plan_of(kHafnium, pending_of(apart), vm()).steps.size(), 60u);
@@ -332,17 +305,17 @@ TEST(HafniumModel, EverythingAndOverfullBatchesAreOneWideCall) {
 // maintenance; arch_mm_flush_dcache's callers are elsewhere).
 TEST(HafniumModel, CacheMaintenanceIsTlbkitsTail) {
   maint::Pending p;
-  std::vector<PendingRange> r{pages(kIpa, 1)};
+  std::vector<PendingRange> r{leaf3(kIpa, 1)};
   std::vector<maint::PhysRange> clean{{0x9000'0000, 128}};
   p.ranges = r;
   p.clean = clean;
   p.exec = maint::ExecGain::yes;
-  EXPECT_MODEL_PLAN(plan_of(kHafnium, p, vm()),
-                    (std::vector<Step>{st(Instr::dsb_ish), st(Instr::ipas2e1is, 0x80000), st(Instr::dsb_ish),
-                                       st(Instr::vmalle1is), st(Instr::dsb_ish), st(Instr::isb),
-                                       st(Instr::dc_civac, 0x9000'0000, 2, 64), st(Instr::dsb_ish),
-                                       st(Instr::ic_ialluis), st(Instr::dsb_ish), st(Instr::isb)}),
-                    {});
+  EXPECT_PLAN(plan_of(kHafnium, p, vm()),
+              (std::vector<Step>{st(Instr::dsb_ish), st(Instr::ipas2e1is, 0x80000), st(Instr::dsb_ish),
+                                 st(Instr::vmalle1is), st(Instr::dsb_ish), st(Instr::isb),
+                                 st(Instr::dc_civac, 0x9000'0000, 2, 64), st(Instr::dsb_ish),
+                                 st(Instr::ic_ialluis), st(Instr::dsb_ish), st(Instr::isb)}),
+              {});
 }
 
 }  // namespace

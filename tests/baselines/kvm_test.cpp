@@ -20,13 +20,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "support/coverage_oracle.hpp"
-#include "tlbkit/arch/tlbi.hpp"
+#include "plan_steps.hpp"
 #include "tlbkit/baselines/kvm.hpp"
 #include "tlbkit/baselines/registry.hpp"
 #include "tlbkit/gen/generator.hpp"
@@ -40,25 +38,11 @@
 namespace tlbkit::baselines {
 namespace {
 
-using arch::Instr;
-using arch::Op;
-using arch::Presence;
-using maint::AddressSpace;
-using maint::CallKind;
-using maint::CallSpan;
-using maint::Coverage;
-using maint::EntryKind;
-using maint::ExecGain;
-using maint::Pending;
-using maint::PendingRange;
-using maint::PhysRange;
-using maint::VirtAddr;
+using namespace test_support;
 using arch::PhysAddr;
 using Version = KvmPolicy::Version;
 using TableHint = KvmPolicy::TableHint;
 
-constexpr std::uint64_t kPage = 0x1000;
-constexpr std::uint64_t kBlock = 0x20'0000;
 constexpr std::uint64_t kGiB = 0x4000'0000;
 constexpr VirtAddr kA = 0x8000'0000;  // IPA >> 12 = 0x80000
 constexpr std::uint64_t kTtl3 = 0x0000'7000'0000'0000;
@@ -68,102 +52,14 @@ const KvmPolicy k65{Version::v6_5};
 const KvmPolicy k612{Version::v6_12};
 const KvmPolicy k65AsReleased{Version::v6_5, TableHint::as_released};
 
-arch::CpuFeatures feats(Presence range, Presence fwb, Presence ttl = Presence::present) {
-  arch::CpuFeatures f;
-  f.tlbi_range = range;
-  f.fwb = fwb;
-  f.ttl = ttl;
-  return f;
-}
-const arch::CpuFeatures kRangeFwb = feats(Presence::present, Presence::present);
-const arch::CpuFeatures kRangeOnly = feats(Presence::present, Presence::absent);
-const arch::CpuFeatures kFwbOnly = feats(Presence::absent, Presence::present);
-const arch::CpuFeatures kNeither = feats(Presence::absent, Presence::absent);  // FEAT_TTL still present
-
-AddressSpace guest() {
-  AddressSpace s;
-  s.regime = arch::Regime::stage2;
-  s.vmid = 1;
-  return s;
-}
-
-AddressSpace hyp() {
-  AddressSpace s;
-  s.regime = arch::Regime::el2_stage1;
-  return s;
-}
-
-PendingRange leaf(VirtAddr ipa, std::uint64_t pages, unsigned level = 3) {
-  return PendingRange{ipa, pages * kPage, static_cast<std::uint8_t>(level), EntryKind::leaf};
-}
-PendingRange block2(VirtAddr ipa) { return PendingRange{ipa, kBlock, 2, EntryKind::leaf}; }
-PendingRange table2(VirtAddr ipa, maint::Beneath beneath) {
-  return PendingRange{ipa, kBlock, 2, EntryKind::table, beneath};
-}
-
-struct Case {
-  std::vector<PendingRange> ranges;
-  AddressSpace space;
-  arch::CpuFeatures features;
-  CallSpan call{};
-  Coverage coverage = Coverage::exact;
-  ExecGain exec = ExecGain::no;
-  std::vector<PhysRange> clean{};
-
-  Pending pending() const {
-    Pending p;
-    p.ranges = ranges;
-    p.coverage = coverage;
-    p.exec = exec;
-    p.clean = clean;
-    p.call = call;
-    return p;
-  }
-};
+// FEAT_TTL present unless said: kTtl (neither TLBIRANGE nor FWB) and
+// kRangeTtl (TLBIRANGE without FWB) are plan_steps.hpp's; with FWB:
+const arch::CpuFeatures kRangeFwbTtl = feats(Presence::present, Presence::present, Presence::present);
+const arch::CpuFeatures kFwbTtl = feats(Presence::absent, Presence::present, Presence::present);
 
 CallSpan unmap_call(VirtAddr start, std::uint64_t size) { return CallSpan{CallKind::unmap, start, start + size}; }
 CallSpan protect_call(VirtAddr start, std::uint64_t size) {
   return CallSpan{CallKind::protect, start, start + size};
-}
-
-// Plans `c`; checks it with the independent coverage oracle when `oracle`
-// (and the plan is small enough to expand).
-Plan plan_of(const KvmPolicy& policy, const Case& c, bool oracle = true) {
-  const Pending pending = c.pending();
-  Plan plan;
-  EXPECT_TRUE(policy.plan(pending, c.space, c.features, plan).ok());
-  if (oracle && plan.size() < 200'000) {
-    const std::vector<std::string> problems = test::plan_problems(test::expand(plan), pending, c.space, c.features);
-    EXPECT_TRUE(problems.empty()) << problems.front();
-  }
-  return plan;
-}
-
-std::vector<Op> ops_of(const Plan& plan) { return test::expand(plan); }
-
-std::string show(const std::vector<Op>& ops) {
-  std::string out;
-  for (const Op& o : ops) {
-    char b[80];
-    std::snprintf(b, sizeof b, "  instr %d operand %#llx\n", static_cast<int>(o.instr),
-                  static_cast<unsigned long long>(o.operand));
-    out += b;
-  }
-  return out;
-}
-
-#define EXPECT_OPS(got_expr, want_expr)                                                         \
-  do {                                                                                          \
-    const std::vector<Op> got_ = (got_expr);                                                    \
-    const std::vector<Op> want_ = (want_expr);                                                  \
-    EXPECT_EQ(got_, want_) << "got:\n" << show(got_) << "want:\n" << show(want_);               \
-  } while (0)
-
-// Concatenation.
-std::vector<Op> cat(std::initializer_list<std::vector<Op>> parts) {
-  std::vector<Op> out;
-  for (const std::vector<Op>& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
 }
 
 // S_ipa: __kvm_tlb_flush_vmid_ipa. Lead barrier DSB ISHST at 6.5
@@ -237,33 +133,33 @@ TEST(KvmRegistry, LinuxGetsTheKvmOfItsRelease) {
 // IPAS2E1IS A with TTL_UNKNOWN -> 0x80000. Reached through a deferred
 // one-page unmap (pgtable.c:1161-1163).
 TEST(KvmRange, OnePageIsASingleIpaOpWithoutTtl) {
-  const Case c{{leaf(kA, 1)}, guest(), kRangeFwb, unmap_call(kA, kPage)};
-  EXPECT_OPS(ops_of(plan_of(k612, c)), s_range({ip(0x80000)}));
+  const Case c{{leaf3(kA, 1)}, guest(), kRangeFwbTtl, unmap_call(kA, kPage)};
+  EXPECT_OPS(k612, c, s_range({ip(0x80000)}));
 }
 
 // n = 2: SCALE 0: (2 >> 1) - 1 = 0 -> RIPAS2E1IS TG | NUM 0 | 0x80000 = 0x0000'4000'0008'0000.
 TEST(KvmRange, TwoPagesIsScale0Num0) {
-  const Case c{{leaf(kA, 2)}, guest(), kRangeFwb, unmap_call(kA, 2 * kPage)};
-  EXPECT_OPS(ops_of(plan_of(k612, c)), s_range({rip(0x0000'4000'0008'0000)}));
+  const Case c{{leaf3(kA, 2)}, guest(), kRangeFwbTtl, unmap_call(kA, 2 * kPage)};
+  EXPECT_OPS(k612, c, s_range({rip(0x0000'4000'0008'0000)}));
 }
 
 // n = 3: SCALE 3..1 give NUM -1 (skipped); SCALE 0: (3 >> 1) - 1 = 0: two
 // pages; one page left: IPAS2E1IS 0x80002.
 TEST(KvmRange, ThreePagesIsTwoByRangeThenOneByIpa) {
-  const Case c{{leaf(kA, 3)}, guest(), kRangeFwb, unmap_call(kA, 3 * kPage)};
-  EXPECT_OPS(ops_of(plan_of(k612, c)), s_range({rip(0x0000'4000'0008'0000), ip(0x80002)}));
+  const Case c{{leaf3(kA, 3)}, guest(), kRangeFwbTtl, unmap_call(kA, 3 * kPage)};
+  EXPECT_OPS(k612, c, s_range({rip(0x0000'4000'0008'0000), ip(0x80002)}));
 }
 
 // n = 512: SCALE 1: (512 >> 6) - 1 = 7: TG | SCALE1 | NUM7 | 0x80000 = 0x0000'5380'0008'0000.
 TEST(KvmRange, FiveHundredTwelvePagesIsScale1Num7) {
-  const Case c{{leaf(kA, 512)}, guest(), kRangeFwb, unmap_call(kA, kBlock)};
-  EXPECT_OPS(ops_of(plan_of(k612, c)), s_range({rip(0x0000'5380'0008'0000)}));
+  const Case c{{leaf3(kA, 512)}, guest(), kRangeFwbTtl, unmap_call(kA, kBlock)};
+  EXPECT_OPS(k612, c, s_range({rip(0x0000'5380'0008'0000)}));
 }
 
 // n = 2^18 (1 GiB): SCALE 3: (2^18 >> 16) - 1 = 3: TG | SCALE3 | NUM3 | 0x80000 = 0x0000'7180'0008'0000.
 TEST(KvmRange, OneGibibyteIsScale3Num3) {
-  const Case c{{leaf(kA, 1 << 18)}, guest(), kRangeFwb, unmap_call(kA, kGiB)};
-  EXPECT_OPS(ops_of(plan_of(k612, c)), s_range({rip(0x0000'7180'0008'0000)}));
+  const Case c{{leaf3(kA, 1 << 18)}, guest(), kRangeFwbTtl, unmap_call(kA, kGiB)};
+  EXPECT_OPS(k612, c, s_range({rip(0x0000'7180'0008'0000)}));
 }
 
 // n = 2^21 - 1 through kvm_tlb_flush_vmid_range (the write-protect flush of
@@ -277,8 +173,8 @@ TEST(KvmRange, OneGibibyteIsScale3Num3) {
 //   + 0x3E = 0x27'FFFE: the last page, IPAS2E1IS 0x27FFFE (= 0x80000 + 2^21 - 2).
 TEST(KvmRange, TwoToTheTwentyOneMinusOneIsFourRangeOpsAndOnePage) {
   constexpr std::uint64_t kPages = (1u << 21) - 1;
-  const Case c{{leaf(kA, kPages)}, guest(), kRangeFwb, protect_call(kA, kPages * kPage)};
-  EXPECT_OPS(ops_of(plan_of(k612, c)),
+  const Case c{{leaf3(kA, kPages)}, guest(), kRangeFwbTtl, protect_call(kA, kPages * kPage)};
+  EXPECT_OPS(k612, c,
              s_range({rip(0x0000'7F00'0008'0000), rip(0x0000'6F00'0027'0000), rip(0x0000'5F00'0027'F800),
                       rip(0x0000'4F00'0027'FFC0), ip(0x27FFFE)}));
 }
@@ -288,8 +184,8 @@ TEST(KvmRange, TwoToTheTwentyOneMinusOneIsFourRangeOpsAndOnePage) {
 //   TG | SCALE3 | NUM31 | 0x80000 = 0x0000'7F80'0008'0000.
 TEST(KvmRange, TwoToTheTwentyOneIsOneOpScale3Num31) {
   constexpr std::uint64_t kPages = 1u << 21;
-  const Case c{{leaf(kA, kPages)}, guest(), kRangeFwb, protect_call(kA, kPages * kPage)};
-  EXPECT_OPS(ops_of(plan_of(k612, c)), s_range({rip(0x0000'7F80'0008'0000)}));
+  const Case c{{leaf3(kA, kPages)}, guest(), kRangeFwbTtl, protect_call(kA, kPages * kPage)};
+  EXPECT_OPS(k612, c, s_range({rip(0x0000'7F80'0008'0000)}));
 }
 
 // n = 2^21 + 1: kvm_tlb_flush_vmid_range makes two hyp calls
@@ -297,15 +193,15 @@ TEST(KvmRange, TwoToTheTwentyOneIsOneOpScale3Num31) {
 // 0x80000 + 0x20'0000 = 0x28'0000, each with its own barriers.
 TEST(KvmRange, TwoToTheTwentyOnePlusOneIsTwoHypCalls) {
   constexpr std::uint64_t kPages = (1u << 21) + 1;
-  const Case c{{leaf(kA, kPages)}, guest(), kRangeFwb, protect_call(kA, kPages * kPage)};
-  EXPECT_OPS(ops_of(plan_of(k612, c)), cat({s_range({rip(0x0000'7F80'0008'0000)}), s_range({ip(0x28'0000)})}));
+  const Case c{{leaf3(kA, kPages)}, guest(), kRangeFwbTtl, protect_call(kA, kPages * kPage)};
+  EXPECT_OPS(k612, c, cat({s_range({rip(0x0000'7F80'0008'0000)}), s_range({ip(0x28'0000)})}));
 }
 
 // Without FEAT_TLBIRANGE kvm_tlb_flush_vmid_range is one __kvm_tlb_flush_vmid
 // (pgtable.c:657-660).
 TEST(KvmRange, WithoutTlbiRangeAnyRangeIsTheVmidFlush) {
-  const Case c{{leaf(kA, 64)}, guest(), kFwbOnly, protect_call(kA, 64 * kPage)};
-  EXPECT_OPS(ops_of(plan_of(k612, c)), s_vmid(k612Lead));
+  const Case c{{leaf3(kA, 64)}, guest(), kFwbTtl, protect_call(kA, 64 * kPage)};
+  EXPECT_OPS(k612, c, s_vmid(k612Lead));
 }
 
 // ---- unmap (B65 pgtable.c:813-826, 1049-1101; A612 pgtable.c:833-870, 1108-1166) ----
@@ -314,11 +210,11 @@ TEST(KvmRange, WithoutTlbiRangeAnyRangeIsTheVmidFlush) {
 // 6.5: per PTE S_ipa(A + i pages, L3) (B65:822): 0x0000'7000'0008'0000 + i.
 // 6.12: no TLBI in the walk (A612:863), then S_range(A, 3) (1161-1163).
 TEST(KvmUnmap, U1_ThreePagesWithRangeAndFwb_PerPteAt65_OneRangeFlushAt612) {
-  const Case c{{leaf(kA, 3)}, guest(), kRangeFwb, unmap_call(kA, 3 * kPage)};
-  EXPECT_OPS(ops_of(plan_of(k65, c)), s_ipas(k65Lead, kTtl3 | 0x80000, 3, 1));
-  EXPECT_OPS(ops_of(plan_of(k612, c)), s_range({rip(0x0000'4000'0008'0000), ip(0x80002)}));
+  const Case c{{leaf3(kA, 3)}, guest(), kRangeFwbTtl, unmap_call(kA, 3 * kPage)};
+  EXPECT_OPS(k65, c, s_ipas(k65Lead, kTtl3 | 0x80000, 3, 1));
+  EXPECT_OPS(k612, c, s_range({rip(0x0000'4000'0008'0000), ip(0x80002)}));
   // Held as KVM's loop: one group of the 6 steps, 3 times.
-  const Plan p = plan_of(k65, c);
+  const Plan p = plan_for(k65, c);
   ASSERT_EQ(p.groups().size(), 1u);
   EXPECT_EQ(p.groups()[0], (StepGroup{0, 6, 3, 1}));
 }
@@ -329,52 +225,52 @@ TEST(KvmUnmap, U1_ThreePagesWithRangeAndFwb_PerPteAt65_OneRangeFlushAt612) {
 // (cache.S:111-115). 3 pages = 192 lines from PA 0x9'0000'0000 + offset.
 // The two versions differ only by the lead barrier of the hyp call.
 TEST(KvmUnmap, U2_RangeWithoutFwbIsPerPteAndCleansAfterwards) {
-  Case c{{leaf(kA, 3)}, guest(), kRangeOnly, unmap_call(kA, 3 * kPage)};
+  Case c{{leaf3(kA, 3)}, guest(), kRangeTtl, unmap_call(kA, 3 * kPage)};
   c.space.linear_map_offset = 0xFFFF'0000'0000'0000;
   c.clean = {PhysRange{0x9'0000'0000, 3 * kPage}};
   std::vector<Op> clean;
   for (std::uint64_t i = 0; i < 192; ++i) clean.push_back(Op{Instr::dc_civac, 0xFFFF'0009'0000'0000 + i * 64});
   clean.push_back(Op{Instr::dsb_sy});
-  EXPECT_OPS(ops_of(plan_of(k65, c)), cat({s_ipas(k65Lead, kTtl3 | 0x80000, 3, 1), clean}));
-  EXPECT_OPS(ops_of(plan_of(k612, c)), cat({s_ipas(k612Lead, kTtl3 | 0x80000, 3, 1), clean}));
+  EXPECT_OPS(k65, c, cat({s_ipas(k65Lead, kTtl3 | 0x80000, 3, 1), clean}));
+  EXPECT_OPS(k612, c, cat({s_ipas(k612Lead, kTtl3 | 0x80000, 3, 1), clean}));
 }
 
 // U3: FWB without TLBIRANGE: no deferral, per PTE S_ipa(L3), no CMO.
 TEST(KvmUnmap, U3_FwbWithoutRangeIsPerPte) {
-  const Case c{{leaf(kA, 3)}, guest(), kFwbOnly, unmap_call(kA, 3 * kPage)};
-  EXPECT_OPS(ops_of(plan_of(k65, c)), s_ipas(k65Lead, kTtl3 | 0x80000, 3, 1));
-  EXPECT_OPS(ops_of(plan_of(k612, c)), s_ipas(k612Lead, kTtl3 | 0x80000, 3, 1));
+  const Case c{{leaf3(kA, 3)}, guest(), kFwbTtl, unmap_call(kA, 3 * kPage)};
+  EXPECT_OPS(k65, c, s_ipas(k65Lead, kTtl3 | 0x80000, 3, 1));
+  EXPECT_OPS(k612, c, s_ipas(k612Lead, kTtl3 | 0x80000, 3, 1));
 }
 
 // U4: neither: per PTE S_ipa(L3) and the clean of each page (one DSB SY in
 // the model, KVM one per entry); without FEAT_TTL no hint: 0x80000.
 TEST(KvmUnmap, U4_NeitherIsPerPteWithCleaning) {
-  Case c{{leaf(kA, 2)}, guest(), feats(Presence::absent, Presence::absent, Presence::absent),
+  Case c{{leaf3(kA, 2)}, guest(), kNone,
          unmap_call(kA, 2 * kPage)};
   c.clean = {PhysRange{0x9'0000'0000, 2 * kPage}};
   std::vector<Op> clean;
   for (std::uint64_t i = 0; i < 128; ++i) clean.push_back(Op{Instr::dc_civac, 0x9'0000'0000 + i * 64});
   clean.push_back(Op{Instr::dsb_sy});
-  EXPECT_OPS(ops_of(plan_of(k65, c)), cat({s_ipas(k65Lead, 0x80000, 2, 1), clean}));
-  EXPECT_OPS(ops_of(plan_of(k612, c)), cat({s_ipas(k612Lead, 0x80000, 2, 1), clean}));
+  EXPECT_OPS(k65, c, cat({s_ipas(k65Lead, 0x80000, 2, 1), clean}));
+  EXPECT_OPS(k612, c, cat({s_ipas(k612Lead, 0x80000, 2, 1), clean}));
 }
 
 // U5: one 2 MiB block, TLBIRANGE + FWB.
 // 6.5: S_ipa(A, L2) = 0x0000'6000'0008'0000 (B65:822).
 // 6.12: deferred; S_range(A, 512) = RIPAS2E1IS 0x0000'5380'0008'0000.
 TEST(KvmUnmap, U5_BlockWithRangeAndFwb) {
-  const Case c{{block2(kA)}, guest(), kRangeFwb, unmap_call(kA, kBlock)};
-  EXPECT_OPS(ops_of(plan_of(k65, c)), s_ipa(k65Lead, kTtl2 | 0x80000));
-  EXPECT_OPS(ops_of(plan_of(k612, c)), s_range({rip(0x0000'5380'0008'0000)}));
+  const Case c{{block2(kA)}, guest(), kRangeFwbTtl, unmap_call(kA, kBlock)};
+  EXPECT_OPS(k65, c, s_ipa(k65Lead, kTtl2 | 0x80000));
+  EXPECT_OPS(k612, c, s_range({rip(0x0000'5380'0008'0000)}));
 }
 
 // U5b: the block without FWB: S_ipa(A, L2), then 2 MiB / 64 = 32768 lines
 // of DC CIVAC from the old PA, DSB SY (same at both versions, lead aside).
 TEST(KvmUnmap, U5b_BlockWithoutFwbIsCleanedWhole) {
-  Case c{{block2(kA)}, guest(), kRangeOnly, unmap_call(kA, kBlock)};
+  Case c{{block2(kA)}, guest(), kRangeTtl, unmap_call(kA, kBlock)};
   c.clean = {PhysRange{0x4200'0000, kBlock}};
   for (const auto& [policy, lead] : {std::pair{&k65, k65Lead}, std::pair{&k612, k612Lead}}) {
-    const Plan p = plan_of(*policy, c);
+    const Plan p = plan_for(*policy, c);
     std::vector<Step> steps(p.steps().begin(), p.steps().end());
     ASSERT_EQ(steps.size(), 8u);
     EXPECT_EQ(steps[0].first, Op{lead});
@@ -392,11 +288,11 @@ TEST(KvmUnmap, U5b_BlockWithoutFwbIsCleanedWhole) {
 // 6.12: the 512 PTEs deferred; the table entry S_ipa(A, TTL_UNKNOWN) at once
 // (A612:858-862); then S_range(A, 512) (1161-1163).
 TEST(KvmUnmap, U6_EmptiedTableIsFlushedAtOnceWithoutHintAt612AndWithItsLevelAt65) {
-  const Case c{{leaf(kA, 512), table2(kA, maint::Beneath::reported)}, guest(), kRangeFwb, unmap_call(kA, kBlock)};
-  EXPECT_OPS(ops_of(plan_of(k65AsReleased, c, false)),
+  const Case c{{leaf3(kA, 512), table2(kA, maint::Beneath::reported)}, guest(), kRangeFwbTtl, unmap_call(kA, kBlock)};
+  EXPECT_OPS_UNCHECKED(k65AsReleased, c,
              cat({s_ipas(k65Lead, kTtl3 | 0x80000, 512, 1), s_ipa(k65Lead, kTtl2 | 0x80000)}));
-  EXPECT_OPS(ops_of(plan_of(k65, c)), cat({s_ipas(k65Lead, kTtl3 | 0x80000, 512, 1), s_ipa(k65Lead, 0x80000)}));
-  EXPECT_OPS(ops_of(plan_of(k612, c)),
+  EXPECT_OPS(k65, c, cat({s_ipas(k65Lead, kTtl3 | 0x80000, 512, 1), s_ipa(k65Lead, 0x80000)}));
+  EXPECT_OPS(k612, c,
              cat({s_ipa(k612Lead, 0x80000), s_range({rip(0x0000'5380'0008'0000)})}));
 }
 
@@ -405,14 +301,14 @@ TEST(KvmUnmap, U6_EmptiedTableIsFlushedAtOnceWithoutHintAt612AndWithItsLevelAt65
 // the model, not knowing them, flushes every page (no TTL) and then the
 // table entry (6.5), or leaves the pages to the deferred range (6.12).
 TEST(KvmUnmap, U6_TableUnhookedWholeIsFlushedPageByPageThenTheEntry) {
-  const Case c{{table2(kA, maint::Beneath::unseen)}, guest(), kRangeFwb, unmap_call(kA, kBlock)};
-  EXPECT_OPS(ops_of(plan_of(k65, c)), cat({s_ipas(k65Lead, 0x80000, 512, 1), s_ipa(k65Lead, 0x80000)}));
-  EXPECT_OPS(ops_of(plan_of(k612, c)),
+  const Case c{{table2(kA, maint::Beneath::unseen)}, guest(), kRangeFwbTtl, unmap_call(kA, kBlock)};
+  EXPECT_OPS(k65, c, cat({s_ipas(k65Lead, 0x80000, 512, 1), s_ipa(k65Lead, 0x80000)}));
+  EXPECT_OPS(k612, c,
              cat({s_ipa(k612Lead, 0x80000), s_range({rip(0x0000'5380'0008'0000)})}));
   // 6.12 without deferral (no FWB): as 6.5, with its own lead barrier.
   Case no_fwb = c;
-  no_fwb.features = kRangeOnly;
-  EXPECT_OPS(ops_of(plan_of(k612, no_fwb)), cat({s_ipas(k612Lead, 0x80000, 512, 1), s_ipa(k612Lead, 0x80000)}));
+  no_fwb.features = kRangeTtl;
+  EXPECT_OPS(k612, no_fwb, cat({s_ipas(k612Lead, 0x80000, 512, 1), s_ipa(k612Lead, 0x80000)}));
 }
 
 // U7: 4 GiB of pages from A = 2 GiB, TLBIRANGE + FWB. mmu.c:34-47, 56-89
@@ -421,11 +317,11 @@ TEST(KvmUnmap, U6_TableUnhookedWholeIsFlushedPageByPageThenTheEntry) {
 // bases 0x80000, 0xC0000, 0x10'0000, 0x14'0000.
 // 6.5: per PTE S_ipa(L3): one loop of 2^20 sequences.
 TEST(KvmUnmap, U7_FourGibibytesIsOneRangeFlushPerGibibyte) {
-  const Case c{{leaf(kA, 1 << 20)}, guest(), kRangeFwb, unmap_call(kA, 4 * kGiB)};
-  EXPECT_OPS(ops_of(plan_of(k612, c)),
+  const Case c{{leaf3(kA, 1 << 20)}, guest(), kRangeFwbTtl, unmap_call(kA, 4 * kGiB)};
+  EXPECT_OPS(k612, c,
              cat({s_range({rip(0x0000'7180'0008'0000)}), s_range({rip(0x0000'7180'000C'0000)}),
                   s_range({rip(0x0000'7180'0010'0000)}), s_range({rip(0x0000'7180'0014'0000)})}));
-  const Plan p = plan_of(k65, c, false);
+  const Plan p = plan_for(k65, c, Oracle::skip);
   ASSERT_EQ(p.groups().size(), 1u);
   EXPECT_EQ(p.groups()[0], (StepGroup{0, 6, 1u << 20, 1}));
   EXPECT_EQ(p.steps()[1].first, ip(kTtl3 | 0x80000));
@@ -437,11 +333,11 @@ TEST(KvmUnmap, U7_FourGibibytesIsOneRangeFlushPerGibibyte) {
 TEST(KvmUnmap, DeferredFlushCoversTheRequestedRange) {
   // Call over 64 pages, pages 0..1 and 10 changed: one RIPAS2E1IS of 64
   // pages: SCALE 1 NUM 0 = 0x0000'5000'0008'0000.
-  Case c{{leaf(kA, 2), leaf(kA + 10 * kPage, 1)}, guest(), kRangeFwb, unmap_call(kA, 64 * kPage)};
-  EXPECT_OPS(ops_of(plan_of(k612, c)), s_range({rip(0x0000'5000'0008'0000)}));
+  Case c{{leaf3(kA, 2), leaf3(kA + 10 * kPage, 1)}, guest(), kRangeFwbTtl, unmap_call(kA, 64 * kPage)};
+  EXPECT_OPS(k612, c, s_range({rip(0x0000'5000'0008'0000)}));
   // Not noted: two requests, [A, A + 2 pages) and the page at 0x8000A.
   c.call = CallSpan{};
-  EXPECT_OPS(ops_of(plan_of(k612, c)), cat({s_range({rip(0x0000'4000'0008'0000)}), s_range({ip(0x8000A)})}));
+  EXPECT_OPS(k612, c, cat({s_range({rip(0x0000'4000'0008'0000)}), s_range({ip(0x8000A)})}));
 }
 
 // ---- map (B65 pgtable.c:870-912, 1020; A612 914-971, 1079) -------------------------
@@ -454,13 +350,13 @@ TEST(KvmUnmap, DeferredFlushCoversTheRequestedRange) {
 // and the plan's ISB. The D-clean of the new page and DSB ISHST are not
 // expressible.
 TEST(KvmMap, M1_MapOfExecutableMemoryIsOnlyTheICacheInvalidation) {
-  Case c{{}, guest(), kNeither};
+  Case c{{}, guest(), kTtl};
   c.exec = ExecGain::yes;
   const std::vector<Op> icache{Op{Instr::ic_ialluis}, Op{Instr::dsb_ish}, Op{Instr::isb}};
-  EXPECT_OPS(ops_of(plan_of(k65, c)), icache);
-  EXPECT_OPS(ops_of(plan_of(k612, c)), icache);
+  EXPECT_OPS(k65, c, icache);
+  EXPECT_OPS(k612, c, icache);
   c.exec = ExecGain::no;
-  EXPECT_TRUE(plan_of(k612, c).empty());
+  EXPECT_TRUE(plan_for(k612, c).empty());
 }
 
 // M2: a map over a valid leaf (break-before-make): S_ipa(old IPA, L3)
@@ -470,13 +366,13 @@ TEST(KvmMap, M1_MapOfExecutableMemoryIsOnlyTheICacheInvalidation) {
 // deferred flush of that page (IPAS2E1IS without TTL) instead.
 TEST(KvmMap, M2_MapOverAValidLeafIsOneIpaFlush) {
   // Without FEAT_TTL no hint: 0x80000.
-  const Case c{{leaf(kA, 1)}, guest(), feats(Presence::absent, Presence::absent, Presence::absent)};
-  EXPECT_OPS(ops_of(plan_of(k65, c)), s_ipa(k65Lead, 0x80000));
-  const Case ttl{{leaf(kA, 1)}, guest(), kFwbOnly};
-  EXPECT_OPS(ops_of(plan_of(k65, ttl)), s_ipa(k65Lead, kTtl3 | 0x80000));
-  EXPECT_OPS(ops_of(plan_of(k612, ttl)), s_ipa(k612Lead, kTtl3 | 0x80000));
-  const Case deferred{{leaf(kA, 1)}, guest(), kRangeFwb};
-  EXPECT_OPS(ops_of(plan_of(k612, deferred)), s_range({ip(0x80000)}));  // KVM: S_ipa(A, L3)
+  const Case c{{leaf3(kA, 1)}, guest(), kNone};
+  EXPECT_OPS(k65, c, s_ipa(k65Lead, 0x80000));
+  const Case ttl{{leaf3(kA, 1)}, guest(), kFwbTtl};
+  EXPECT_OPS(k65, ttl, s_ipa(k65Lead, kTtl3 | 0x80000));
+  EXPECT_OPS(k612, ttl, s_ipa(k612Lead, kTtl3 | 0x80000));
+  const Case deferred{{leaf3(kA, 1)}, guest(), kRangeFwbTtl};
+  EXPECT_OPS(k612, deferred, s_range({ip(0x80000)}));  // KVM: S_ipa(A, L3)
 }
 
 // M3: a 2 MiB block over a level-3 table (table -> block): KVM breaks the
@@ -486,10 +382,10 @@ TEST(KvmMap, M2_MapOverAValidLeafIsOneIpaFlush) {
 // walker's: at 6.12 with TLBIRANGE + FWB that is the table entry's S_ipa
 // then KVM's S_range; at 6.5 every page then the entry.
 TEST(KvmMap, M3_BlockOverATableIsTheUnmapWalkersFlushInTheModel) {
-  const Case c{{table2(kA, maint::Beneath::unseen)}, guest(), kRangeFwb};
-  EXPECT_OPS(ops_of(plan_of(k612, c)),
+  const Case c{{table2(kA, maint::Beneath::unseen)}, guest(), kRangeFwbTtl};
+  EXPECT_OPS(k612, c,
              cat({s_ipa(k612Lead, 0x80000), s_range({rip(0x0000'5380'0008'0000)})}));  // KVM: only the S_range
-  const Plan p65 = plan_of(k65, c);  // KVM: S_vmid
+  const Plan p65 = plan_for(k65, c);  // KVM: S_vmid
   EXPECT_EQ(p65.size(), 6u * 513u);
 }
 
@@ -500,11 +396,11 @@ TEST(KvmMap, M3_BlockOverATableIsTheUnmapWalkersFlushInTheModel) {
 // A612:1335-1337; nvhe/tlb.c:178-206) is not expressible. Adding X: the
 // I-cache op (A612:1200-1203) is the tail.
 TEST(KvmPermissions, P1_RelaxIsNoTlbiInTheModel) {
-  Case c{{}, guest(), kRangeFwb};
-  EXPECT_TRUE(plan_of(k65, c).empty());
-  EXPECT_TRUE(plan_of(k612, c).empty());
+  Case c{{}, guest(), kRangeFwbTtl};
+  EXPECT_TRUE(plan_for(k65, c).empty());
+  EXPECT_TRUE(plan_for(k612, c).empty());
   c.exec = ExecGain::yes;
-  EXPECT_OPS(ops_of(plan_of(k612, c)), (std::vector<Op>{Op{Instr::ic_ialluis}, Op{Instr::dsb_ish}, Op{Instr::isb}}));
+  EXPECT_OPS(k612, c, (std::vector<Op>{Op{Instr::ic_ialluis}, Op{Instr::dsb_ish}, Op{Instr::isb}}));
 }
 
 // P2: write-protect of a 64-page memslot, pages 0..3 and 10 were writable.
@@ -513,11 +409,11 @@ TEST(KvmPermissions, P1_RelaxIsNoTlbiInTheModel) {
 // slot (mmu.c:1179-1196, kvm_main.c:366-378): 64 pages = SCALE 1 NUM 0:
 // TG | SCALE1 | 0x80000 = 0x0000'5000'0008'0000; without TLBIRANGE S_vmid.
 TEST(KvmPermissions, P2_WriteProtectIsTheMemslotFlush) {
-  Case c{{leaf(kA, 4), leaf(kA + 10 * kPage, 1)}, guest(), kRangeOnly, protect_call(kA, 64 * kPage)};
-  EXPECT_OPS(ops_of(plan_of(k65, c)), s_vmid(k65Lead));
-  EXPECT_OPS(ops_of(plan_of(k612, c)), s_range({rip(0x0000'5000'0008'0000)}));
-  c.features = kFwbOnly;
-  EXPECT_OPS(ops_of(plan_of(k612, c)), s_vmid(k612Lead));
+  Case c{{leaf3(kA, 4), leaf3(kA + 10 * kPage, 1)}, guest(), kRangeTtl, protect_call(kA, 64 * kPage)};
+  EXPECT_OPS(k65, c, s_vmid(k65Lead));
+  EXPECT_OPS(k612, c, s_range({rip(0x0000'5000'0008'0000)}));
+  c.features = kFwbTtl;
+  EXPECT_OPS(k612, c, s_vmid(k612Lead));
 }
 
 // ---- split (B65 pgtable.c:1379-1459; A612 1444-1525) --------------------------------
@@ -528,11 +424,11 @@ TEST(KvmPermissions, P2_WriteProtectIsTheMemslotFlush) {
 // expressible. With TLBIRANGE + FWB at 6.12 the model, taking the break for
 // an unmap, issues S_range(A, 512) (one op, no TTL) instead.
 TEST(KvmSplit, S1_SplittingABlockBreaksItWithALevel2IpaFlush) {
-  const Case c{{block2(kA)}, guest(), kRangeOnly};
-  EXPECT_OPS(ops_of(plan_of(k65, c)), s_ipa(k65Lead, kTtl2 | 0x80000));
-  EXPECT_OPS(ops_of(plan_of(k612, c)), s_ipa(k612Lead, kTtl2 | 0x80000));
-  const Case deferred{{block2(kA)}, guest(), kRangeFwb};
-  EXPECT_OPS(ops_of(plan_of(k612, deferred)), s_range({rip(0x0000'5380'0008'0000)}));  // KVM: S_ipa(A, L2)
+  const Case c{{block2(kA)}, guest(), kRangeTtl};
+  EXPECT_OPS(k65, c, s_ipa(k65Lead, kTtl2 | 0x80000));
+  EXPECT_OPS(k612, c, s_ipa(k612Lead, kTtl2 | 0x80000));
+  const Case deferred{{block2(kA)}, guest(), kRangeFwbTtl};
+  EXPECT_OPS(k612, deferred, s_range({rip(0x0000'5380'0008'0000)}));  // KVM: S_ipa(A, L2)
 }
 
 // ---- whole VMID (mmu.c:178-182; nvhe/tlb.c:235-247) ---------------------------------
@@ -541,18 +437,18 @@ TEST(KvmSplit, S1_SplittingABlockBreaksItWithALevel2IpaFlush) {
 // destroy has no TLBI in KVM (mmu.c:986-990, 1062-1080); the model answers a
 // teardown's Coverage::everything with the same S_vmid.
 TEST(KvmVmid, F1_EverythingIsTheVmidFlush) {
-  Case c{{}, guest(), kRangeFwb};
+  Case c{{}, guest(), kRangeFwbTtl};
   c.coverage = Coverage::everything;
-  EXPECT_OPS(ops_of(plan_of(k65, c)), s_vmid(k65Lead));
-  EXPECT_OPS(ops_of(plan_of(k612, c)), s_vmid(k612Lead));
+  EXPECT_OPS(k65, c, s_vmid(k65Lead));
+  EXPECT_OPS(k612, c, s_vmid(k612Lead));
 }
 
 // A plan holds 64 steps: 11 separate per-PTE sequences (66 steps) do not
 // fit, and the model falls back to S_vmid (KVM has no such limit).
 TEST(KvmVmid, ABatchTooBigForAPlanFallsBackToTheVmidFlush) {
   std::vector<PendingRange> ranges;
-  for (std::uint64_t i = 0; i < 11; ++i) ranges.push_back(leaf(kA + i * 2 * kPage, 1));
-  EXPECT_OPS(ops_of(plan_of(k65, Case{ranges, guest(), kNeither})), s_vmid(k65Lead));
+  for (std::uint64_t i = 0; i < 11; ++i) ranges.push_back(leaf3(kA + i * 2 * kPage, 1));
+  EXPECT_OPS(k65, (Case{ranges, guest(), kTtl}), s_vmid(k65Lead));
 }
 
 // ---- hyp stage 1 (B65 pgtable.c:507-545; A612 470-508) ------------------------------
@@ -562,26 +458,26 @@ constexpr VirtAddr kHypVa = 0x1000'0000;  // >> 12 = 0x10000
 // H1: one 4 KiB hyp page: DSB ISHST; VALE2IS TTL L3 | 0x10000; DSB ISH; ISB
 // (B65:531-538; A612:493-501, the sync helper's DSB ISH).
 TEST(KvmHyp, H1_OneHypPageIsALeafTlbiWithItsLevel) {
-  const Case c{{leaf(kHypVa, 1)}, hyp(), kNeither};
+  const Case c{{leaf3(kHypVa, 1)}, el2(), kTtl};
   const std::vector<Op> want{Op{Instr::dsb_ishst}, Op{Instr::vale2is, kTtl3 | 0x10000}, Op{Instr::dsb_ish},
                              Op{Instr::isb}};
-  EXPECT_OPS(ops_of(plan_of(k65, c)), want);
-  EXPECT_OPS(ops_of(plan_of(k612, c)), want);
+  EXPECT_OPS(k65, c, want);
+  EXPECT_OPS(k612, c, want);
 }
 
 // H2: the hyp unmap empties a level-3 table: the leaf, then the table entry
 // VAE2IS with TTL L2 at 6.5 (B65:524-526, bug 10: as released) and without
 // at 6.12 (A612:489).
 TEST(KvmHyp, H2_EmptiedHypTableIsVae2isWithoutHintAt612) {
-  const Case c{{leaf(kHypVa, 1), table2(kHypVa, maint::Beneath::reported)}, hyp(), kNeither};
+  const Case c{{leaf3(kHypVa, 1), table2(kHypVa, maint::Beneath::reported)}, el2(), kTtl};
   const std::vector<Op> leaf_ops{Op{Instr::dsb_ishst}, Op{Instr::vale2is, kTtl3 | 0x10000}, Op{Instr::dsb_ish},
                                  Op{Instr::isb}};
   const auto table_ops = [](std::uint64_t operand) {
     return std::vector<Op>{Op{Instr::dsb_ishst}, Op{Instr::vae2is, operand}, Op{Instr::dsb_ish}, Op{Instr::isb}};
   };
-  EXPECT_OPS(ops_of(plan_of(k65AsReleased, c, false)), cat({leaf_ops, table_ops(kTtl2 | 0x10000)}));
-  EXPECT_OPS(ops_of(plan_of(k612, c)), cat({leaf_ops, table_ops(0x10000)}));
-  EXPECT_OPS(ops_of(plan_of(k65, c)), cat({leaf_ops, table_ops(0x10000)}));
+  EXPECT_OPS_UNCHECKED(k65AsReleased, c, cat({leaf_ops, table_ops(kTtl2 | 0x10000)}));
+  EXPECT_OPS(k612, c, cat({leaf_ops, table_ops(0x10000)}));
+  EXPECT_OPS(k65, c, cat({leaf_ops, table_ops(0x10000)}));
 }
 
 // ---- known bug 10 at 6.5 -----------------------------------------------------------
@@ -589,9 +485,9 @@ TEST(KvmHyp, H2_EmptiedHypTableIsVae2isWithoutHintAt612) {
 // The oracle (the architecture's reading: a TTL hint naming a level where no
 // leaf is may invalidate nothing) rejects 6.5's plans as released.
 TEST(KvmKnownBug10, TheCoverageOracleRejectsTheTableHintOf65) {
-  for (const Case& c : {Case{{leaf(kA, 512), table2(kA, maint::Beneath::reported)}, guest(), kRangeFwb},
-                        Case{{leaf(kHypVa, 1), table2(kHypVa, maint::Beneath::reported)}, hyp(), kNeither}}) {
-    const Pending pending = c.pending();
+  for (const Case& c : {Case{{leaf3(kA, 512), table2(kA, maint::Beneath::reported)}, guest(), kRangeFwbTtl},
+                        Case{{leaf3(kHypVa, 1), table2(kHypVa, maint::Beneath::reported)}, el2(), kTtl}}) {
+    const Pending pending = pending_of(c);
     Plan plan;
     ASSERT_TRUE(k65AsReleased.plan(pending, c.space, c.features, plan).ok());
     EXPECT_FALSE(test::plan_problems(test::expand(plan), pending, c.space, c.features).empty());
@@ -623,7 +519,7 @@ struct Stage2Machine {
     return s;
   }();
   arch::CpuFeatures features = [] {
-    arch::CpuFeatures f = kRangeFwb;
+    arch::CpuFeatures f = kRangeFwbTtl;
     f.processing_elements = 2;
     return f;
   }();
@@ -710,7 +606,7 @@ TEST(KvmOnTheMachine, Kvm65TableHintIsNotCaughtByTheSimulator) {
 TEST(KvmOnTheMachine, EveryVmGeneratorReplaysCleanWithAndWithoutDeferral) {
   const sim::Profile& profile = *sim::find_profile("mobile-8");
   for (const KvmPolicy* policy : {&k65, &k612}) {
-    for (const arch::CpuFeatures& f : {kRangeFwb, kRangeOnly, kFwbOnly}) {
+    for (const arch::CpuFeatures& f : {kRangeFwbTtl, kRangeTtl, kFwbTtl}) {
       for (const gen::Generator& g : gen::generators()) {
         const std::string_view name = g.name;
         if (name != "vm-teardown" && name != "s2-unmap" && name != "dirty-log") continue;

@@ -21,7 +21,7 @@
 
 #include <vector>
 
-#include "baselines/model_test_support.hpp"
+#include "plan_steps.hpp"
 #include "support/stage1_machine.hpp"
 #include "tlbkit/baselines/registry.hpp"
 #include "tlbkit/baselines/zircon.hpp"
@@ -30,56 +30,30 @@
 namespace tlbkit::baselines {
 namespace {
 
-using arch::Instr;
-using maint::AddressSpace;
-using maint::Beneath;
-using maint::Coverage;
-using maint::EntryKind;
-using maint::PendingRange;
-using maint::VirtAddr;
-using test::model::grp;
-using test::model::kPage;
-using test::model::pending_of;
-using test::model::plan_of;
-using test::model::st;
-
-constexpr VirtAddr kVa = 0x1000'0000;
-constexpr VirtAddr kBlockVa = 0x4000'0000;
-constexpr VirtAddr kIpa = 0x8000'0000;
-constexpr std::uint64_t kBlock = 0x20'0000;
+using namespace test_support;
 
 constexpr std::uint64_t kAsid7 = 0x0007'0000'0000'0000;
 constexpr std::uint64_t kUserOp = kAsid7 | 0x10000;  // VALE1IS / VAE1IS at kVa, ASID 7
 
 const ZirconPolicy kZircon;
 
-PendingRange pages(VirtAddr va, std::uint64_t n) { return PendingRange{va, n * kPage, 3, EntryKind::leaf}; }
-PendingRange block(VirtAddr va) { return PendingRange{va, kBlock, 2, EntryKind::leaf}; }
-PendingRange table(VirtAddr va, Beneath beneath) {
-  return PendingRange{va, kBlock, 2, EntryKind::table, beneath};
-}
-
-AddressSpace user() {
+// A user aspace: ASID 7.
+AddressSpace user_aspace() {
   AddressSpace s;
   s.asid = 7;
   return s;
 }
 // Zircon's kernel aspace: the global ASID (1), global entries.
-AddressSpace kernel() {
+AddressSpace kernel_aspace() {
   AddressSpace s;
   s.asid = ZirconPolicy::kGlobalAsid;
   s.global = maint::GlobalEntries::present;
   return s;
 }
-AddressSpace guest(std::uint16_t vmid) {
+AddressSpace guest_aspace(std::uint16_t vmid) {
   AddressSpace s;
   s.regime = arch::Regime::stage2;
   s.vmid = vmid;
-  return s;
-}
-AddressSpace hypervisor() {
-  AddressSpace s;
-  s.regime = arch::Regime::el2_stage1;
   return s;
 }
 
@@ -88,12 +62,6 @@ AddressSpace hypervisor() {
 std::vector<Step> hvc_ipa(std::uint64_t ipa_op) {
   return {st(Instr::dsb_ishst), st(Instr::ipas2le1is, ipa_op), st(Instr::dsb_ish), st(Instr::vmalle1is),
           st(Instr::dsb_ish), st(Instr::isb)};
-}
-
-std::vector<Step> cat(std::initializer_list<std::vector<Step>> parts) {
-  std::vector<Step> out;
-  for (const std::vector<Step>& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
 }
 
 // ---- registry ----------------------------------------------------------------
@@ -119,18 +87,18 @@ TEST(ZirconModel, IsRegisteredUnderItsVersionWithTheOldNameAsAlias) {
 // FlushTLBEntry each in queue order (mmu.cc:606-610): VALE1IS (mmu.cc:873),
 // each followed by ISB (ARM64_TLBI, mmu.h:434-438); DSB ISH (mmu.cc:615).
 TEST(ZirconModel, Z1FifteenPagesArePerEntryEachWithItsIsb) {
-  EXPECT_MODEL_PLAN(plan_of(kZircon, pending_of({pages(kVa, 15)}), user()),
-                    (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::vale1is, kUserOp), st(Instr::isb),
-                                       st(Instr::dsb_ish)}),
-                    (std::vector<StepGroup>{grp(1, 2, 15, 1)}));
+  EXPECT_PLAN(plan_of(kZircon, pending_of({leaf3(kVa, 15)}), user_aspace()),
+              (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::vale1is, kUserOp), st(Instr::isb),
+                                 st(Instr::dsb_ish)}),
+              (std::vector<StepGroup>{grp(1, 2, 15, 1)}));
 }
 
 // Z2: 16 pages (N): 16 > 16 is false (mmu.cc:596): still per entry.
 TEST(ZirconModel, Z2SixteenPagesArePerEntry) {
-  EXPECT_MODEL_PLAN(plan_of(kZircon, pending_of({pages(kVa, 16)}), user()),
-                    (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::vale1is, kUserOp), st(Instr::isb),
-                                       st(Instr::dsb_ish)}),
-                    (std::vector<StepGroup>{grp(1, 2, 16, 1)}));
+  EXPECT_PLAN(plan_of(kZircon, pending_of({leaf3(kVa, 16)}), user_aspace()),
+              (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::vale1is, kUserOp), st(Instr::isb),
+                                 st(Instr::dsb_ish)}),
+              (std::vector<StepGroup>{grp(1, 2, 16, 1)}));
 }
 
 // Z3: 17 pages (N+1): the 17th only counts (mmu.cc:554-562), 17 > 16
@@ -140,8 +108,8 @@ TEST(ZirconModel, Z2SixteenPagesArePerEntry) {
 TEST(ZirconModel, Z3SeventeenEntriesGoAsidWide) {
   const std::vector<Step> wide{st(Instr::dsb_ishst), st(Instr::aside1is, kAsid7), st(Instr::isb),
                                st(Instr::dsb_ish)};
-  EXPECT_MODEL_PLAN(plan_of(kZircon, pending_of({pages(kVa, 17)}), user()), wide, {});
-  EXPECT_MODEL_PLAN(plan_of(kZircon, pending_of({pages(kVa, 10), pages(0x2000'0000, 7)}), user()), wide, {});
+  EXPECT_PLAN(plan_of(kZircon, pending_of({leaf3(kVa, 17)}), user_aspace()), wide, {});
+  EXPECT_PLAN(plan_of(kZircon, pending_of({leaf3(kVa, 10), leaf3(0x2000'0000, 7)}), user_aspace()), wide, {});
 }
 
 // ---- Z4: a freed page table -----------------------------------------------------
@@ -156,20 +124,20 @@ TEST(ZirconModel, Z3SeventeenEntriesGoAsidWide) {
 // 0x1000'0000 (2 MiB aligned), where Zircon uses the cursor (any address
 // of the slot removes the walk entry).
 TEST(ZirconModel, Z4AFreedTableIsOneNonTerminalEntryAfterItsLeaves) {
-  EXPECT_MODEL_PLAN(plan_of(kZircon, pending_of({pages(kVa, 1), table(kVa, Beneath::reported)}), user()),
-                    (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::vale1is, kUserOp), st(Instr::isb),
-                                       st(Instr::vae1is, kUserOp), st(Instr::isb), st(Instr::dsb_ish)}),
-                    {});
+  EXPECT_PLAN(plan_of(kZircon, pending_of({leaf3(kVa, 1), table2(kVa, Beneath::reported)}), user_aspace()),
+              (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::vale1is, kUserOp), st(Instr::isb),
+                                 st(Instr::vae1is, kUserOp), st(Instr::isb), st(Instr::dsb_ish)}),
+              {});
 }
 
 // A table that went whole, its entries not reported (Zircon never unmaps
 // so: it visits every entry), counts as its 512 pages, non-terminal: more
 // than 16, ASID-wide.
 TEST(ZirconModel, AnUnseenTableCountsEveryPageUnderIt) {
-  EXPECT_MODEL_PLAN(plan_of(kZircon, pending_of({table(kVa, Beneath::unseen)}), user()),
-                    (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::aside1is, kAsid7), st(Instr::isb),
-                                       st(Instr::dsb_ish)}),
-                    {});
+  EXPECT_PLAN(plan_of(kZircon, pending_of({table2(kVa, Beneath::unseen)}), user_aspace()),
+              (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::aside1is, kAsid7), st(Instr::isb),
+                                 st(Instr::dsb_ish)}),
+              {});
 }
 
 // The freed-table sequence on the simulated two-PE machine: PE 1 caches
@@ -196,17 +164,17 @@ TEST(ZirconModel, Z4OnTheSimulatedMachineLeavesNothingStale) {
 // 17 pages: 0x10000..0x1000F in the first Flush(), 0x10010 in the second.
 TEST(ZirconModel, Z5KernelFlushesEverySixteenEntriesAndNeverGoesWide) {
   for (const std::uint32_t n : {15u, 16u}) {
-    EXPECT_MODEL_PLAN(plan_of(kZircon, pending_of({pages(kVa, n)}), kernel()),
-                      (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::vaale1is, 0x10000), st(Instr::isb),
-                                         st(Instr::dsb_ish), st(Instr::isb)}),
-                      (std::vector<StepGroup>{grp(1, 2, n, 1)}));
+    EXPECT_PLAN(plan_of(kZircon, pending_of({leaf3(kVa, n)}), kernel_aspace()),
+                (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::vaale1is, 0x10000), st(Instr::isb),
+                                   st(Instr::dsb_ish), st(Instr::isb)}),
+                (std::vector<StepGroup>{grp(1, 2, n, 1)}));
   }
-  EXPECT_MODEL_PLAN(plan_of(kZircon, pending_of({pages(kVa, 17)}), kernel()),
-                    (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::vaale1is, 0x10000), st(Instr::isb),
-                                       st(Instr::dsb_ish), st(Instr::isb), st(Instr::dsb_ishst),
-                                       st(Instr::vaale1is, 0x10010), st(Instr::isb), st(Instr::dsb_ish),
-                                       st(Instr::isb)}),
-                    (std::vector<StepGroup>{grp(1, 2, 16, 1)}));
+  EXPECT_PLAN(plan_of(kZircon, pending_of({leaf3(kVa, 17)}), kernel_aspace()),
+              (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::vaale1is, 0x10000), st(Instr::isb),
+                                 st(Instr::dsb_ish), st(Instr::isb), st(Instr::dsb_ishst),
+                                 st(Instr::vaale1is, 0x10010), st(Instr::isb), st(Instr::dsb_ish),
+                                 st(Instr::isb)}),
+              (std::vector<StepGroup>{grp(1, 2, 16, 1)}));
 }
 
 // When the kernel's per-16 flushes do not fit a Plan (a 2 MiB table whose
@@ -214,10 +182,10 @@ TEST(ZirconModel, Z5KernelFlushesEverySixteenEntriesAndNeverGoesWide) {
 // falls back to DSB ISHST; VMALLE1IS; ISB; DSB ISH; ISB: tlbkit's, not
 // Zircon's (its FlushAsid panics for the kernel, mmu.cc:911-915).
 TEST(ZirconModel, KernelBatchTooBigForAPlanFallsBackToVmalle1is) {
-  EXPECT_MODEL_PLAN(plan_of(kZircon, pending_of({table(kVa, Beneath::unseen)}), kernel()),
-                    (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::vmalle1is), st(Instr::isb),
-                                       st(Instr::dsb_ish), st(Instr::isb)}),
-                    {});
+  EXPECT_PLAN(plan_of(kZircon, pending_of({table2(kVa, Beneath::unseen)}), kernel_aspace()),
+              (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::vmalle1is), st(Instr::isb),
+                                 st(Instr::dsb_ish), st(Instr::isb)}),
+              {});
 }
 
 // Z6: a kernel Map of new pages issues no TLBI (mmu.cc:1186,1189): MapEntry
@@ -227,10 +195,10 @@ TEST(ZirconModel, KernelBatchTooBigForAPlanFallsBackToVmalle1is) {
 // I-cache tail.
 TEST(ZirconModel, Z6AMapIssuesNoTlbi) {
   maint::Pending map;
-  EXPECT_MODEL_PLAN(plan_of(kZircon, map, kernel()), {}, {});
+  EXPECT_PLAN(plan_of(kZircon, map, kernel_aspace()), {}, {});
   map.exec = maint::ExecGain::yes;
-  EXPECT_MODEL_PLAN(plan_of(kZircon, map, kernel()),
-                    (std::vector<Step>{st(Instr::ic_ialluis), st(Instr::dsb_ish), st(Instr::isb)}), {});
+  EXPECT_PLAN(plan_of(kZircon, map, kernel_aspace()),
+              (std::vector<Step>{st(Instr::ic_ialluis), st(Instr::dsb_ish), st(Instr::isb)}), {});
 }
 
 // ---- Z7, Z8, Z8b: protect, break-before-make, read-only replacement ----------------
@@ -238,24 +206,24 @@ TEST(ZirconModel, Z6AMapIssuesNoTlbi) {
 // Z7: Protect of 3 pages RW -> RO rewrites each leaf in place and queues a
 // terminal entry (mmu.cc:1251-1259); Flush() as Z1 (mmu.cc:590-615).
 TEST(ZirconModel, Z7ProtectIsOneTerminalEntryPerPage) {
-  maint::Pending p = pending_of({pages(kVa, 3)});
+  maint::Pending p = pending_of({leaf3(kVa, 3)});
   p.call = maint::CallSpan{maint::CallKind::protect, kVa, kVa + 3 * kPage};
-  std::vector<PendingRange> keep{pages(kVa, 3)};
+  std::vector<PendingRange> keep{leaf3(kVa, 3)};
   p.ranges = keep;
-  EXPECT_MODEL_PLAN(plan_of(kZircon, p, user()),
-                    (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::vale1is, kUserOp), st(Instr::isb),
-                                       st(Instr::dsb_ish)}),
-                    (std::vector<StepGroup>{grp(1, 2, 3, 1)}));
+  EXPECT_PLAN(plan_of(kZircon, p, user_aspace()),
+              (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::vale1is, kUserOp), st(Instr::isb),
+                                 st(Instr::dsb_ish)}),
+              (std::vector<StepGroup>{grp(1, 2, 3, 1)}));
 }
 
 // Z8: break-before-make of one page (Map Upgrade to a new address, RW):
 // INVALID, FlushEntry, Flush() at once (mmu.cc:1174-1183): one plan for the
 // one entry, as tlbkit's engine asks it (ChangeSink::invalidate_now).
 TEST(ZirconModel, Z8BreakBeforeMakeFlushesItsOneEntryAtOnce) {
-  EXPECT_MODEL_PLAN(plan_of(kZircon, pending_of({pages(kVa, 1)}), user()),
-                    (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::vale1is, kUserOp), st(Instr::isb),
-                                       st(Instr::dsb_ish)}),
-                    {});
+  EXPECT_PLAN(plan_of(kZircon, pending_of({leaf3(kVa, 1)}), user_aspace()),
+              (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::vale1is, kUserOp), st(Instr::isb),
+                                 st(Instr::dsb_ish)}),
+              {});
 }
 
 // Z8b: with a read-only new entry Zircon overwrites the valid leaf with no
@@ -265,10 +233,10 @@ TEST(ZirconModel, Z8BreakBeforeMakeFlushesItsOneEntryAtOnce) {
 // invalidates it as Z8; the behaviour is not reproduced
 // (docs/baselines/zircon.md).
 TEST(ZirconModel, Z8bAReplacedLeafIsStillInvalidatedBecauseThePlanIsAsked) {
-  EXPECT_MODEL_PLAN(plan_of(kZircon, pending_of({pages(kVa, 1)}), user()),
-                    (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::vale1is, kUserOp), st(Instr::isb),
-                                       st(Instr::dsb_ish)}),
-                    {});
+  EXPECT_PLAN(plan_of(kZircon, pending_of({leaf3(kVa, 1)}), user_aspace()),
+              (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::vale1is, kUserOp), st(Instr::isb),
+                                 st(Instr::dsb_ish)}),
+              {});
 }
 
 // ---- Z9, Z10: blocks ------------------------------------------------------------
@@ -276,10 +244,10 @@ TEST(ZirconModel, Z8bAReplacedLeafIsStillInvalidatedBecauseThePlanIsAsked) {
 // Z9: an aligned 2 MiB block is one terminal entry at its VA
 // (mmu.cc:1026,1038): one VALE1IS, 0x0007'0000'0004'0000.
 TEST(ZirconModel, Z9ABlockIsOneTerminalEntry) {
-  EXPECT_MODEL_PLAN(plan_of(kZircon, pending_of({block(kBlockVa)}), user()),
-                    (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::vale1is, kAsid7 | 0x40000),
-                                       st(Instr::isb), st(Instr::dsb_ish)}),
-                    {});
+  EXPECT_PLAN(plan_of(kZircon, pending_of({block2(kBlockVa)}), user_aspace()),
+              (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::vale1is, kAsid7 | 0x40000),
+                                 st(Instr::isb), st(Instr::dsb_ish)}),
+              {});
 }
 
 // Z10: unmapping the first page of a block splits it (SplitLargePage,
@@ -290,14 +258,14 @@ TEST(ZirconModel, Z9ABlockIsOneTerminalEntry) {
 // (mmu.cc:849); tlbkit records a new table as a map (nothing to
 // invalidate), so that VAE1IS is not in the model.
 TEST(ZirconModel, Z10ASplitIsABreakBeforeMakeFlushThenTheUnmapsFlush) {
-  EXPECT_MODEL_PLAN(plan_of(kZircon, pending_of({block(kBlockVa)}), user()),
-                    (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::vale1is, kAsid7 | 0x40000),
-                                       st(Instr::isb), st(Instr::dsb_ish)}),
-                    {});
-  EXPECT_MODEL_PLAN(plan_of(kZircon, pending_of({pages(kBlockVa, 1)}), user()),
-                    (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::vale1is, kAsid7 | 0x40000),
-                                       st(Instr::isb), st(Instr::dsb_ish)}),
-                    {});
+  EXPECT_PLAN(plan_of(kZircon, pending_of({block2(kBlockVa)}), user_aspace()),
+              (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::vale1is, kAsid7 | 0x40000),
+                                 st(Instr::isb), st(Instr::dsb_ish)}),
+              {});
+  EXPECT_PLAN(plan_of(kZircon, pending_of({leaf3(kBlockVa, 1)}), user_aspace()),
+              (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::vale1is, kAsid7 | 0x40000),
+                                 st(Instr::isb), st(Instr::dsb_ish)}),
+              {});
 }
 
 // ---- Z11, Z12: guest stage 2 -----------------------------------------------------
@@ -307,9 +275,9 @@ TEST(ZirconModel, Z10ASplitIsABreakBeforeMakeFlushThenTheUnmapsFlush) {
 // ISHST and DSB ISH (mmu.cc:590,615). The VTTBR_EL2 writes and their ISBs
 // around each call (el2.S:161-169) are not Plan ops.
 TEST(ZirconModel, Z11GuestEntriesAreOneEl2CallEach) {
-  EXPECT_MODEL_PLAN(plan_of(kZircon, pending_of({pages(kIpa, 3)}), guest(5)),
-                    cat({{st(Instr::dsb_ishst)}, hvc_ipa(0x80000), {st(Instr::dsb_ish)}}),
-                    (std::vector<StepGroup>{grp(1, 6, 3, 1)}));
+  EXPECT_PLAN(plan_of(kZircon, pending_of({leaf3(kIpa, 3)}), guest_aspace(5)),
+              cat({{st(Instr::dsb_ishst)}, hvc_ipa(0x80000), {st(Instr::dsb_ish)}}),
+              (std::vector<StepGroup>{grp(1, 6, 3, 1)}));
 }
 
 // Z12: 15 and 16 entries per entry; 17: FlushAsid -> arm64_el2_tlbi_vmid
@@ -317,14 +285,14 @@ TEST(ZirconModel, Z11GuestEntriesAreOneEl2CallEach) {
 // DSB ISH; ISB inside the EL1 DSB ISHST ... DSB ISH.
 TEST(ZirconModel, Z12GuestSixteenPerEntrySeventeenVmidWide) {
   for (const std::uint32_t n : {15u, 16u}) {
-    EXPECT_MODEL_PLAN(plan_of(kZircon, pending_of({pages(kIpa, n)}), guest(5)),
-                      cat({{st(Instr::dsb_ishst)}, hvc_ipa(0x80000), {st(Instr::dsb_ish)}}),
-                      (std::vector<StepGroup>{grp(1, 6, n, 1)}));
+    EXPECT_PLAN(plan_of(kZircon, pending_of({leaf3(kIpa, n)}), guest_aspace(5)),
+                cat({{st(Instr::dsb_ishst)}, hvc_ipa(0x80000), {st(Instr::dsb_ish)}}),
+                (std::vector<StepGroup>{grp(1, 6, n, 1)}));
   }
-  EXPECT_MODEL_PLAN(plan_of(kZircon, pending_of({pages(kIpa, 17)}), guest(5)),
-                    (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::dsb_ishst), st(Instr::vmalls12e1is),
-                                       st(Instr::dsb_ish), st(Instr::isb), st(Instr::dsb_ish)}),
-                    {});
+  EXPECT_PLAN(plan_of(kZircon, pending_of({leaf3(kIpa, 17)}), guest_aspace(5)),
+              (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::dsb_ishst), st(Instr::vmalls12e1is),
+                                 st(Instr::dsb_ish), st(Instr::isb), st(Instr::dsb_ish)}),
+              {});
 }
 
 // A guest with VMID 1 (= MMU_ARM64_GLOBAL_ASID, mmu.h:449): FlushEntry
@@ -332,10 +300,10 @@ TEST(ZirconModel, Z12GuestSixteenPerEntrySeventeenVmidWide) {
 // flushes every 16 entries like the kernel (without the kernel's ISB):
 // 0x80000.. in the first Flush(), 0x80010 in the second.
 TEST(ZirconModel, Z12GuestWithVmidOneFlushesEverySixteen) {
-  EXPECT_MODEL_PLAN(plan_of(kZircon, pending_of({pages(kIpa, 17)}), guest(1)),
-                    cat({{st(Instr::dsb_ishst)}, hvc_ipa(0x80000), {st(Instr::dsb_ish), st(Instr::dsb_ishst)},
-                         hvc_ipa(0x80010), {st(Instr::dsb_ish)}}),
-                    (std::vector<StepGroup>{grp(1, 6, 16, 1)}));
+  EXPECT_PLAN(plan_of(kZircon, pending_of({leaf3(kIpa, 17)}), guest_aspace(1)),
+              cat({{st(Instr::dsb_ishst)}, hvc_ipa(0x80000), {st(Instr::dsb_ish), st(Instr::dsb_ishst)},
+                   hvc_ipa(0x80010), {st(Instr::dsb_ish)}}),
+              (std::vector<StepGroup>{grp(1, 6, 16, 1)}));
 }
 
 // ---- Z13: the hypervisor aspace ------------------------------------------------
@@ -345,8 +313,8 @@ TEST(ZirconModel, Z12GuestWithVmidOneFlushesEverySixteen) {
 // form), DSB SY, ISB (el2.S:582-588). The coverage oracle rejects it: a
 // local TLBI when other PEs may hold EL2 entries.
 TEST(ZirconModel, Z13HypervisorAspaceIsALocalAlle2) {
-  const test::model::Planned got = plan_of(kZircon, pending_of({pages(kVa, 1)}), hypervisor());
-  EXPECT_TRUE(test::model::same(got,
+  const Planned got = plan_of(kZircon, pending_of({leaf3(kVa, 1)}), el2());
+  EXPECT_TRUE(same(got,
                                 {st(Instr::dsb_ishst), st(Instr::alle2), st(Instr::dsb_sy), st(Instr::isb),
                                  st(Instr::dsb_ish)},
                                 {}));
@@ -360,13 +328,13 @@ TEST(ZirconModel, Z13HypervisorAspaceIsALocalAlle2) {
 TEST(ZirconModel, Z13TheRegisteredModelBroadcastsTheEl2Flush) {
   const PolicyEntry* e = find_policy("zircon-e04da11");
   ASSERT_NE(e, nullptr);
-  EXPECT_MODEL_PLAN(plan_of(e->policy, pending_of({pages(kVa, 1)}), hypervisor()),
-                    (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::alle2is), st(Instr::dsb_sy), st(Instr::isb),
-                                       st(Instr::dsb_ish)}),
-                    {});
+  EXPECT_PLAN(plan_of(e->policy, pending_of({leaf3(kVa, 1)}), el2()),
+              (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::alle2is), st(Instr::dsb_sy), st(Instr::isb),
+                                 st(Instr::dsb_ish)}),
+              {});
   // Everywhere else it is the as-read model.
-  EXPECT_EQ(plan_of(e->policy, pending_of({pages(kIpa, 17)}), guest(1)).steps,
-            plan_of(kZircon, pending_of({pages(kIpa, 17)}), guest(1)).steps);
+  EXPECT_EQ(plan_of(e->policy, pending_of({leaf3(kIpa, 17)}), guest_aspace(1)).steps,
+            plan_of(kZircon, pending_of({leaf3(kIpa, 17)}), guest_aspace(1)).steps);
 }
 
 // Z13 on the simulated machine: two PEs run at EL2 on one EL2 table; PE 1
@@ -388,7 +356,7 @@ TEST(ZirconModel, Z13OnTheSimulatedMachineAnotherPeKeepsItsEl2Entry) {
     ctx.stage1_root = table.root();
     ASSERT_TRUE(machine.set_context(pe, ctx).ok());
   }
-  const AddressSpace space = hypervisor();
+  const AddressSpace space = el2();
   const arch::CpuFeatures features;
   const maint::Planner planner;
   machine.begin_operation(0, "map");
@@ -434,16 +402,16 @@ TEST(ZirconModel, Z13OnTheSimulatedMachineAnotherPeKeepsItsEl2Entry) {
 TEST(ZirconModel, Z15DestroyIsDsbIshAsidFlushDsbIsh) {
   maint::Pending teardown;
   teardown.coverage = Coverage::everything;
-  EXPECT_MODEL_PLAN(plan_of(kZircon, teardown, user()),
-                    (std::vector<Step>{st(Instr::dsb_ish), st(Instr::aside1is, kAsid7), st(Instr::isb),
-                                       st(Instr::dsb_ish)}),
-                    {});
+  EXPECT_PLAN(plan_of(kZircon, teardown, user_aspace()),
+              (std::vector<Step>{st(Instr::dsb_ish), st(Instr::aside1is, kAsid7), st(Instr::isb),
+                                 st(Instr::dsb_ish)}),
+              {});
   maint::Pending overflow = teardown;
   overflow.overflowed = maint::Extent{kVa, kVa + 40 * kPage, 1u << 3, 0};
-  EXPECT_MODEL_PLAN(plan_of(kZircon, overflow, user()),
-                    (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::aside1is, kAsid7), st(Instr::isb),
-                                       st(Instr::dsb_ish)}),
-                    {});
+  EXPECT_PLAN(plan_of(kZircon, overflow, user_aspace()),
+              (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::aside1is, kAsid7), st(Instr::isb),
+                                 st(Instr::dsb_ish)}),
+              {});
 }
 
 // Z16 (context switch with ASIDs disabled: TLBI ASIDE1, local, mmu.cc:
@@ -456,15 +424,15 @@ TEST(ZirconModel, Z15DestroyIsDsbIshAsidFlushDsbIsh) {
 // syncs in Map before writing the entry, mmu.cc:1570-1581, and its global
 // I-cache invalidate is in lib/arch, not read).
 TEST(ZirconModel, ExecGainedAddsTheICacheTail) {
-  maint::Pending p = pending_of({pages(kVa, 1)});
-  std::vector<PendingRange> keep{pages(kVa, 1)};
+  maint::Pending p = pending_of({leaf3(kVa, 1)});
+  std::vector<PendingRange> keep{leaf3(kVa, 1)};
   p.ranges = keep;
   p.exec = maint::ExecGain::yes;
-  EXPECT_MODEL_PLAN(plan_of(kZircon, p, user()),
-                    (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::vale1is, kUserOp), st(Instr::isb),
-                                       st(Instr::dsb_ish), st(Instr::ic_ialluis), st(Instr::dsb_ish),
-                                       st(Instr::isb)}),
-                    {});
+  EXPECT_PLAN(plan_of(kZircon, p, user_aspace()),
+              (std::vector<Step>{st(Instr::dsb_ishst), st(Instr::vale1is, kUserOp), st(Instr::isb),
+                                 st(Instr::dsb_ish), st(Instr::ic_ialluis), st(Instr::dsb_ish),
+                                 st(Instr::isb)}),
+              {});
 }
 
 }  // namespace
