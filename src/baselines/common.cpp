@@ -1,11 +1,17 @@
 #include "common.hpp"
 
+#include <algorithm>
+
 namespace tlbkit::baselines {
 
 std::uint64_t loop_count(const Pending& p, bool pages_only) {
   std::uint64_t n = 0;
   for (const PendingRange& r : p.ranges) n += loop_count(r, pages_only ? kPage : entry_bytes(r));
   return n;
+}
+
+std::uint64_t one_page_per_table(std::uint64_t size, std::uint64_t span) {
+  return std::max(size, span) - span + kPage;
 }
 
 Status append_loop(const PendingRange& r, std::uint64_t stride, const AddressSpace& space, Form form,

@@ -42,6 +42,13 @@ using maint::append_tail;  // tlbkit/maint/plan_tail.hpp
 // Ops of loops over all ranges of `p`: one per entry, or per 4 KiB page.
 std::uint64_t loop_count(const Pending& p, bool pages_only);
 
+// The bytes freed tables add to a bounding box when each counts one page
+// at its address (for its walk-cache entry): tables of `span` bytes each,
+// over `size` bytes from the first table's address, reach from there to one
+// page past the last table's address. Linux's mmu_gather (pte_free_tlb and
+// friends) and elfuse's host accumulator both count a freed table so.
+std::uint64_t one_page_per_table(std::uint64_t size, std::uint64_t span);
+
 // One by-address op every `stride` bytes over `r`.
 Status append_loop(const PendingRange& r, std::uint64_t stride, const AddressSpace& space, Form form,
                    arch::Ttl ttl, Plan& plan);

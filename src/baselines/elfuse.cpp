@@ -31,8 +31,8 @@ Box box_of(const Pending& p) {
     // A table tlbkit's engine freed whose translations were reported on
     // their own: one page of it, for its walk-cache entry (elfuse's non-leaf
     // VAE1IS of any address under it retires that).
-    const std::uint64_t span = maint::detail::level_bytes(r.level);
-    const std::uint64_t size = maint::detail::walk_only(r) ? std::max(r.size, span) - span + kPage : r.size;
+    const std::uint64_t size =
+        maint::detail::walk_only(r) ? one_page_per_table(r.size, maint::detail::level_bytes(r.level)) : r.size;
     lo = std::min(lo, r.va);
     hi = std::max(hi, r.va + size);
   }

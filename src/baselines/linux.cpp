@@ -84,9 +84,8 @@ Gathers gathers_of(const Pending& p, PageLeaves pages = PageLeaves::gathered) {
       if (!(pages == PageLeaves::flushed_apart && is_page_leaf(r))) g.leaves.add(r.va, r.size, r.level);
       continue;
     }
-    const std::uint64_t span = maint::detail::level_bytes(r.level);
-    // One page at each table's address, k tables of `span` in the range.
-    g.tables.add(r.va, std::max(r.size, span) - span + kPage, r.level);
+    // One page at each table's address.
+    g.tables.add(r.va, one_page_per_table(r.size, maint::detail::level_bytes(r.level)), r.level);
     if (r.beneath == maint::Beneath::unseen) {
       // The engine dropped the table whole; Linux would have cleared every
       // entry under it (zap: cleared_ptes over the span) and freed every
@@ -96,7 +95,7 @@ Gathers gathers_of(const Pending& p, PageLeaves pages = PageLeaves::gathered) {
       g.leaves.add(r.va, r.size, 3);
       g.leaves.freed_tables = true;
       for (unsigned level = r.level + 1u; level <= 2; ++level) {
-        g.tables.add(r.va, std::max(r.size, kBlock) - kBlock + kPage, level);
+        g.tables.add(r.va, one_page_per_table(r.size, kBlock), level);
       }
     }
   }
