@@ -22,10 +22,10 @@ Goal goal_of(const GridSpec& spec, const std::vector<Cell>& cells, const std::ve
         if (c.state == CellState::ran) ours = i;
         continue;
       }
-      // A rival must be correct: no violation here, and no known bug by
-      // contract (a model of a bug may be cheaper by it where no check
-      // happens to show it: elfuse's local I-cache op).
-      if (c.state != CellState::ran || !correct(c) || p.contract != baselines::Contract::correct) continue;
+      // A rival contends for the cheapest mark: no violation here, and no
+      // known bug by contract (a model of a bug may be cheaper by it where
+      // no check happens to show it: elfuse's local I-cache op).
+      if (!contender(spec, c)) continue;
       if (!best || c.result.total_cycles() < cells[*best].result.total_cycles()) best = i;
     }
     if (!ours || !best) continue;

@@ -183,7 +183,11 @@ const char* state_name(CellState state) {
 
 bool correct(const Cell& cell) { return cell.state == CellState::ran && cell.result.ok(); }
 
-std::vector<bool> cheapest_of_groups(const std::vector<Cell>& cells) {
+bool contender(const GridSpec& spec, const Cell& cell) {
+  return correct(cell) && spec.policies[cell.policy]->contract == baselines::Contract::correct;
+}
+
+std::vector<bool> cheapest_of_groups(const GridSpec& spec, const std::vector<Cell>& cells) {
   std::vector<bool> marks(cells.size(), false);
   const auto same_group = [](const Cell& a, const Cell& b) {
     return a.workload == b.workload && a.profile == b.profile && a.feature_set == b.feature_set &&
@@ -193,7 +197,8 @@ std::vector<bool> cheapest_of_groups(const std::vector<Cell>& cells) {
     std::size_t end = first;
     std::optional<std::size_t> best;
     for (; end < cells.size() && same_group(cells[first], cells[end]); ++end) {
-      if (correct(cells[end]) && (!best || cells[end].result.total_cycles() < cells[*best].result.total_cycles())) {
+      if (contender(spec, cells[end]) &&
+          (!best || cells[end].result.total_cycles() < cells[*best].result.total_cycles())) {
         best = end;
       }
     }

@@ -45,6 +45,13 @@ std::uint64_t bound_of(const GridSpec& spec, const std::vector<compare::GroupBou
   return bounds[group].result.total_cycles();
 }
 
+// The mark column: "*" for the group's cheapest contender, "!" for a model
+// of a known bug (never the cheapest: compare::contender), else nothing.
+const char* mark_of(const GridSpec& spec, const Cell& c, bool cheapest) {
+  if (cheapest) return "*";
+  return spec.policies[c.policy]->contract == baselines::Contract::known_bug ? "!" : "";
+}
+
 }  // namespace
 
 std::string group_title(const GridSpec& spec, const Cell& c) {
@@ -58,7 +65,7 @@ std::string compare_text(const GridSpec& spec, const std::vector<Cell>& cells,
       "tlbkit compare: {} workload(s) x {} profile(s) x {} feature set(s) x {} PE count(s) x {} policies = {} cells\n",
       spec.workloads.size(), spec.profiles.size(), spec.feature_sets.size(), spec.pes.size(), spec.policies.size(),
       cells.size());
-  const std::vector<bool> cheapest = compare::cheapest_of_groups(cells);
+  const std::vector<bool> cheapest = compare::cheapest_of_groups(spec, cells);
   constexpr const char* kRow = "{:1} {:<16} {:>14} {:>14} {:>15} {:>8} {:>17} {:>6} {:>8}\n";
   for (std::size_t i = 0; i < cells.size(); ++i) {
     const Cell& c = cells[i];
@@ -79,7 +86,7 @@ std::string compare_text(const GridSpec& spec, const std::vector<Cell>& cells,
       const std::string ratio =
           bound != 0 ? fmt::format("{:.2f}", static_cast<double>(c.result.total_cycles()) / static_cast<double>(bound))
                      : std::string("-");
-      out += fmt::format(kRow, cheapest[i] ? "*" : "", policy, c.result.total_cycles(), k.maintenance_cycles,
+      out += fmt::format(kRow, mark_of(spec, c, cheapest[i]), policy, c.result.total_cycles(), k.maintenance_cycles,
                          fmt::format("{}/{}", k.tlbi_local, k.tlbi_broadcast), k.dsb,
                          fmt::format("{}/{}", k.refills_needed, k.refills_collateral),
                          c.result.violations + c.result.problems, ratio);
@@ -99,8 +106,17 @@ std::string compare_text(const GridSpec& spec, const std::vector<Cell>& cells,
       }
     }
   }
-  out += "\nMarked *: the cheapest policy without violations of each group. x bound: total cycles over the\n"
-         "group's cache-aware lower bound (each PE removes only what it holds stale, locally; docs/COMPARE.md).\n";
+  out += "\nMarked *: the cheapest policy of each group that is correct by contract and showed no violation.\n";
+  std::string bugs;
+  for (const baselines::PolicyEntry* p : spec.policies) {
+    if (p->contract == baselines::Contract::known_bug) bugs += fmt::format("  {}: {}\n", p->name, p->known_bug);
+  }
+  if (!bugs.empty()) {
+    out += "Marked !: a model of a known bug, never marked * (it may be cheaper by its bug where no check shows "
+           "it):\n" + bugs;
+  }
+  out += "x bound: total cycles over the group's cache-aware lower bound (each PE removes only what it holds\n"
+         "stale, locally; docs/COMPARE.md).\n";
   const std::string goal = goal_summary(spec, cells, bounds);
   if (!goal.empty()) out += goal + "\n";
   return out;
@@ -118,7 +134,7 @@ std::string goal_summary(const GridSpec& spec, const std::vector<Cell>& cells,
 }
 
 json compare_json(const GridSpec& spec, const std::vector<Cell>& cells, const std::vector<compare::GroupBound>& bounds) {
-  const std::vector<bool> cheapest = compare::cheapest_of_groups(cells);
+  const std::vector<bool> cheapest = compare::cheapest_of_groups(spec, cells);
   json list = json::array();
   bool ok = true;
   for (std::size_t i = 0; i < cells.size(); ++i) {
@@ -128,6 +144,7 @@ json compare_json(const GridSpec& spec, const std::vector<Cell>& cells, const st
     j["state"] = compare::state_name(c.state);
     j["note"] = c.note;
     j["cheapest"] = static_cast<bool>(cheapest[i]);
+    j["known_bug"] = std::string(spec.policies[c.policy]->known_bug);
     if (c.state == CellState::ran) {
       j["ok"] = c.result.ok();
       add_result(j, c.result);
@@ -154,10 +171,11 @@ json compare_json(const GridSpec& spec, const std::vector<Cell>& cells, const st
 
 std::string compare_csv(const GridSpec& spec, const std::vector<Cell>& cells,
                         const std::vector<compare::GroupBound>& bounds) {
-  const std::vector<bool> cheapest = compare::cheapest_of_groups(cells);
+  const std::vector<bool> cheapest = compare::cheapest_of_groups(spec, cells);
   std::string out =
       "workload,profile,features,pes,policy,state,total_cycles,maintenance_cycles,translation_cycles,tlbi_local,"
-      "tlbi_broadcast,dsb,refills_needed,refills_collateral,violations,problems,cheapest,bound_cycles,overhead_cycles\n";
+      "tlbi_broadcast,dsb,refills_needed,refills_collateral,violations,problems,cheapest,bound_cycles,overhead_cycles,"
+      "known_bug\n";
   for (std::size_t i = 0; i < cells.size(); ++i) {
     const Cell& c = cells[i];
     const sim::SimCounters& k = c.result.counters;
@@ -165,7 +183,7 @@ std::string compare_csv(const GridSpec& spec, const std::vector<Cell>& cells,
     const auto num = [&](std::uint64_t v) { return ran ? std::to_string(v) : std::string(); };
     const std::uint64_t bound = bound_of(spec, bounds, i);
     const std::uint64_t overhead = c.result.overhead(bound);
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(spec.workloads[c.workload].name),
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(spec.workloads[c.workload].name),
                        csv_field(std::string(spec.profiles[c.profile]->name)),
                        csv_field(spec.feature_sets[c.feature_set].name), c.pes,
                        csv_field(std::string(spec.policies[c.policy]->name)), compare::state_name(c.state),
@@ -173,7 +191,8 @@ std::string compare_csv(const GridSpec& spec, const std::vector<Cell>& cells,
                        num(k.tlbi_local), num(k.tlbi_broadcast), num(k.dsb), num(k.refills_needed),
                        num(k.refills_collateral), num(c.result.violations), num(c.result.problems),
                        cheapest[i] ? 1 : 0, bound != 0 ? std::to_string(bound) : std::string(),
-                       ran && bound != 0 ? std::to_string(overhead) : std::string());
+                       ran && bound != 0 ? std::to_string(overhead) : std::string(),
+                       csv_field(std::string(spec.policies[c.policy]->known_bug)));
   }
   return out;
 }

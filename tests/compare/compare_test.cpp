@@ -162,9 +162,32 @@ TEST(CompareGrid, TheCheapestCorrectCellOfEachGroupIsMarkedAndABrokenOneNever) {
   // Group 2's cheapest (100) has a violation: the next correct one wins.
   cells[4].result.violations = 1;
   cells[5].state = CellState::not_applicable;
-  const std::vector<bool> marks = cheapest_of_groups(cells);
+  const std::vector<bool> marks = cheapest_of_groups(two_by_three(), cells);
   // Group 1: a tie at 200, the earlier policy marked. Group 2: 500, the only correct cell that ran.
   EXPECT_EQ(marks, (std::vector<bool>{false, true, false, true, false, false}));
+}
+
+TEST(CompareGrid, AModelOfAKnownBugIsNeverMarkedEvenWhenItIsCheapestAndRanClean) {
+  GridSpec spec;
+  for (const char* p : {"tlbkit", "linux", "elfuse-00ed78b"}) spec.policies.push_back(baselines::find_policy(p));
+  ASSERT_EQ(spec.policies[2]->contract, baselines::Contract::known_bug);
+  // Two groups of tlbkit, linux, elfuse, totals by hand; no violation
+  // anywhere. Group 1: elfuse 100 is the least, linux 250 the cheapest
+  // correct by contract. Group 2: elfuse 100 again, tlbkit 200 under linux 300.
+  std::vector<Cell> cells(6);
+  const std::uint64_t totals[] = {300, 250, 100, 200, 300, 100};
+  for (std::size_t i = 0; i < 6; ++i) {
+    cells[i].workload = i / 3;
+    cells[i].policy = i % 3;
+    cells[i].result.counters.maintenance_cycles = totals[i];
+  }
+  EXPECT_FALSE(contender(spec, cells[2]));
+  EXPECT_TRUE(contender(spec, cells[1]));
+  EXPECT_EQ(cheapest_of_groups(spec, cells), (std::vector<bool>{false, true, false, true, false, false}));
+  // Only known-bug models ran clean: no mark at all.
+  cells[0].result.violations = 1;
+  cells[1].state = CellState::not_applicable;
+  EXPECT_EQ(cheapest_of_groups(spec, cells), (std::vector<bool>{false, false, false, true, false, false}));
 }
 
 TEST(CompareGrid, AViolationBreaksTheContractOnlyOfAPolicyThatPromisedCorrectness) {

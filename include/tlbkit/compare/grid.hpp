@@ -142,10 +142,16 @@ std::vector<GroupBound> run_bounds(const GridSpec& spec, unsigned jobs,
 // Whether the cell ran clean: no violation, no problem.
 bool correct(const Cell& cell);
 
+// Whether the cell contends for its group's cheapest mark: it ran clean
+// (correct()) and its policy promises correct maintenance
+// (baselines::Contract::correct). A model of a known bug never does, even
+// where no check showed its bug: it may be cheaper by that bug.
+bool contender(const GridSpec& spec, const Cell& cell);
+
 // For each cell (row order, the whole grid): whether it is the cheapest
-// correct cell (least total cycles; the earlier policy on a tie) of its row
+// contender (least total cycles; the earlier policy on a tie) of its row
 // group, the cells that share workload, profile, features and PE count.
-std::vector<bool> cheapest_of_groups(const std::vector<Cell>& cells);
+std::vector<bool> cheapest_of_groups(const GridSpec& spec, const std::vector<Cell>& cells);
 
 // Whether a policy promised correctness (baselines::Contract::correct) and
 // broke it somewhere: the comparison fails (exit 1).
