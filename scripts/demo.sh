@@ -48,8 +48,8 @@ echo
 echo "--- the suite on the simulated machine: tlbkit sim --oracle"
 "$tlbkit" sim --oracle
 echo
-echo "--- the same under Linux's policy: tlbkit sim --policy linux"
-"$tlbkit" sim --policy linux
+echo "--- the same under Linux 6.17's policy: tlbkit sim --policy linux-6.17"
+"$tlbkit" sim --policy linux-6.17
 
 # The generated workloads of docs/GENERATORS.md replayed by the kernel
 # model (demand paging, copy-on-write, ASIDs from the allocator), every
