@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <string>
 #include <vector>
 
@@ -150,15 +151,20 @@ TEST(CompareGrid, ACellIsTheReplayOfItsWorkloadAndItDoesNotDependOnTheJobs) {
   EXPECT_EQ(direct.finish().counters, one[1].result.counters);
 }
 
-TEST(CompareGrid, TheCheapestCorrectCellOfEachGroupIsMarkedAndABrokenOneNever) {
-  // Two groups of three policies, totals written by hand.
+// Two row groups of three policies, in row order, with these totals.
+std::vector<Cell> two_groups_of_three(const std::array<std::uint64_t, 6>& totals) {
   std::vector<Cell> cells(6);
-  const std::uint64_t totals[] = {300, 200, 200, 500, 100, 400};
   for (std::size_t i = 0; i < 6; ++i) {
     cells[i].workload = i / 3;
     cells[i].policy = i % 3;
     cells[i].result.counters.maintenance_cycles = totals[i];
   }
+  return cells;
+}
+
+TEST(CompareGrid, TheCheapestCorrectCellOfEachGroupIsMarkedAndABrokenOneNever) {
+  // Two groups of three policies, totals written by hand.
+  std::vector<Cell> cells = two_groups_of_three({300, 200, 200, 500, 100, 400});
   // Group 2's cheapest (100) has a violation: the next correct one wins.
   cells[4].result.violations = 1;
   cells[5].state = CellState::not_applicable;
@@ -174,13 +180,7 @@ TEST(CompareGrid, AModelOfAKnownBugIsNeverMarkedEvenWhenItIsCheapestAndRanClean)
   // Two groups of tlbkit, linux, elfuse, totals by hand; no violation
   // anywhere. Group 1: elfuse 100 is the least, linux 250 the cheapest
   // correct by contract. Group 2: elfuse 100 again, tlbkit 200 under linux 300.
-  std::vector<Cell> cells(6);
-  const std::uint64_t totals[] = {300, 250, 100, 200, 300, 100};
-  for (std::size_t i = 0; i < 6; ++i) {
-    cells[i].workload = i / 3;
-    cells[i].policy = i % 3;
-    cells[i].result.counters.maintenance_cycles = totals[i];
-  }
+  std::vector<Cell> cells = two_groups_of_three({300, 250, 100, 200, 300, 100});
   EXPECT_FALSE(contender(spec, cells[2]));
   EXPECT_TRUE(contender(spec, cells[1]));
   EXPECT_EQ(cheapest_of_groups(spec, cells), (std::vector<bool>{false, true, false, true, false, false}));
