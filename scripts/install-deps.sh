@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev
-  binutils-aarch64-linux-gnu g++-aarch64-linux-gnu python3 qemu-system-arm
+  binutils-aarch64-linux-gnu g++-aarch64-linux-gnu python3 qemu-system-arm qemu-user
   zlib1g-dev libzstd-dev pkg-config strace valgrind parallel gnuplot-nox
 )
 
