@@ -38,11 +38,18 @@ test: test-release test-sanitize test-tsan
 test-release: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
+# The sanitizer build is -O1 with line tables only (-g1), as sanitizer
+# builds usually are: it compiles about 2.5 times faster than -O2 -g (one
+# heavy test source: 40 s -> 16 s), and reports still name file and line.
+# The aarch64.* tests cross-compile uninstrumented code: release pass only.
+SANITIZE_FLAGS = -O1 -g1 -DNDEBUG
+
 test-sanitize: deps
 	@cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTLBKIT_SANITIZE=ON \
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$(SANITIZE_FLAGS)" \
 	  -DTLBKIT_BENCHMARKS=OFF -DTLBKIT_REAL_ISA=OFF -DTLBKIT_PROPERTY_CASES=$(SANITIZE_PROPERTY_CASES) >/dev/null
 	@cmake --build $(ASAN_DIR) -j $(JOBS)
-	@cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS) -E '^(bench_|qemu_user\.)'
+	@cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS) -E '^(bench_|qemu_user\.|aarch64\.)'
 
 # The concurrency building blocks (request slots, deferred flush, ASID/VMID
 # allocator) under ThreadSanitizer. Only their test binary is built.

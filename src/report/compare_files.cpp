@@ -21,13 +21,17 @@ std::string gp_quote(const std::string& s) {
   return out + "'";
 }
 
-// Twelve distinct colours, so that every policy keeps its own.
+// Eighteen distinct colours (more than the registry's seventeen policies),
+// so that every policy keeps its own: the twenty-colour categorical
+// palette less its two greys.
 constexpr const char* kColours =
     "set linetype 1 lc rgb '#1f77b4'\nset linetype 2 lc rgb '#ff7f0e'\nset linetype 3 lc rgb '#2ca02c'\n"
     "set linetype 4 lc rgb '#d62728'\nset linetype 5 lc rgb '#9467bd'\nset linetype 6 lc rgb '#8c564b'\n"
-    "set linetype 7 lc rgb '#e377c2'\nset linetype 8 lc rgb '#7f7f7f'\nset linetype 9 lc rgb '#bcbd22'\n"
-    "set linetype 10 lc rgb '#17becf'\nset linetype 11 lc rgb '#393b79'\nset linetype 12 lc rgb '#e7ba52'\n"
-    "set linetype cycle 12\n";
+    "set linetype 7 lc rgb '#e377c2'\nset linetype 8 lc rgb '#bcbd22'\nset linetype 9 lc rgb '#17becf'\n"
+    "set linetype 10 lc rgb '#393b79'\nset linetype 11 lc rgb '#e7ba52'\nset linetype 12 lc rgb '#637939'\n"
+    "set linetype 13 lc rgb '#ad494a'\nset linetype 14 lc rgb '#7b4173'\nset linetype 15 lc rgb '#9edae5'\n"
+    "set linetype 16 lc rgb '#ffbb78'\nset linetype 17 lc rgb '#98df8a'\nset linetype 18 lc rgb '#c5b0d5'\n"
+    "set linetype cycle 18\n";
 
 // Both terminals from one plot: SVG, then PNG of the same chart.
 std::string gp_outputs(const std::string& name, const std::string& plot) {
