@@ -63,71 +63,38 @@ constexpr Teeth kMapOnly{false, "a map replaces no valid entry: there is nothing
 constexpr Teeth kSameTranslation{false, "the translation before and after is the same: a stale entry reads the same data"};
 constexpr Teeth kAsidChange{false, "QEMU flushes its whole TLB when TTBR0's ASID changes, so no entry of the other space survives"};
 
+s1::Attributes user_rw() { return user(s1::Access::el1_rw); }
+
 Tally map_pages(Env& env, Spaces& s) {
   Window w(kUserWindow, 8);
-  const PhysAddr f = allocate_frames(8 * kPage, kPage);
-  return step(
-      env, s.a, w, Accesses::reads_and_writes,
-      [&](Table& t, Gather& g) { return t.map(w.base(), f, 8 * kPage, user(s1::Access::el1_rw), g); },
-      [&] { w.expect_mapped(0, 8, f, true); });
+  Tally t;
+  map_fresh(env, s.a, w, user_rw(), t);
+  return t;
 }
 
-// Maps `pages` pages from fresh frames into A's user window, checks them,
-// and returns the frames.
-PhysAddr map_user(Env& env, Spaces& s, Window& w, Tally& t, std::uint64_t align = kPage) {
-  const PhysAddr f = allocate_frames(w.pages() * kPage, align);
-  t += step(
-      env, s.a, w, Accesses::reads_and_writes,
-      [&](Table& table, Gather& g) { return table.map(w.base(), f, w.pages() * kPage, user(s1::Access::el1_rw), g); },
-      [&] { w.expect_mapped(0, w.pages(), f, true); });
-  return f;
-}
-
-Tally unmap_range(Env& env, Spaces& s, unsigned pages, unsigned first, unsigned count) {
+// A window of `pages` pages mapped in A (checked), then pages [first,
+// first + count) unmapped.
+Tally unmap_range(Env& env, Spaces& s, unsigned pages, unsigned first, unsigned count, std::uint64_t align = kPage) {
   Window w(kUserWindow, pages);
   Tally t;
-  map_user(env, s, w, t);
-  t += step(
-      env, s.a, w, Accesses::reads,
-      [&](Table& table, Gather& g) { return table.unmap(w.va(first), count * kPage, g); },
-      [&] { w.expect_unmapped(first, count); });
+  map_fresh(env, s.a, w, user_rw(), t, align);
+  t += unmap_pages(env, s.a, w, first, count);
   return t;
 }
 
 Tally unmap_page(Env& env, Spaces& s) { return unmap_range(env, s, 8, 3, 1); }
 Tally unmap_40_pages(Env& env, Spaces& s) { return unmap_range(env, s, 64, 8, 40); }
 Tally unmap_600_pages(Env& env, Spaces& s) { return unmap_range(env, s, 640, 20, 600); }
-
-Tally unmap_block(Env& env, Spaces& s) {
-  Window w(kUserWindow, 512);
-  Tally t;
-  map_user(env, s, w, t, kBlock);
-  t += step(
-      env, s.a, w, Accesses::reads, [&](Table& table, Gather& g) { return table.unmap(w.base(), kBlock, g); },
-      [&] { w.expect_unmapped(0, 512); });
-  return t;
-}
-
-Tally unmap_page_in_block(Env& env, Spaces& s) {
-  Window w(kUserWindow, 512);
-  Tally t;
-  map_user(env, s, w, t, kBlock);
-  t += step(
-      env, s.a, w, Accesses::reads, [&](Table& table, Gather& g) { return table.unmap(w.va(100), kPage, g); },
-      [&] { w.expect_unmapped(100, 1); });
-  return t;
-}
+Tally unmap_block(Env& env, Spaces& s) { return unmap_range(env, s, 512, 0, 512, kBlock); }
+// The block is split (break-before-make) to unmap one page of it.
+Tally unmap_page_in_block(Env& env, Spaces& s) { return unmap_range(env, s, 512, 100, 1, kBlock); }
 
 Tally split_then_unmap(Env& env, Spaces& s) {
   Window w(kUserWindow, 512);
   Tally t;
-  map_user(env, s, w, t, kBlock);
-  t += step(
-      env, s.a, w, Accesses::reads, [&](Table& table, Gather& g) { return table.split(w.base(), kBlock, 3, g); },
-      [] {});
-  t += step(
-      env, s.a, w, Accesses::reads, [&](Table& table, Gather& g) { return table.unmap(w.va(7), kPage, g); },
-      [&] { w.expect_unmapped(7, 1); });
+  map_fresh(env, s.a, w, user_rw(), t, kBlock);
+  t += split_block(env, s.a, w);
+  t += unmap_pages(env, s.a, w, 7, 1);
   return t;
 }
 
@@ -138,7 +105,7 @@ Tally promote(Env& env, Spaces& s) {
   t += step(
       env, s.a, w, Accesses::reads,
       [&](Table& table, Gather& g) {
-        return table.map(w.base(), f, kBlock, user(s1::Access::el1_rw), g,
+        return table.map(w.base(), f, kBlock, user_rw(), g,
                          {.blocks = tlbkit::pt::BlockMappings::forbidden});
       },
       [&] { w.expect_mapped(0, 512, f, true); });
@@ -150,28 +117,16 @@ Tally promote(Env& env, Spaces& s) {
 Tally protect_read_only(Env& env, Spaces& s) {
   Window w(kUserWindow, 8);
   Tally t;
-  map_user(env, s, w, t);
-  t += step(
-      env, s.a, w, Accesses::reads_and_writes,
-      [&](Table& table, Gather& g) {
-        return table.protect(w.va(2), 4 * kPage, tlbkit::pt::AttributeChange::to(user(s1::Access::el1_ro)), g);
-      },
-      [&] { w.expect_writable(2, 4, false); });
+  map_fresh(env, s.a, w, user_rw(), t);
+  t += make_read_only(env, s.a, w, 2, 4, user(s1::Access::el1_ro));
   return t;
 }
 
 Tally remap(Env& env, Spaces& s) {
   Window w(kUserWindow, 8);
   Tally t;
-  map_user(env, s, w, t);
-  const PhysAddr g2 = allocate_frames(8 * kPage, kPage);
-  t += step(
-      env, s.a, w, Accesses::reads_and_writes,
-      [&](Table& table, Gather& g) -> tlbkit::Status {
-        if (auto r = table.unmap(w.base(), 8 * kPage, g); !r.ok()) return r;
-        return table.map(w.base(), g2, 8 * kPage, user(s1::Access::el1_rw), g);
-      },
-      [&] { w.expect_mapped(0, 8, g2, true); });
+  map_fresh(env, s.a, w, user_rw(), t);
+  t += remap_fresh(env, s.a, w, user_rw());
   return t;
 }
 
@@ -181,7 +136,7 @@ Tally asid_switch(Env& env, Spaces& s) {
   Window wa(kUserWindow, 8);
   Window wb(kUserWindow, 8);
   Tally t;
-  map_user(env, s, wa, t);
+  map_fresh(env, s.a, wa, user_rw(), t);
   const PhysAddr fb = allocate_frames(8 * kPage, kPage);
   change(env, s.b, [&](Table& table, Gather& g) { return table.map(wb.base(), fb, 8 * kPage, user(s1::Access::el1_rw), g); });
   wb.expect_mapped(0, 8, fb, true);
@@ -200,7 +155,7 @@ Tally asid_switch(Env& env, Spaces& s) {
 Tally unmap_other_asid(Env& env, Spaces& s) {
   Window w(kUserWindow, 8);
   Tally t;
-  map_user(env, s, w, t);
+  map_fresh(env, s.a, w, user_rw(), t);
   w.snapshot();
   w.expect_unmapped(2, 3);
   env.observers->warm(w, Accesses::reads);

@@ -77,26 +77,20 @@ struct Vm {
 constexpr Teeth kCatches{true, {}};
 constexpr Teeth kMapOnly{false, "a map replaces no valid entry: there is nothing stale to keep (QEMU caches no faults)"};
 
-Tally s2_map(Env& env, Vm& vm, Window& w, std::uint64_t align = kPage) {
-  const PhysAddr f = allocate_frames(w.pages() * kPage, align);
-  return step(
-      env, vm.space, w, Accesses::reads_and_writes,
-      [&](Table& t, Gather& g) { return t.map(w.base(), f, w.pages() * kPage, guest_memory(s2::Access::rw, vm.fwb), g); },
-      [&] { w.expect_mapped(0, w.pages(), f, true); });
-}
-
 Tally map_pages(Env& env, Vm& vm) {
   Window w(kIpaWindow, 8);
-  return s2_map(env, vm, w);
+  Tally t;
+  map_fresh(env, vm.space, w, guest_memory(s2::Access::rw, vm.fwb), t);
+  return t;
 }
 
+// A window of `pages` pages mapped at stage 2 (checked), then pages
+// [first, first + count) unmapped.
 Tally unmap_range(Env& env, Vm& vm, unsigned pages, unsigned first, unsigned count, std::uint64_t align = kPage) {
   Window w(kIpaWindow, pages);
-  Tally t = s2_map(env, vm, w, align);
-  t += step(
-      env, vm.space, w, Accesses::reads,
-      [&](Table& table, Gather& g) { return table.unmap(w.va(first), count * kPage, g); },
-      [&] { w.expect_unmapped(first, count); });
+  Tally t;
+  map_fresh(env, vm.space, w, guest_memory(s2::Access::rw, vm.fwb), t, align);
+  t += unmap_pages(env, vm.space, w, first, count);
   return t;
 }
 
@@ -108,39 +102,26 @@ Tally unmap_page_in_block(Env& env, Vm& vm) { return unmap_range(env, vm, 512, 3
 
 Tally split_then_unmap(Env& env, Vm& vm) {
   Window w(kIpaWindow, 512);
-  Tally t = s2_map(env, vm, w, kBlock);
-  t += step(
-      env, vm.space, w, Accesses::reads, [&](Table& table, Gather& g) { return table.split(w.base(), kBlock, 3, g); },
-      [] {});
-  t += step(
-      env, vm.space, w, Accesses::reads, [&](Table& table, Gather& g) { return table.unmap(w.va(9), kPage, g); },
-      [&] { w.expect_unmapped(9, 1); });
+  Tally t;
+  map_fresh(env, vm.space, w, guest_memory(s2::Access::rw, vm.fwb), t, kBlock);
+  t += split_block(env, vm.space, w);
+  t += unmap_pages(env, vm.space, w, 9, 1);
   return t;
 }
 
 Tally protect_read_only(Env& env, Vm& vm) {
   Window w(kIpaWindow, 8);
-  Tally t = s2_map(env, vm, w);
-  t += step(
-      env, vm.space, w, Accesses::reads_and_writes,
-      [&](Table& table, Gather& g) {
-        return table.protect(w.va(1), 3 * kPage, tlbkit::pt::AttributeChange::to(guest_memory(s2::Access::ro, vm.fwb)), g);
-      },
-      [&] { w.expect_writable(1, 3, false); });
+  Tally t;
+  map_fresh(env, vm.space, w, guest_memory(s2::Access::rw, vm.fwb), t);
+  t += make_read_only(env, vm.space, w, 1, 3, guest_memory(s2::Access::ro, vm.fwb));
   return t;
 }
 
 Tally remap(Env& env, Vm& vm) {
   Window w(kIpaWindow, 8);
-  Tally t = s2_map(env, vm, w);
-  const PhysAddr f2 = allocate_frames(8 * kPage, kPage);
-  t += step(
-      env, vm.space, w, Accesses::reads_and_writes,
-      [&](Table& table, Gather& g) -> tlbkit::Status {
-        if (auto r = table.unmap(w.base(), 8 * kPage, g); !r.ok()) return r;
-        return table.map(w.base(), f2, 8 * kPage, guest_memory(s2::Access::rw, vm.fwb), g);
-      },
-      [&] { w.expect_mapped(0, 8, f2, true); });
+  Tally t;
+  map_fresh(env, vm.space, w, guest_memory(s2::Access::rw, vm.fwb), t);
+  t += remap_fresh(env, vm.space, w, guest_memory(s2::Access::rw, vm.fwb));
   return t;
 }
 

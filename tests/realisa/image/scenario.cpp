@@ -34,6 +34,50 @@ void release_now(tlbkit::pt::Table& table) {
   table.release(sink);
 }
 
+PhysAddr map_fresh(Env& env, Space& space, Window& w, const tlbkit::pt::LeafAttributes& rw, Tally& t,
+                   std::uint64_t align) {
+  const PhysAddr f = allocate_frames(w.pages() * kPage, align);
+  t += step(
+      env, space, w, Accesses::reads_and_writes,
+      [&](tlbkit::pt::Table& table, tlbkit::maint::Gather& g) { return table.map(w.base(), f, w.pages() * kPage, rw, g); },
+      [&] { w.expect_mapped(0, w.pages(), f, true); });
+  return f;
+}
+
+Tally unmap_pages(Env& env, Space& space, Window& w, unsigned first, unsigned count) {
+  return step(
+      env, space, w, Accesses::reads,
+      [&](tlbkit::pt::Table& table, tlbkit::maint::Gather& g) { return table.unmap(w.va(first), count * kPage, g); },
+      [&] { w.expect_unmapped(first, count); });
+}
+
+Tally split_block(Env& env, Space& space, Window& w) {
+  return step(
+      env, space, w, Accesses::reads,
+      [&](tlbkit::pt::Table& table, tlbkit::maint::Gather& g) { return table.split(w.base(), kBlock, 3, g); }, [] {});
+}
+
+Tally make_read_only(Env& env, Space& space, Window& w, unsigned first, unsigned count,
+                     const tlbkit::pt::LeafAttributes& ro) {
+  return step(
+      env, space, w, Accesses::reads_and_writes,
+      [&](tlbkit::pt::Table& table, tlbkit::maint::Gather& g) {
+        return table.protect(w.va(first), count * kPage, tlbkit::pt::AttributeChange::to(ro), g);
+      },
+      [&] { w.expect_writable(first, count, false); });
+}
+
+Tally remap_fresh(Env& env, Space& space, Window& w, const tlbkit::pt::LeafAttributes& rw) {
+  const PhysAddr f = allocate_frames(w.pages() * kPage, kPage);
+  return step(
+      env, space, w, Accesses::reads_and_writes,
+      [&](tlbkit::pt::Table& table, tlbkit::maint::Gather& g) -> tlbkit::Status {
+        if (auto r = table.unmap(w.base(), w.pages() * kPage, g); !r.ok()) return r;
+        return table.map(w.base(), f, w.pages() * kPage, rw, g);
+      },
+      [&] { w.expect_mapped(0, w.pages(), f, true); });
+}
+
 void report(std::string_view lane, Env& env, std::string_view scenario, const Tally& t, const Teeth& teeth) {
   console::print("result lane=");
   console::print(lane);

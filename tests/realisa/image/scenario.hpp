@@ -66,6 +66,24 @@ Tally step(Env& env, Space& space, Window& w, Accesses accesses, Edit edit, Expe
   return env.observers->check(w, accesses);
 }
 
+// The steps the EL1, EL2 and SMP scenarios are made of, for any regime
+// (`rw` and `ro` are leaf attributes of the space's regime, writable and
+// read-only). Each makes one change through step() and returns what the
+// check found.
+//
+// Maps every page of `w` to fresh frames aligned to `align`; returns them.
+PhysAddr map_fresh(Env& env, Space& space, Window& w, const tlbkit::pt::LeafAttributes& rw, Tally& t,
+                   std::uint64_t align = kPage);
+// Unmaps pages [first, first + count) of `w`.
+Tally unmap_pages(Env& env, Space& space, Window& w, unsigned first, unsigned count);
+// Splits the 2 MiB block at `w`'s base into pages (no visible change).
+Tally split_block(Env& env, Space& space, Window& w);
+// Makes pages [first, first + count) of `w` read-only; writes must fault.
+Tally make_read_only(Env& env, Space& space, Window& w, unsigned first, unsigned count,
+                     const tlbkit::pt::LeafAttributes& ro);
+// Unmaps every page of `w` and maps it to fresh frames, in one batch.
+Tally remap_fresh(Env& env, Space& space, Window& w, const tlbkit::pt::LeafAttributes& rw);
+
 // Whether a scenario is expected to catch a mode's dropped or narrowed
 // instructions under QEMU, and if not, why.
 struct Teeth {
