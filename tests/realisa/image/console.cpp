@@ -56,6 +56,13 @@ void print_hex(std::uint64_t value) {
   }
 }
 
+void print_field(std::string_view key, std::uint64_t value) {
+  put(' ');
+  print(key);
+  put('=');
+  print_dec(value);
+}
+
 std::string_view command_line() {
   struct {
     char* buffer;

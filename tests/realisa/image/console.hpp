@@ -10,6 +10,8 @@ namespace realisa::console {
 void print(std::string_view text);
 void print_dec(std::uint64_t value);
 void print_hex(std::uint64_t value);
+// " key=value", the value in decimal.
+void print_field(std::string_view key, std::uint64_t value);
 
 // The command line given to QEMU (-semihosting-config arg=...), or "" when
 // none. Valid for the whole run.

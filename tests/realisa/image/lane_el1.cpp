@@ -16,28 +16,14 @@ using tlbkit::arch::Regime;
 using tlbkit::maint::Gather;
 using tlbkit::pt::Table;
 
-// Where the scenarios map: a user window (non-global, under the space's
-// ASID) and a kernel window (global entries). Far from the identity map.
-constexpr VirtAddr kUserWindow = 0x1000000000;    // 64 GiB
+// Where the kernel scenarios map: global entries, far from the identity map
+// and the user window.
 constexpr VirtAddr kKernelWindow = 0x2000000000;  // 128 GiB
 constexpr std::uint16_t kAsidA = 1;
 constexpr std::uint16_t kAsidB = 2;
 
-s1::Attributes user(s1::Access access, Execute execute = Execute::never) {
-  return {.mair_index = kMairNormal, .access = access, .el1_execute = execute, .scope = s1::Scope::non_global};
-}
+s1::Attributes user(s1::Access access, Execute execute = Execute::never) { return user_attributes(access, execute); }
 s1::Attributes kernel_rw() { return {.mair_index = kMairNormal, .access = s1::Access::el1_rw}; }
-
-tlbkit::arch::Geometry geometry() {
-  return tlbkit::arch::Geometry::stage1(tlbkit::arch::Granule::k4K, 48).value();
-}
-
-tlbkit::maint::AddressSpace user_space(std::uint16_t asid) {
-  tlbkit::maint::AddressSpace space;
-  space.regime = Regime::el1_stage1;
-  space.asid = asid;
-  return space;
-}
 
 // The two address spaces a scenario edits; A is loaded when it starts.
 struct Spaces {
@@ -138,7 +124,7 @@ Tally asid_switch(Env& env, Spaces& s) {
   Tally t;
   map_fresh(env, s.a, wa, user_rw(), t);
   const PhysAddr fb = allocate_frames(8 * kPage, kPage);
-  change(env, s.b, [&](Table& table, Gather& g) { return table.map(wb.base(), fb, 8 * kPage, user(s1::Access::el1_rw), g); });
+  change(env, s.b, [&](Table& table, Gather& g) { return table.map(wb.base(), fb, 8 * kPage, user_rw(), g); });
   wb.expect_mapped(0, 8, fb, true);
   wa.snapshot();
   wb.snapshot();
@@ -237,21 +223,28 @@ constexpr Scenario kScenarios[] = {
     {"jit-wx", jit_wx, Manages::process_stage1, kCatches},
 };
 
-// Back to the harness's space, every EL1 entry invalidated on every PE (by
-// the harness, not the executor under test), the scenario's tables freed.
-void end_scenario(const Stage1Lane& lane, Spaces& s, PhysAddr harness_root) {
-  lane.load_space(harness_root, kAsidHarness);
-  __asm__ volatile("dsb ishst\n tlbi vmalle1is\n dsb ish\n ic ialluis\n dsb ish\n isb" : : : "memory");
-  release_now(s.a.table);
-  release_now(s.b.table);
-  free_all_frames();
-}
-
 }  // namespace
 
+s1::Attributes user_attributes(s1::Access access, Execute execute) {
+  return {.mair_index = kMairNormal, .access = access, .el1_execute = execute, .scope = s1::Scope::non_global};
+}
+
+tlbkit::maint::AddressSpace user_space(std::uint16_t asid) {
+  tlbkit::maint::AddressSpace space;
+  space.regime = Regime::el1_stage1;
+  space.asid = asid;
+  return space;
+}
+
 PhysAddr stage1_harness_root() {
-  static Table harness = new_table(Regime::el1_stage1, geometry());
+  static Table harness = new_table(Regime::el1_stage1, va48_geometry());
   return harness.root();
+}
+
+void return_to_harness(const Stage1Lane& lane) {
+  lane.load_space(stage1_harness_root(), kAsidHarness);
+  __asm__ volatile("dsb ishst\n tlbi vmalle1is\n dsb ish\n ic ialluis\n dsb ish\n isb" : : : "memory");
+  free_all_frames();
 }
 
 unsigned run_stage1_scenarios(Env& env, const ScenarioFilter& filter, const Stage1Lane& lane) {
@@ -263,14 +256,15 @@ unsigned run_stage1_scenarios(Env& env, const ScenarioFilter& filter, const Stag
     // The engine uses the CPU's FEAT_BBM level: with level 2 a split or a
     // promotion replaces the entry without the invalid step.
     const tlbkit::pt::TableOptions options{.bbm = env.features.bbm};
-    Spaces s{{new_table(Regime::el1_stage1, geometry(), options), user_space(kAsidA)},
-             {new_table(Regime::el1_stage1, geometry(), options), user_space(kAsidB)}};
+    Spaces s{{new_table(Regime::el1_stage1, va48_geometry(), options), user_space(kAsidA)},
+             {new_table(Regime::el1_stage1, va48_geometry(), options), user_space(kAsidB)}};
     lane.load_space(s.a.table.root(), kAsidA);
     (void)env.executor->take_counts();
     const Tally t = scenario.run(env, s);
-    end_scenario(lane, s, stage1_harness_root());
-    report(lane.name, env, scenario.name, t, teeth_of(env, scenario.drop_tlbi));
-    if (env.mode == Mode::normal && (t.stale != 0 || t.wrong != 0)) ++failures;
+    return_to_harness(lane);
+    release_now(s.a.table);
+    release_now(s.b.table);
+    failures += report(lane.name, env, scenario.name, t, teeth_of(env, scenario.drop_tlbi));
   }
   return failures;
 }

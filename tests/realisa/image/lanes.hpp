@@ -16,11 +16,6 @@ struct ScenarioFilter {
   bool selects(std::string_view name) const { return only.empty() || only == name; }
 };
 
-// What a mode is expected to show in a scenario whose dropped TLBIs show
-// as `drop_tlbi`.
-Teeth teeth_of(const Env& env, const Teeth& drop_tlbi, const Teeth& local_only);
-inline Teeth teeth_of(const Env& env, const Teeth& drop_tlbi) { return teeth_of(env, drop_tlbi, drop_tlbi); }
-
 // EL1&0 stage 1 at EL1: two ASIDs, the MMU on (the first call turns it on).
 unsigned run_el1_lane(Env& env, const ScenarioFilter& filter);
 // Stage 2 from EL2 with a VMID, a guest at EL1 reading IPAs.

@@ -66,21 +66,6 @@ tlbkit::baselines::Manages lane_regime(std::string_view lane) {
 
 }  // namespace
 
-Teeth teeth_of(const Env& env, const Teeth& drop_tlbi, const Teeth& local_only) {
-  switch (env.mode) {
-    case Mode::normal: return {false, "the plans as made"};
-    case Mode::drop_tlbi: return drop_tlbi;
-    case Mode::drop_dsb:
-      return {false,
-              "QEMU (TCG) completes every TLBI before the issuing PE runs on, the broadcast ones on every PE; a "
-              "missing DSB cannot show"};
-    case Mode::local_only:
-      if (env.features.processing_elements == 1) return {false, "one PE: a local TLBI reaches every TLB there is"};
-      return local_only;
-  }
-  return {false, "?"};
-}
-
 }  // namespace realisa
 
 extern "C" void realisa_main() {

@@ -46,20 +46,14 @@ tlbkit::arch::CpuFeatures read_features(unsigned processing_elements) {
 }
 
 void print_features(const tlbkit::arch::CpuFeatures& f) {
-  console::print("features tlbi_range=");
-  console::print_dec(f.tlbi_range == Presence::present);
-  console::print(" ttl=");
-  console::print_dec(f.ttl == Presence::present);
-  console::print(" bbm=");
-  console::print_dec(static_cast<unsigned>(f.bbm));
-  console::print(" fwb=");
-  console::print_dec(f.fwb == Presence::present);
-  console::print(" asid_bits=");
-  console::print_dec(f.asid_bits);
-  console::print(" vmid_bits=");
-  console::print_dec(f.vmid_bits);
-  console::print(" pes=");
-  console::print_dec(f.processing_elements);
+  console::print("features");
+  console::print_field("tlbi_range", f.tlbi_range == Presence::present);
+  console::print_field("ttl", f.ttl == Presence::present);
+  console::print_field("bbm", static_cast<unsigned>(f.bbm));
+  console::print_field("fwb", f.fwb == Presence::present);
+  console::print_field("asid_bits", f.asid_bits);
+  console::print_field("vmid_bits", f.vmid_bits);
+  console::print_field("pes", f.processing_elements);
   console::print("\n");
 }
 
@@ -155,6 +149,10 @@ constexpr std::uint64_t kSctlrEl2Res1 = 0x30c50830;
 std::uint64_t physical_address_size() { return sysreg::read_id_aa64mmfr0_el1() & 0x7; }
 
 }  // namespace
+
+tlbkit::arch::Geometry va48_geometry() {
+  return tlbkit::arch::Geometry::stage1(tlbkit::arch::Granule::k4K, static_cast<unsigned>(64 - kT0sz48)).value();
+}
 
 void enable_el1_mmu(PhysAddr root, std::uint16_t asid, const tlbkit::arch::CpuFeatures& f) {
   sysreg::write_mair_el1(kMairValue);

@@ -61,6 +61,10 @@ void free_all_frames();
 tlbkit::Status map_harness(tlbkit::pt::Table& table,
                            tlbkit::arch::s2::Fwb fwb = tlbkit::arch::s2::Fwb::disabled);
 
+// The geometry of every stage-1 table the harness loads: 48-bit VA, 4 KiB
+// granule (the T0SZ the enable functions below program).
+tlbkit::arch::Geometry va48_geometry();
+
 // MMU on for EL1&0 with TTBR0 = root and `asid`; 48-bit VA, 4 KiB granule.
 void enable_el1_mmu(PhysAddr root, std::uint16_t asid, const tlbkit::arch::CpuFeatures& f);
 // Loads TTBR0_EL1 with another space (no TLBI: entries are ASID-tagged).

@@ -91,10 +91,16 @@ struct Teeth {
   std::string_view why_not;  // empty when it catches
 };
 
+// What the run's mode is expected to show in a scenario whose dropped
+// TLBIs show as `drop_tlbi`: with several PEs, narrowing the broadcasts
+// shows the same; dropped DSBs show nothing under QEMU.
+Teeth teeth_of(const Env& env, const Teeth& drop_tlbi);
+
 // Prints "result lane=... policy=... scenario=... mode=... checks=N stale=N
 // wrong=N tlbi=N range_tlbi=N dsb=N cache=N narrowed_or_dropped=N
 // expect=catch|none [why="..."]", the op counts being what the executor
-// issued since the previous report.
-void report(std::string_view lane, Env& env, std::string_view scenario, const Tally& t, const Teeth& teeth);
+// issued since the previous report. Returns 1 when it is a failure
+// whatever the mode (a normal run saw a stale or wrong access), else 0.
+unsigned report(std::string_view lane, Env& env, std::string_view scenario, const Tally& t, const Teeth& teeth);
 
 }  // namespace realisa

@@ -23,8 +23,24 @@ struct Stage1Lane {
   bool multi_pe;
 };
 
+// The user window: non-global entries under the space's ASID, far from the
+// identity map.
+inline constexpr VirtAddr kUserWindow = 0x1000000000;  // 64 GiB
+
+// Leaf attributes of a user page at EL1 (non-global, normal memory).
+tlbkit::arch::s1::Attributes user_attributes(tlbkit::arch::s1::Access access,
+                                             tlbkit::arch::Execute execute = tlbkit::arch::Execute::never);
+// The address space of a user table under `asid`.
+tlbkit::maint::AddressSpace user_space(std::uint16_t asid);
+
 // The table holding only the harness's identity map (ASID kAsidHarness).
 PhysAddr stage1_harness_root();
+
+// Loads the harness's space on every PE of `lane` and invalidates every
+// EL1 entry and the instruction caches (the harness's own maintenance, not
+// the executor under test), then takes every data frame back: what a
+// scenario leaves can reach no later one. The caller frees its tables.
+void return_to_harness(const Stage1Lane& lane);
 
 // Runs every selected stage-1 scenario the policy's regimes allow, one
 // result line each; returns the failures of a normal run.

@@ -63,6 +63,39 @@ install_vectors:
         isb
         ret
 
+// ---- register blocks ---------------------------------------------------------
+
+// x2..x30 to or from a TrapFrame at \base (x0 and x1 are the caller's):
+// X2_X30 stp, str, base stores them, X2_X30 ldp, ldr, base loads them.
+        .macro X2_X30 pair, single, base
+        \pair   x2, x3, [\base, #16]
+        \pair   x4, x5, [\base, #32]
+        \pair   x6, x7, [\base, #48]
+        \pair   x8, x9, [\base, #64]
+        \pair   x10, x11, [\base, #80]
+        \pair   x12, x13, [\base, #96]
+        \pair   x14, x15, [\base, #112]
+        \pair   x16, x17, [\base, #128]
+        \pair   x18, x19, [\base, #144]
+        \pair   x20, x21, [\base, #160]
+        \pair   x22, x23, [\base, #176]
+        \pair   x24, x25, [\base, #192]
+        \pair   x26, x27, [\base, #208]
+        \pair   x28, x29, [\base, #224]
+        \single x30, [\base, #240]
+        .endm
+
+// The host's callee-saved x19..x30 in host_context at \base (its stack
+// pointer follows at +96).
+        .macro CALLEE_SAVED pair, base
+        \pair   x19, x20, [\base, #0]
+        \pair   x21, x22, [\base, #16]
+        \pair   x23, x24, [\base, #32]
+        \pair   x25, x26, [\base, #48]
+        \pair   x27, x28, [\base, #64]
+        \pair   x29, x30, [\base, #80]
+        .endm
+
 // ---- vectors ----------------------------------------------------------------
 
 // Saves the frame, calls realisa_trap(frame, vector), restores, returns
@@ -70,21 +103,7 @@ install_vectors:
         .macro TRAP_ENTRY el, vector
         sub     sp, sp, #FRAME_SIZE
         stp     x0, x1, [sp, #0]
-        stp     x2, x3, [sp, #16]
-        stp     x4, x5, [sp, #32]
-        stp     x6, x7, [sp, #48]
-        stp     x8, x9, [sp, #64]
-        stp     x10, x11, [sp, #80]
-        stp     x12, x13, [sp, #96]
-        stp     x14, x15, [sp, #112]
-        stp     x16, x17, [sp, #128]
-        stp     x18, x19, [sp, #144]
-        stp     x20, x21, [sp, #160]
-        stp     x22, x23, [sp, #176]
-        stp     x24, x25, [sp, #192]
-        stp     x26, x27, [sp, #208]
-        stp     x28, x29, [sp, #224]
-        str     x30, [sp, #240]
+        X2_X30 stp, str, sp
         mrs     x0, elr_\el
         mrs     x1, spsr_\el
         stp     x0, x1, [sp, #248]
@@ -97,21 +116,7 @@ install_vectors:
         msr     elr_\el, x0
         msr     spsr_\el, x1
         ldp     x0, x1, [sp, #0]
-        ldp     x2, x3, [sp, #16]
-        ldp     x4, x5, [sp, #32]
-        ldp     x6, x7, [sp, #48]
-        ldp     x8, x9, [sp, #64]
-        ldp     x10, x11, [sp, #80]
-        ldp     x12, x13, [sp, #96]
-        ldp     x14, x15, [sp, #112]
-        ldp     x16, x17, [sp, #128]
-        ldp     x18, x19, [sp, #144]
-        ldp     x20, x21, [sp, #160]
-        ldp     x22, x23, [sp, #176]
-        ldp     x24, x25, [sp, #192]
-        ldp     x26, x27, [sp, #208]
-        ldp     x28, x29, [sp, #224]
-        ldr     x30, [sp, #240]
+        X2_X30 ldp, ldr, sp
         add     sp, sp, #FRAME_SIZE
         eret
         .endm
@@ -153,21 +158,7 @@ trap_el2_8:
         stp     x0, x1, [sp, #-16]!
         adrp    x0, guest_frame
         ldr     x0, [x0, :lo12:guest_frame]
-        stp     x2, x3, [x0, #16]
-        stp     x4, x5, [x0, #32]
-        stp     x6, x7, [x0, #48]
-        stp     x8, x9, [x0, #64]
-        stp     x10, x11, [x0, #80]
-        stp     x12, x13, [x0, #96]
-        stp     x14, x15, [x0, #112]
-        stp     x16, x17, [x0, #128]
-        stp     x18, x19, [x0, #144]
-        stp     x20, x21, [x0, #160]
-        stp     x22, x23, [x0, #176]
-        stp     x24, x25, [x0, #192]
-        stp     x26, x27, [x0, #208]
-        stp     x28, x29, [x0, #224]
-        str     x30, [x0, #240]
+        X2_X30 stp, str, x0
         ldp     x2, x3, [sp], #16
         stp     x2, x3, [x0, #0]
         mrs     x1, elr_el2
@@ -177,12 +168,7 @@ trap_el2_8:
         str     x1, [x0, #264]
         adrp    x9, host_context
         add     x9, x9, :lo12:host_context
-        ldp     x19, x20, [x9, #0]
-        ldp     x21, x22, [x9, #16]
-        ldp     x23, x24, [x9, #32]
-        ldp     x25, x26, [x9, #48]
-        ldp     x27, x28, [x9, #64]
-        ldp     x29, x30, [x9, #80]
+        CALLEE_SAVED ldp, x9
         ldr     x10, [x9, #96]
         mov     sp, x10
         mov     x0, x1
@@ -196,12 +182,7 @@ trap_el2_8:
 realisa_enter_guest:
         adrp    x9, host_context
         add     x9, x9, :lo12:host_context
-        stp     x19, x20, [x9, #0]
-        stp     x21, x22, [x9, #16]
-        stp     x23, x24, [x9, #32]
-        stp     x25, x26, [x9, #48]
-        stp     x27, x28, [x9, #64]
-        stp     x29, x30, [x9, #80]
+        CALLEE_SAVED stp, x9
         mov     x10, sp
         str     x10, [x9, #96]
         adrp    x9, guest_frame
@@ -209,21 +190,7 @@ realisa_enter_guest:
         ldp     x1, x2, [x0, #248]
         msr     elr_el2, x1
         msr     spsr_el2, x2
-        ldp     x2, x3, [x0, #16]
-        ldp     x4, x5, [x0, #32]
-        ldp     x6, x7, [x0, #48]
-        ldp     x8, x9, [x0, #64]
-        ldp     x10, x11, [x0, #80]
-        ldp     x12, x13, [x0, #96]
-        ldp     x14, x15, [x0, #112]
-        ldp     x16, x17, [x0, #128]
-        ldp     x18, x19, [x0, #144]
-        ldp     x20, x21, [x0, #160]
-        ldp     x22, x23, [x0, #176]
-        ldp     x24, x25, [x0, #192]
-        ldp     x26, x27, [x0, #208]
-        ldp     x28, x29, [x0, #224]
-        ldr     x30, [x0, #240]
+        X2_X30 ldp, ldr, x0
         ldp     x0, x1, [x0, #0]
         eret
 
