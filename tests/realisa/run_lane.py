@@ -16,6 +16,11 @@
           somewhere; with a CPU without FEAT_TLBIRANGE no policy issued one.
       --table appends the lane's teeth rows (markdown, one per mode) to FILE.
 
+  run_lane.py --qemu QEMU --image realisa.elf --refusals
+      Bad command lines and a lane run where it cannot run: each must end
+      the image with its refusal (exit status 2 or 70) and say why, before
+      any scenario runs.
+
   run_lane.py --verify-log LOG --mode MODE [--lane L --cpu C]
       Checks a saved console log as above (exit status taken as 0), for the
       runner's own tests.
@@ -118,6 +123,33 @@ def teeth_row(lane, cpu, mode, by_scenario):
             f"{', '.join(without) or '-'} |")
 
 
+# (machine, -smp, semihosting argument, expected exit status, expected words).
+REFUSALS = [
+    ("virt", 1, "lane=el3 mode=normal", 2, "lane must be el1, el2 or smp"),
+    ("virt", 1, "mode=normal", 2, "lane must be el1, el2 or smp"),
+    ("virt", 1, "lane=el1 mode=drop-everything", 2, "unknown mode"),
+    ("virt", 1, "lane=el1 pes=9", 2, "pes must be 1 to 4"),
+    ("virt", 1, "lane=el1 policy=no-such-policy", 2, "no policy selected"),
+    ("virt", 1, "lane=smp pes=1", 2, "the smp lane needs pes=2 or more"),
+    ("virt", 1, "lane=el2", 70, "the el2 lane needs EL2"),
+]
+
+
+def check_refusals(args):
+    problems = []
+    for machine, pes, arg, status, words in REFUSALS:
+        cmd = [args.qemu, "-M", machine, "-cpu", args.cpu, "-smp", str(pes), "-m", "256M", "-nodefaults",
+               "-nographic", "-serial", "stdio", "-semihosting-config", f"enable=on,target=native,arg={arg}",
+               "-kernel", args.image]
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
+        text = run.stdout + run.stderr
+        if run.returncode != status or words not in text or "result " in text:
+            problems.append(f"'{arg}': exit {run.returncode} (expected {status}), output: {text.strip()[:200]!r}")
+        else:
+            print(f"  refused '{arg}': {words}")
+    return problems
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--qemu")
@@ -130,6 +162,7 @@ def main():
     p.add_argument("--table")
     p.add_argument("--verify-log")
     p.add_argument("--mode")
+    p.add_argument("--refusals", action="store_true")
     args = p.parse_args()
 
     if args.verify_log:
@@ -143,6 +176,11 @@ def main():
         print(f"FAIL: qemu-system-aarch64 not found ({args.qemu!r}): install qemu-system-arm "
               "(scripts/install-deps.sh) and re-run cmake")
         return 1
+    if args.refusals:
+        problems = check_refusals(args)
+        for problem in problems:
+            print("FAIL: " + problem)
+        return 1 if problems else 0
     version = subprocess.run([args.qemu, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
     print(f"{version}; lane {args.lane}, -cpu {args.cpu}, -smp {args.pes}")
     problems, table = [], []
